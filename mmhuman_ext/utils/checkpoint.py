@@ -1,0 +1,127 @@
+"""Safe loading of checkpoints on torch >= 2.6, and atomic writes.
+
+torch >= 2.6 loads with ``weights_only=True``: only tensors, containers and an
+allow-list of globals may be unpickled, so a checkpoint cannot run code.
+mmengine 0.10.7 calls ``torch.load`` without ``weights_only`` and its Runner
+checkpoints hold a few non-tensor objects, so resume and ``load_from`` fail.
+
+Instead of switching the protection off, :func:`load_checkpoint_file` allows
+exactly the globals that mmengine's own checkpoints contain:
+
+* ``mmengine.logging.HistoryBuffer`` (the message hub's scalar history),
+* numpy arrays and scalars (``ndarray``, ``dtype``, ``_reconstruct``,
+  ``scalar`` and numpy>=1.25's concrete dtype classes), under both the
+  numpy 1 (``numpy.core``) and numpy 2 (``numpy._core``) module paths,
+* ``builtins.getattr``, but only as ``getattr(HistoryBuffer, name)`` for the
+  buffer's own statistic methods (``min``/``max``/``mean``/``current``); the
+  stand-in refuses any other object or attribute.
+
+Anything else (e.g. ``os.system`` smuggled in through ``__reduce__``) is
+refused by torch's unpickler before it runs, and reported as
+:class:`UnsafeCheckpointError` naming the file and the offending global.
+"""
+import os
+import os.path as osp
+import pickle
+import tempfile
+from typing import Any, List, Tuple
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holds objects outside the allow-list; nothing was run."""
+
+
+def _history_buffer_getattr(obj, name):
+    """Stand-in for ``builtins.getattr`` while unpickling.
+
+    mmengine pickles ``HistoryBuffer._statistics_methods`` as
+    ``getattr(HistoryBuffer, 'mean')`` etc.; only that form is allowed.
+    """
+    allowed = HistoryBuffer._statistics_methods
+    if obj is not HistoryBuffer or name not in allowed:
+        raise UnsafeCheckpointError(
+            f'checkpoint asks for getattr({obj!r}, {name!r}); only '
+            f'getattr(HistoryBuffer, one of {sorted(allowed)}) is allowed')
+    return getattr(obj, name)
+
+
+def _numpy_globals() -> List[Tuple[Any, str]]:
+    """numpy objects that pickled arrays and scalars refer to."""
+    multiarray = getattr(np, '_core', None)
+    multiarray = (multiarray.multiarray if multiarray is not None else
+                  np.core.multiarray)
+    out = [(np.ndarray, 'numpy.ndarray'), (np.dtype, 'numpy.dtype')]
+    for prefix in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        out.append((multiarray._reconstruct, f'{prefix}._reconstruct'))
+        out.append((multiarray.scalar, f'{prefix}.scalar'))
+    dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25
+    if dtypes is not None:
+        for name in dir(dtypes):
+            cls = getattr(dtypes, name)
+            if isinstance(cls, type) and issubclass(cls, np.dtype):
+                out.append((cls, f'numpy.dtypes.{name}'))
+    return out
+
+
+def mmengine_checkpoint_globals() -> List[Tuple[Any, str]]:
+    """The exact allow-list of globals an mmengine checkpoint may contain."""
+    return [
+        (HistoryBuffer, 'mmengine.logging.history_buffer.HistoryBuffer'),
+        (_history_buffer_getattr, 'builtins.getattr'),
+    ] + _numpy_globals()
+
+
+def load_checkpoint_file(filename, map_location=None):
+    """``torch.load`` with ``weights_only=True`` and mmengine's allow-list.
+
+    Raises:
+        FileNotFoundError: ``filename`` does not exist.
+        UnsafeCheckpointError: the file needs a global outside the list.
+    """
+    filename = os.fspath(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint file not found: {filename}')
+    try:
+        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if isinstance(exc, UnsafeCheckpointError):
+            raise UnsafeCheckpointError(f'{filename}: {exc}') from None
+        raise UnsafeCheckpointError(
+            f'refusing to load checkpoint {filename}: it contains objects '
+            'that are neither tensors nor the types mmengine writes, and '
+            'unpickling them could run code. Nothing from it was executed. '
+            f'Details from torch: {str(exc).splitlines()[0]}') from None
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file intact.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk,
+    then renamed over ``path`` (``os.replace`` is atomic on POSIX).
+    """
+    path = os.fspath(path)
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_text(path, text: str, encoding: str = 'utf-8') -> None:
+    """Text version of :func:`atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode(encoding))

@@ -1,0 +1,48 @@
+"""Fixes that let the OpenMMLab 2.x stack run safely on current PyTorch.
+
+:func:`apply_compat` is idempotent and runs when :mod:`mmhuman_ext` is
+imported (cheap: it touches only modules that any OpenMMLab run has loaded).
+
+* Checkpoints: mmengine's loader for local files is replaced by
+  :func:`~mmhuman_ext.utils.checkpoint.load_checkpoint_file`
+  (``weights_only=True`` with mmengine's exact allow-list), which makes
+  ``--resume``, ``load_from`` and ``init_cfg=dict(type='Pretrained')`` work on
+  torch >= 2.6 without switching the unpickling protection off.
+* Atomic files: mmengine's ``LocalBackend.put`` / ``put_text`` (used for
+  checkpoints, dumped predictions and result files) write to a temporary file
+  and rename it, so a run killed mid-write leaves the previous file intact.
+* numpy 2 removed ``numpy.bool8``, which mmagic 1.2.0 uses at import time.
+"""
+import numpy as np
+from mmengine.fileio.backends import LocalBackend
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from .checkpoint import atomic_write_bytes, atomic_write_text, \
+    load_checkpoint_file
+
+_APPLIED = False
+
+
+def _load_local(filename, map_location=None):
+    return load_checkpoint_file(filename, map_location=map_location)
+
+
+def _atomic_put(self, obj: bytes, filepath) -> None:
+    atomic_write_bytes(filepath, obj)
+
+
+def _atomic_put_text(self, obj: str, filepath, encoding: str = 'utf-8'):
+    atomic_write_text(filepath, obj, encoding=encoding)
+
+
+def apply_compat() -> None:
+    """Install the fixes above (once per process)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    CheckpointLoader.register_scheme('', _load_local, force=True)
+    LocalBackend.put = _atomic_put
+    LocalBackend.put_text = _atomic_put_text
+    if not hasattr(np, 'bool8'):
+        np.bool8 = np.bool_
+    _APPLIED = True

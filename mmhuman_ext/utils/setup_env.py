@@ -1,0 +1,35 @@
+"""Registration of all modules and the default scope."""
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Import mmpose's and mmhuman_ext's modules so every name is registered.
+
+    Args:
+        init_default_scope (bool): Also make ``mmhuman_ext`` the default
+            scope, so that registries build from our registry nodes.
+    """
+    import mmpose.utils
+    mmpose.utils.register_all_modules(init_default_scope=False)
+
+    import mmhuman_ext.codecs  # noqa: F401
+    import mmhuman_ext.datasets  # noqa: F401
+    import mmhuman_ext.engine  # noqa: F401
+    import mmhuman_ext.evaluation  # noqa: F401
+    import mmhuman_ext.models  # noqa: F401
+
+    if not init_default_scope:
+        return
+    current = DefaultScope.get_current_instance()
+    if current is None or not DefaultScope.check_instance_created(
+            'mmhuman_ext'):
+        DefaultScope.get_instance('mmhuman_ext', scope_name='mmhuman_ext')
+    elif current.scope_name != 'mmhuman_ext':
+        warnings.warn(f'The default scope was "{current.scope_name}"; '
+                      'register_all_modules sets it to "mmhuman_ext".')
+        DefaultScope.get_instance(
+            f'mmhuman_ext-{datetime.datetime.now()}',
+            scope_name='mmhuman_ext')
