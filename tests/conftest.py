@@ -1,7 +1,5 @@
-"""Shared test set-up: one thread per process (2-core machines), scope."""
+"""Shared test set-up: every module registered, default scope mmhuman_ext."""
 import pytest
-
-
 
 
 @pytest.fixture(autouse=True, scope='session')
