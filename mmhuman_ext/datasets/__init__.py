@@ -1,0 +1,1 @@
+from .synthetic_coco_dataset import SyntheticCocoDataset  # noqa: F401

@@ -20,6 +20,7 @@ Anything else (e.g. ``os.system`` smuggled in through ``__reduce__``) is
 refused by torch's unpickler before it runs, and reported as
 :class:`UnsafeCheckpointError` naming the file and the offending global.
 """
+import importlib
 import os
 import os.path as osp
 import pickle
@@ -51,9 +52,9 @@ def _history_buffer_getattr(obj, name):
 
 def _numpy_globals() -> List[Tuple[Any, str]]:
     """numpy objects that pickled arrays and scalars refer to."""
-    multiarray = getattr(np, '_core', None)
-    multiarray = (multiarray.multiarray if multiarray is not None else
-                  np.core.multiarray)
+    numpy_2 = int(np.__version__.split('.')[0]) >= 2
+    multiarray = importlib.import_module(
+        'numpy._core.multiarray' if numpy_2 else 'numpy.core.multiarray')
     out = [(np.ndarray, 'numpy.ndarray'), (np.dtype, 'numpy.dtype')]
     for prefix in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         out.append((multiarray._reconstruct, f'{prefix}._reconstruct'))
@@ -90,13 +91,15 @@ def load_checkpoint_file(filename, map_location=None):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        if isinstance(exc, UnsafeCheckpointError):
-            raise UnsafeCheckpointError(f'{filename}: {exc}') from None
+        # torch's message: a preamble, the reason, a pointer to its docs
+        paragraphs = [p.strip() for p in str(exc).split('\n\n') if p.strip()]
+        reason = paragraphs[1] if len(paragraphs) > 1 else paragraphs[0]
+        reason = reason.removeprefix('WeightsUnpickler error:').strip()
         raise UnsafeCheckpointError(
-            f'refusing to load checkpoint {filename}: it contains objects '
-            'that are neither tensors nor the types mmengine writes, and '
-            'unpickling them could run code. Nothing from it was executed. '
-            f'Details from torch: {str(exc).splitlines()[0]}') from None
+            f'refusing to load checkpoint {filename}: it holds objects that '
+            'are neither tensors nor the types mmengine writes, and '
+            'unpickling them could run code; nothing from it was executed. '
+            f'Reason: {reason}') from None
 
 
 def atomic_write_bytes(path, data: bytes) -> None:

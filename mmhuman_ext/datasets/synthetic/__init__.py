@@ -1,0 +1,1 @@
+from .coco_figures import ensure_coco_figures  # noqa: F401

@@ -1,0 +1,20 @@
+# The two commands of the README (both set up .venv/ first, or reuse it):
+#   make demo   train + evaluate the demo model on the built-in data (CPU, minutes)
+#   make test   run the test suite
+PY := .venv/bin/python
+DEMO_CONFIG ?= configs/demo/topdown-heatmap_small_1xb32-30e_synthcoco-128x96.py
+WORK_DIR ?= work_dirs/demo
+
+.PHONY: env demo test clean-env
+
+env:
+	bash tools/misc/setup_env.sh
+
+demo: env
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(WORK_DIR)
+
+test: env
+	$(PY) -m pytest tests
+
+clean-env:
+	rm -rf .venv

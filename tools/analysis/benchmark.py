@@ -1,0 +1,127 @@
+"""Throughput, latency and peak memory of one or more configs' models.
+
+    python tools/analysis/benchmark.py CONFIG [CONFIG ...] [--device cpu]
+        [--batch-size 32] [--warmup 3] [--repeats 10] [--shape H W]
+        [--names A B] [--matmul-reference] [--out results.json]
+
+Several configs are timed in one run, alternating one batch each per round,
+so that their ratio (last column, relative to the first) holds on a noisy
+shared machine. A CONFIG may also be ``py:FILE.py:FUNC`` for code outside the
+repository (``FUNC(batch_size) -> (model, inputs)``), e.g. an official
+implementation. Peak memory is measured in a fresh process per model.
+"""
+import argparse
+import json
+import subprocess
+import sys
+
+import torch
+from mmengine.config import DictAction
+
+from mmhuman_ext.apis.model_analysis import (count_flops, make_subject,
+                                             matmul_gflops, peak_memory_mib,
+                                             ratios_to_first, summarize,
+                                             time_alternating)
+from mmhuman_ext.utils import atomic_write_text
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('configs', nargs='+')
+    parser.add_argument('--names', nargs='+', help='labels for the configs')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=10)
+    parser.add_argument('--threads', type=int,
+                        help='torch CPU threads (default: torch default)')
+    parser.add_argument('--shape', type=int, nargs='+',
+                        help='input shape H W (or C H W) per sample')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='applied to every config')
+    parser.add_argument('--matmul-reference', action='store_true',
+                        help="also measure the device's fp32 matmul rate")
+    parser.add_argument('--no-memory', action='store_true',
+                        help='skip the peak-memory measurement')
+    parser.add_argument('--memory-probe', action='store_true',
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--out', help='write the figures to this JSON file')
+    return parser.parse_args(argv)
+
+
+def _build(args, spec, name=None):
+    if spec.startswith('py:'):
+        return make_subject(spec, name=name)
+    return make_subject(spec, name=name, shape=args.shape,
+                        cfg_options=args.cfg_options)
+
+
+def _memory_in_fresh_process(args, spec):
+    cmd = [sys.executable, __file__, spec, '--memory-probe', '--device',
+           args.device, '--batch-size', str(args.batch_size)]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    if args.shape:
+        cmd += ['--shape'] + [str(s) for s in args.shape]
+    if args.cfg_options:
+        cmd += ['--cfg-options'] + [f'{k}={v}'
+                                    for k, v in args.cfg_options.items()]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        return None
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if args.memory_probe:
+        subject = _build(args, args.configs[0])
+        print(peak_memory_mib(subject, args.batch_size, device))
+        return
+    names = args.names or args.configs
+    if len(names) != len(args.configs):
+        sys.exit('--names needs one label per config')
+    subjects = [_build(args, c, n) for c, n in zip(args.configs, names)]
+    flops = [count_flops(s, 1) for s in subjects]
+    print(f'device {device}, {torch.get_num_threads()} threads, batch '
+          f'{args.batch_size}, {args.warmup} warm-up + {args.repeats} timed '
+          'rounds, alternating')
+    time_alternating(subjects, args.batch_size, args.warmup, args.repeats,
+                     device)
+    ratios = ratios_to_first(subjects)
+    reference = matmul_gflops(device) if args.matmul_reference else None
+    rows = []
+    for s, f, r, spec in zip(subjects, flops, ratios, args.configs):
+        row = dict(name=s.name, config=spec, gflops_per_sample=f / 1e9,
+                   speed_ratio_to_first=r, **summarize(s, args.batch_size))
+        row['effective_gflops_per_s'] = row['throughput'] * f / 1e9
+        if not args.no_memory:
+            row['peak_memory_mib'] = (
+                peak_memory_mib(s, args.batch_size, device)
+                if device.type == 'cuda' else
+                _memory_in_fresh_process(args, spec))
+        rows.append(row)
+    header = (f'{"model":<28}{"samples/s":>11}{"ms/batch":>10}'
+              f'{"GFLOPs":>9}{"GFLOP/s":>9}{"peak MiB":>10}{"ratio":>7}')
+    print(header)
+    for row in rows:
+        mem = row.get('peak_memory_mib')
+        print(f'{row["name"][:27]:<28}{row["throughput"]:>11.1f}'
+              f'{row["latency_ms"]:>10.1f}{row["gflops_per_sample"]:>9.2f}'
+              f'{row["effective_gflops_per_s"]:>9.1f}'
+              f'{(f"{mem:.0f}" if mem is not None else "-"):>10}'
+              f'{row["speed_ratio_to_first"]:>7.2f}')
+    if reference is not None:
+        print(f'fp32 matmul reference on {device}: {reference:.1f} GFLOP/s')
+    if args.out:
+        atomic_write_text(args.out, json.dumps(
+            dict(device=str(device), threads=torch.get_num_threads(),
+                 batch_size=args.batch_size, repeats=args.repeats,
+                 matmul_gflops=reference, models=rows), indent=2))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,34 @@
+"""Parameters, trainable parameters and FLOPs of a config's model.
+
+    python tools/analysis/get_flops.py CONFIG [--shape H W] [--batch-size 1]
+"""
+import argparse
+
+from mmengine.config import DictAction
+
+from mmhuman_ext.apis.model_analysis import (count_flops, count_parameters,
+                                             make_subject)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config file, or py:FILE.py:FUNC')
+    parser.add_argument('--shape', type=int, nargs='+',
+                        help='input shape H W (or C H W) per sample')
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    kwargs = {} if args.config.startswith('py:') else dict(
+        shape=args.shape, cfg_options=args.cfg_options)
+    subject = make_subject(args.config, **kwargs)
+    counts = count_parameters(subject.model)
+    flops = count_flops(subject, args.batch_size) / args.batch_size
+    print(f'config:               {args.config}')
+    print(f'parameters:           {counts["params"]:,}')
+    print(f'trainable parameters: {counts["trainable"]:,}')
+    print(f'FLOPs per sample:     {flops / 1e9:.3f} G '
+          f'({flops / 2e9:.3f} GMACs)')
+
+
+if __name__ == '__main__':
+    main()

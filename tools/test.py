@@ -1,0 +1,120 @@
+"""Evaluate a checkpoint, dump predictions, draw pictures, write result files.
+
+    python tools/test.py CONFIG CHECKPOINT [--out metrics.json]
+        [--dump predictions.pkl] [--show-dir DIR]
+        [--outfile-prefix PREFIX] [--format-only]
+    bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args]
+
+``--outfile-prefix`` makes the metrics write the benchmark's result files
+(e.g. ``PREFIX.keypoints.json`` for COCO); with ``--format-only`` they only
+write them (test-dev style: no ground truth, no scores).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmhuman_ext.datasets.layout import check_dataset_files
+from mmhuman_ext.utils import (atomic_write_text, register_all_modules,
+                               setup_cpu_distributed)
+from mmhuman_ext.utils.errors import explain_unknown_type
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint file (omit to test the initial '
+                        'weights)')
+    parser.add_argument('--work-dir', help='the dir to save logs')
+    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument('--dump', help='dump the predictions to this .pkl')
+    parser.add_argument('--show-dir', help='save pictures of predictions')
+    parser.add_argument('--show', action='store_true',
+                        help='show pictures in a window')
+    parser.add_argument('--interval', type=int, default=1,
+                        help='draw every n-th sample')
+    parser.add_argument('--outfile-prefix',
+                        help='write the benchmark result files here')
+    parser.add_argument('--format-only', action='store_true',
+                        help='only write result files (needs '
+                        '--outfile-prefix), no evaluation')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings')
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.format_only and not args.outfile_prefix:
+        parser.error('--format-only needs --outfile-prefix')
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def _evaluators(cfg):
+    evaluator = cfg.test_evaluator
+    return evaluator if isinstance(evaluator, list) else [evaluator]
+
+
+def merge_args(cfg, args):
+    """Apply the command-line options to ``cfg``."""
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.launcher = args.launcher
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        hook = cfg.default_hooks.get('visualization')
+        if hook is None:
+            sys.exit(f'{args.config} has no default_hooks.visualization; '
+                     '--show/--show-dir need one')
+        hook.update(enable=True, show=args.show, interval=args.interval)
+        if args.show_dir:
+            hook.out_dir = args.show_dir
+    if args.outfile_prefix:
+        for evaluator in _evaluators(cfg):
+            evaluator['outfile_prefix'] = args.outfile_prefix
+            if args.format_only:
+                evaluator['format_only'] = True
+    if args.dump:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            sys.exit(f'--dump {args.dump}: the file must end with .pkl')
+        cfg.test_evaluator = _evaluators(cfg) + [
+            dict(type='DumpResults', out_file_path=args.dump)
+        ]
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    register_all_modules(init_default_scope=False)
+    check_dataset_files(cfg, splits=('test', ))
+    setup_cpu_distributed(cfg, args.launcher)
+    try:
+        runner = Runner.from_cfg(cfg)
+    except KeyError as exc:
+        message = explain_unknown_type(exc)
+        if message is None:
+            raise
+        sys.exit(f'{args.config}: {message}')
+    metrics = runner.test()
+    if args.out and runner.rank == 0:
+        atomic_write_text(
+            args.out,
+            json.dumps({k: float(v) if hasattr(v, '__float__') else v
+                        for k, v in metrics.items()}, indent=2))
+
+
+if __name__ == '__main__':
+    main()
