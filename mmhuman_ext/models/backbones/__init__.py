@@ -1,0 +1,1 @@
+from .truncated_hrnet import TruncatedHRNet  # noqa: F401

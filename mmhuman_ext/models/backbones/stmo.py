@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
 from ..layers.pstmo_transformer import (PoseMLPEmbedding,
-                                        PreNormTransformerLayer,
+                                        TemporalTransformerLayer,
                                         StridedTransformerLayer, build_norm)
 
 
@@ -86,7 +86,7 @@ class STMOEncoder(BaseModule):
                                     embed_dims, sem_num_blocks, dropout)
         self.pos_embed = nn.Parameter(torch.randn(1, seq_len, embed_dims))
         self.layers = nn.ModuleList(
-            PreNormTransformerLayer(embed_dims, num_heads, ffn_dims, dropout,
+            TemporalTransformerLayer(embed_dims, num_heads, ffn_dims, dropout,
                                     norm) for _ in range(num_layers))
         self.final_norm = build_norm(norm, embed_dims)
 

@@ -1,0 +1,1 @@
+from .ppt_head import PPTHead  # noqa: F401

@@ -10,7 +10,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
-from ..layers.pstmo_transformer import (BNLinearHead, PreNormTransformerLayer,
+from ..layers.pstmo_transformer import (BNLinearHead, TemporalTransformerLayer,
                                         build_norm)
 
 
@@ -22,7 +22,7 @@ class MPMDecoder(BaseModule):
 
         h   = proj(LN(h_vis))                              # (B, V, d_dec), no bias
         tok = concat(h + P_D[vis_idx], e_T + P_D[mask_idx]) # (B, N, d_dec)
-        tok = num_layers x PreNormTransformerLayer(tok)
+        tok = num_layers x TemporalTransformerLayer(tok)
         out = BN + linear (d_dec -> 2J)                    # (B, N, J, 2)
 
     The tokens stay in the order *visible frames first, then masked frames*
@@ -69,7 +69,7 @@ class MPMDecoder(BaseModule):
         self.pos_embed = nn.Parameter(torch.randn(1, seq_len, embed_dims))
         self.mask_token = nn.Parameter(torch.randn(1, 1, embed_dims))
         self.layers = nn.ModuleList(
-            PreNormTransformerLayer(embed_dims, num_heads, ffn_dims, dropout,
+            TemporalTransformerLayer(embed_dims, num_heads, ffn_dims, dropout,
                                     norm) for _ in range(num_layers))
         self.final_norm = build_norm(norm, embed_dims)
         self.head = BNLinearHead(embed_dims, out_channels * num_joints)

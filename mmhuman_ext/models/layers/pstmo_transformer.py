@@ -89,7 +89,7 @@ class MultiheadSelfAttention(nn.Module):
         return self.proj(out.transpose(1, 2).reshape(B, L, C))
 
 
-class FFN(nn.Module):
+class ReLUFFN(nn.Module):
     """``fc2(Dropout(ReLU(fc1(x))))``; ``(B, L, C) -> (B, L, C)``."""
 
     def __init__(self, embed_dims: int, ffn_dims: int, dropout: float = 0.1):
@@ -102,7 +102,7 @@ class FFN(nn.Module):
         return self.fc2(self.drop(F.relu(self.fc1(x))))
 
 
-class PreNormTransformerLayer(nn.Module):
+class TemporalTransformerLayer(nn.Module):
     """Pre-norm encoder layer (TEM of P-STMO, and its Stage-I decoder).
 
     ``x = x + Drop(MHSA(LN1(x)))``; ``x = x + Drop(FFN(LN2(x)))``.
@@ -124,7 +124,7 @@ class PreNormTransformerLayer(nn.Module):
         self.norm1 = build_norm(norm, embed_dims)
         self.attn = MultiheadSelfAttention(embed_dims, num_heads, dropout)
         self.norm2 = build_norm(norm, embed_dims)
-        self.ffn = FFN(embed_dims, ffn_dims, dropout)
+        self.ffn = ReLUFFN(embed_dims, ffn_dims, dropout)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:

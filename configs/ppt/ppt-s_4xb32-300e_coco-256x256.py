@@ -1,0 +1,45 @@
+# PPT-S on COCO at 256x256: the pre-training of multi-view PPT (spec B3.2;
+# the 256x192 model does not transfer: patch embedding and position table
+# differ). 4x4 patches of the 64x64 feature map, 64x64 heatmaps; recipe as
+# PPT-S 256x192. 7,760,832 trainable parameters.
+_base_ = ['./ppt-s_4xb32-300e_coco-256x192.py']
+
+codec = dict(
+    type='MSRAHeatmap',
+    input_size=(256, 256),
+    heatmap_size=(64, 64),
+    sigma=2,
+    unbiased=True,
+    blur_kernel_size=11)
+
+model = dict(
+    head=dict(
+        feat_size=(64, 64),
+        patch_size=(4, 4),
+        heatmap_size=codec['heatmap_size'],
+        decoder=codec))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody', min_total_keypoints=9, prob=0.3),
+    dict(
+        type='RandomBBoxTransform',
+        shift_prob=0.,
+        scale_factor=(0.65, 1.35),
+        rotate_factor=45,
+        rotate_prob=0.6),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,294 @@
+"""Convert an official TokenPose / PPT checkpoint into an mmhuman_ext one.
+
+    python tools/model_converters/ppt_official.py SRC DST [--config CONFIG]
+
+SRC is a ``.pth`` from HowieMa/PPT (single-view) or leeyegy/TokenPose holding
+a state dict, bare or under ``state_dict`` (a ``module.`` prefix from
+DataParallel is removed). DST can be given to ``load_from`` or to
+``tools/test.py``. The variant is read from the tensors; with ``--config``
+the converted weights must also load strictly into that config's model.
+
+Supported (official module names -> ours):
+
+* TokenPose-S-v1 / PPT-S (``features.*``: stem ``conv1 bn1 conv2 bn2 layer1``
+  -> ``backbone.*``, the rest -> ``head.*``);
+* TokenPose-B / PPT-B (HRNet-W32) and PPT-L/D6 (HRNet-W48, the PPT repo's
+  version) (``pre_feature.*`` -> ``backbone.*``, ``transformer.*`` ->
+  ``head.*``);
+* both attention layouts: PPT's ``layers.i.0.norm`` / ``layers.i.0.fn.to_qkv``
+  and TokenPose's ``layers.i.0.fn.norm`` / ``layers.i.0.fn.fn.to_qkv``.
+
+Key map inside the head: ``keypoint_token`` -> ``keypoint_tokens``,
+``patch_to_embedding`` -> ``patch_embed``, per layer ``norm`` -> ``norm1``,
+``to_qkv`` -> ``qkv``, ``to_out.0`` -> ``proj``, FFN ``norm`` -> ``norm2``,
+``net.0`` -> ``fc1``, ``net.3`` -> ``fc2``; ``mlp_head.*`` unchanged.
+``pos_embedding`` is not copied (our sine table is rebuilt from the
+config) but must equal that table: checkpoints with a learnable or other
+position embedding are refused.
+"""
+import argparse
+import io
+import os.path as osp
+import re
+import sys
+from collections import OrderedDict
+from typing import Dict, Tuple
+
+import torch
+
+from mmhuman_ext.models.layers.positional_encoding import \
+    sine_position_table_2d
+
+# The variants of the PPT paper / repo: (backbone, J, depth, patch (h, w),
+# heatmap (h, w)) -> description and config.
+KNOWN_VARIANTS = {
+    ('S', 17, 12, (4, 3), (64, 48)):
+    ('TokenPose-S / PPT-S, COCO 256x192',
+     'configs/ppt/ppt-s_4xb32-300e_coco-256x192.py'),
+    ('S', 17, 12, (4, 4), (64, 64)):
+    ('PPT-S, COCO 256x256 (multi-view pre-training)',
+     'configs/ppt/ppt-s_4xb32-300e_coco-256x256.py'),
+    ('S', 16, 12, (4, 4), (64, 64)):
+    ('TokenPose-S / PPT-S, MPII 256x256',
+     'configs/ppt/ppt-s_4xb32-300e_mpii-256x256.py'),
+    ('B', 17, 12, (4, 3), (64, 48)):
+    ('TokenPose-B / PPT-B, COCO 256x192',
+     'configs/ppt/ppt-b_4xb32-300e_coco-256x192.py'),
+    ('B', 16, 12, (4, 4), (64, 64)):
+    ('TokenPose-B / PPT-B, MPII 256x256',
+     'configs/ppt/ppt-b_4xb32-300e_mpii-256x256.py'),
+    ('L', 17, 6, (4, 3), (64, 48)):
+    ('TokenPose-L/D6 / PPT-L/D6 (PPT repo version), COCO 256x192',
+     'configs/ppt/ppt-l-d6_4xb32-300e_coco-256x192.py'),
+}
+BACKBONE_OF_WIDTH = {256: 'S', 32: 'B', 48: 'L'}
+BACKBONE_NAMES = {
+    'S': 'stem + stage 1 (256 channels)',
+    'B': 'HRNet-W32 stages 1-3',
+    'L': 'HRNet-W48 stages 1-3'
+}
+QK_SCALE = {'S': 'dim', 'B': 'head', 'L': 'head'}
+STEM_KEYS = ('conv1.', 'bn1.', 'conv2.', 'bn2.', 'layer1.')
+# Layer parameters: PPT repo (PreNorm(Attention), no Residual wrapper) and
+# TokenPose repo (Residual(PreNorm(Attention))) names; the prefixes are
+# disjoint, so one map serves both.
+LAYER_MAP = {
+    '0.norm.': 'norm1.',
+    '0.fn.to_qkv.': 'qkv.',
+    '0.fn.to_out.0.': 'proj.',
+    '0.fn.norm.': 'norm1.',
+    '0.fn.fn.to_qkv.': 'qkv.',
+    '0.fn.fn.to_out.0.': 'proj.',
+    '1.fn.norm.': 'norm2.',
+    '1.fn.fn.net.0.': 'fc1.',
+    '1.fn.fn.net.3.': 'fc2.',
+}
+_LAYER = re.compile(r'transformer\.layers\.(\d+)\.(.*)$')
+
+
+class ConversionError(ValueError):
+    """The checkpoint is not a supported official TokenPose / PPT one."""
+
+
+def _supported() -> str:
+    return '; '.join(f'{desc} ({BACKBONE_NAMES[k[0]]}, {k[1]} keypoints, '
+                     f'depth {k[2]})'
+                     for k, (desc, _) in KNOWN_VARIANTS.items())
+
+
+def official_state_dict(ckpt) -> Dict[str, torch.Tensor]:
+    """The model tensors of a loaded official checkpoint, ``module.``
+    prefix removed."""
+    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
+        ckpt = ckpt['state_dict']
+    if not isinstance(ckpt, dict) or not all(
+            isinstance(v, torch.Tensor) for v in ckpt.values()):
+        raise ConversionError(
+            'expected a state dict (name -> tensor), bare or under '
+            '"state_dict"')
+    return OrderedDict((k[7:] if k.startswith('module.') else k, v)
+                       for k, v in ckpt.items())
+
+
+def _patch_shape(pos: torch.Tensor, heatmap_hw: Tuple[int, int],
+                 area: int) -> Tuple[int, int]:
+    """The (h, w) patch whose sine table equals ``pos`` ``(1, N, D)``."""
+    fh, fw = heatmap_hw
+    for ph in range(1, area + 1):
+        pw = area // ph
+        if ph * pw != area or fh % ph or fw % pw:
+            continue
+        gh, gw = fh // ph, fw // pw
+        if gh * gw != pos.shape[1]:
+            continue
+        table = sine_position_table_2d(gh, gw, pos.shape[2])
+        if torch.allclose(pos[0].float(), table, atol=1e-5):
+            return ph, pw
+    raise ConversionError(
+        f'pos_embedding {tuple(pos.shape)} is not the fixed 2D sine table of '
+        f'a token grid that tiles the {fh}x{fw} feature map: only TokenPose '
+        f'/ PPT checkpoints with sine position embeddings ("sine-full") are '
+        f'supported, not learnable ones')
+
+
+def convert(state: Dict[str, torch.Tensor]):
+    """Map an official state dict onto our names.
+
+    Returns:
+        tuple: ``(state_dict, info)``; ``info`` holds ``variant`` (the KNOWN
+        key), ``description``, ``config`` and ``qk_scale``.
+
+    Raises:
+        ConversionError: the keys or shapes are not those of a supported
+            variant; the message names what was found and what is supported.
+    """
+    if any(k.startswith('features.') for k in state):
+        cnn_prefix, tr_prefix = 'features.', 'features.'
+        cnn_keys = [
+            k for k in state if k[len(cnn_prefix):].startswith(STEM_KEYS)
+        ]
+        width_key = 'features.layer1.0.downsample.0.weight'
+    elif any(k.startswith('pre_feature.') for k in state):
+        cnn_prefix, tr_prefix = 'pre_feature.', 'transformer.'
+        cnn_keys = [k for k in state if k.startswith(cnn_prefix)]
+        width_key = 'pre_feature.transition1.0.0.weight'
+    else:
+        prefixes = sorted({k.split('.')[0] for k in state})
+        raise ConversionError(
+            f'not a TokenPose / PPT checkpoint: expected keys under '
+            f'"features." (TokenPose-S / PPT-S) or "pre_feature." + '
+            f'"transformer." (TokenPose-B, PPT-B, PPT-L/D6); found top-level '
+            f'names {prefixes}. Supported: {_supported()}')
+
+    required = [
+        width_key, tr_prefix + 'keypoint_token', tr_prefix + 'pos_embedding',
+        tr_prefix + 'patch_to_embedding.weight'
+    ]
+    missing = [k for k in required if k not in state]
+    if missing:
+        raise ConversionError(
+            f'checkpoint lacks {missing}; supported: {_supported()}')
+    width = state[width_key].shape[0]
+    if width not in BACKBONE_OF_WIDTH:
+        raise ConversionError(
+            f'CNN front of width {width} ({width_key}) is none of '
+            f'{BACKBONE_NAMES}; supported: {_supported()}')
+    family = BACKBONE_OF_WIDTH[width]
+
+    out = OrderedDict(
+        ('backbone.' + k[len(cnn_prefix):], state[k]) for k in cnn_keys)
+    head_keys = [k for k in state if k not in set(cnn_keys)]
+    unknown = []
+    for key in head_keys:
+        name = key[len(tr_prefix):] if key.startswith(tr_prefix) else None
+        if name == 'pos_embedding':
+            continue
+        if name == 'keypoint_token':
+            out['head.keypoint_tokens'] = state[key]
+        elif name is not None and name.startswith('patch_to_embedding.'):
+            out['head.patch_embed.' + name.split('.', 1)[1]] = state[key]
+        elif name is not None and name.startswith('mlp_head.'):
+            out['head.' + name] = state[key]
+        elif name is not None and _LAYER.match(name):
+            index, rest = _LAYER.match(name).groups()
+            for old, new in LAYER_MAP.items():
+                if rest.startswith(old):
+                    out[f'head.transformer.layers.{index}.{new}'
+                        f'{rest[len(old):]}'] = state[key]
+                    break
+            else:
+                unknown.append(key)
+        else:
+            unknown.append(key)
+    if unknown:
+        shown = ', '.join(unknown[:6]) + (' ...' if len(unknown) > 6 else '')
+        raise ConversionError(
+            f'{len(unknown)} tensors belong to no supported TokenPose / PPT '
+            f'module: {shown}. Supported: {_supported()}')
+
+    num_kpt = out['head.keypoint_tokens'].shape[1]
+    depth = 1 + max(
+        int(k.split('.')[3]) for k in out if k.startswith('head.transformer'))
+    last = max(int(k.split('.')[2]) for k in out
+               if k.startswith('head.mlp_head.') and k.endswith('.weight'))
+    hm_dim = out[f'head.mlp_head.{last}.weight'].shape[0]
+    heatmap = {3072: (64, 48), 4096: (64, 64)}.get(hm_dim)
+    patch_dim = out['head.patch_embed.weight'].shape[1]
+    if heatmap is None or patch_dim % width:
+        raise ConversionError(
+            f'heatmap size {hm_dim} / patch dim {patch_dim} fit no supported '
+            f'variant; supported: {_supported()}')
+    patch = _patch_shape(state[tr_prefix + 'pos_embedding'], heatmap,
+                         patch_dim // width)
+    variant = (family, num_kpt, depth, patch, heatmap)
+    if variant not in KNOWN_VARIANTS:
+        raise ConversionError(
+            f'found {BACKBONE_NAMES[family]}, {num_kpt} keypoints, depth '
+            f'{depth}, {patch[0]}x{patch[1]} patches, {heatmap[0]}x'
+            f'{heatmap[1]} heatmaps: not a variant of the PPT paper. '
+            f'Supported: {_supported()}')
+    description, config = KNOWN_VARIANTS[variant]
+    return out, dict(
+        variant=variant,
+        description=description,
+        config=config,
+        qk_scale=QK_SCALE[family])
+
+
+def check_against_config(state: Dict[str, torch.Tensor], info: dict,
+                         config: str) -> None:
+    """Raise unless ``state`` loads strictly into ``config``'s model."""
+    from mmengine.config import Config
+
+    from mmhuman_ext.registry import MODELS
+    from mmhuman_ext.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(config)
+    expected_scale = cfg.model.head.get('qk_scale', 'dim')
+    if expected_scale != info['qk_scale']:
+        raise ConversionError(
+            f'{config} uses qk_scale={expected_scale!r}, but the checkpoint '
+            f'is {info["description"]}, trained with '
+            f'qk_scale={info["qk_scale"]!r}; use {info["config"]}')
+    model = MODELS.build(cfg.model)
+    try:
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError) as exc:
+        raise ConversionError(
+            f'the checkpoint is {info["description"]} (config '
+            f'{info["config"]}) and does not fit {config}:\n{exc}') from None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='official TokenPose / PPT .pth')
+    parser.add_argument('dst', help='output .pth for load_from / test.py')
+    parser.add_argument(
+        '--config', help='also check that the result loads into this config')
+    args = parser.parse_args(argv)
+
+    from mmhuman_ext.utils import atomic_write_bytes, load_checkpoint_file
+    try:
+        state, info = convert(
+            official_state_dict(load_checkpoint_file(args.src, 'cpu')))
+        if args.config:
+            check_against_config(state, info, args.config)
+    except ConversionError as exc:
+        print(f'error: {args.src}: {exc}', file=sys.stderr)
+        return 1
+    buffer = io.BytesIO()
+    torch.save(
+        dict(
+            state_dict=state,
+            meta=dict(
+                converted_from=osp.basename(args.src),
+                variant=info['description'],
+                config=info['config'])), buffer)
+    atomic_write_bytes(args.dst, buffer.getvalue())
+    print(f'{args.src}: {info["description"]} ({len(state)} tensors) -> '
+          f'{args.dst}\nuse it with {info["config"]}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
