@@ -1,0 +1,1 @@
+from .seq_pose_lifting import SeqPoseLifting  # noqa: F401

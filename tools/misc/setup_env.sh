@@ -52,18 +52,20 @@ if [[ ! -x $VENV/bin/python ]]; then
 fi
 PY=$VENV/bin/python
 PIP=("$PY" -m pip --disable-pip-version-check)
+# pip, without the machine-wide notes about unused index locations
+pipq() { "${PIP[@]}" "$@" 2> >(grep -v 'WARNING: Location' >&2); }
 
 log "installing build tools (setuptools < 82 keeps pkg_resources for mmcv/mmengine)"
-"${PIP[@]}" install -q -c "$CONSTRAINTS" pip setuptools wheel ninja psutil packaging cython
+pipq install -q -c "$CONSTRAINTS" pip setuptools wheel ninja psutil packaging cython
 
 log "installing torch and torchvision (a matching pair from the package index)"
-"${PIP[@]}" install -q -c "$CONSTRAINTS" torch torchvision
+pipq install -q -c "$CONSTRAINTS" torch torchvision
 
 log "installing the runtime dependencies"
-"${PIP[@]}" install -q -c "$CONSTRAINTS" -r "$REQ/runtime.txt" -r "$REQ/tests.txt"
+pipq install -q -c "$CONSTRAINTS" -r "$REQ/runtime.txt" -r "$REQ/tests.txt"
 
 log "installing mmpose, mmdet, mmagic, lpips without their declared dependencies"
-"${PIP[@]}" install -q --no-deps -c "$CONSTRAINTS" -r "$REQ/openmmlab.txt"
+pipq install -q --no-deps -c "$CONSTRAINTS" -r "$REQ/openmmlab.txt"
 
 # ---- mmcv with compiled ops, cached per torch version ----------------------
 TORCH_TAG=$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__}-cp{sys.version_info[0]}{sys.version_info[1]}")')
@@ -74,7 +76,7 @@ if [[ -z $wheel ]]; then
   log "building mmcv $MMCV_VERSION with CPU ops against $TORCH_TAG (about 20 minutes on 2 cores)"
   build=$(mktemp -d)
   trap 'rm -rf "$build"' EXIT
-  "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
+  pipq download -q --no-deps --no-binary :all: --no-build-isolation \
     "mmcv==$MMCV_VERSION" -d "$build"
   tar -xzf "$build/mmcv-$MMCV_VERSION.tar.gz" -C "$build"
   # torch >= 2.10 headers need C++20; mmcv 2.1.0's setup.py asks for C++17.
@@ -93,15 +95,17 @@ fi
 if [[ ! -f $MMCV_MARK || $(cat "$MMCV_MARK") != "$TORCH_TAG" ]] \
    || ! "$PY" -c 'import mmcv.ops' >/dev/null 2>&1; then
   log "installing $(basename "$wheel")"
-  "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel"
+  pipq install -q --no-deps --force-reinstall "$wheel"
   echo "$TORCH_TAG" > "$MMCV_MARK"
 fi
 
 log "installing mmhuman_ext in editable mode"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+pipq install -q --no-deps --no-build-isolation -e "$ROOT" \
+  >"$VENV/.editable_install.log" 2>&1 \
+  || die "installing mmhuman_ext failed: see $VENV/.editable_install.log"
 
 log "checking that the stack imports"
-"$PY" - <<'PY' || die "the stack does not import (see the traceback above)"
+PYTHONWARNINGS=ignore "$PY" - <<'PY' || die "the stack does not import (see the traceback above)"
 import mmcv, mmcv.ops, mmdet, mmdet.models, mmengine, mmpose, mmpose.models
 import torch, torchvision, xtcocotools._mask
 import mmhuman_ext

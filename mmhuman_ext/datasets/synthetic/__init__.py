@@ -1,1 +1,2 @@
 from .coco_figures import ensure_coco_figures  # noqa: F401
+from .motion3d import ensure_synthetic_h36m  # noqa: F401

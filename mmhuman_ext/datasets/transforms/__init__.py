@@ -1,0 +1,1 @@
+from .pose_sequence_transforms import FlipPoseSequence  # noqa: F401

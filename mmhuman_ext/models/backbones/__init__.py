@@ -1,1 +1,2 @@
 from .truncated_hrnet import TruncatedHRNet  # noqa: F401
+from .stmo import STMO, STMOEncoder, StridedTransformerEncoder  # noqa: F401

@@ -2,3 +2,4 @@ from .positional_encoding import sine_position_table_2d  # noqa: F401
 from .token_pruning import (HumanTokenIdentification,  # noqa: F401
                             PPTTransformer, num_kept_tokens)
 from .transformer_layers import PreNormTransformerLayer  # noqa: F401
+from .transformer_layers import PostNormTransformerLayer  # noqa: F401

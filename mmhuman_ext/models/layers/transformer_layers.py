@@ -140,3 +140,93 @@ class PreNormTransformerLayer(BaseModule):
 
     def forward(self, x: Tensor, pos: Optional[Tensor] = None) -> Tensor:
         return self.ffn(self.attention(x, pos)[0])
+
+
+@MODELS.register_module()
+class PostNormTransformerLayer(BaseModule):
+    """Post-norm encoder layer of DETR / TransPose::
+
+        x <- LN1(x + Drop(MHA(q = k = x + pos, v = x)))   # attention()
+        [tokens may be pruned here]
+        x <- LN2(x + Drop(FC2(Drop(act(FC1(x))))))        # ffn()
+
+    ``pos`` is added to the queries and keys of the last ``N`` tokens, not
+    to the values nor the residual stream. Attention logits are scaled by
+    ``1 / sqrt(C / H)``.
+
+    Args:
+        embed_dims (int): Token width C.
+        num_heads (int): Attention heads H.
+        feedforward_channels (int): Hidden width of the FFN.
+        dropout (float): Dropout on attention probabilities, attention
+            output, FFN hidden and FFN output. Defaults to 0.1.
+        act (str): ``'relu'`` or ``'gelu'``. Defaults to ``'relu'``.
+        init_cfg (dict, optional): mmengine init config.
+
+    Parameters are named like ``nn.TransformerEncoderLayer`` (and the
+    TransPose / DETR checkpoints): ``self_attn.in_proj_weight`` /
+    ``in_proj_bias`` (q, k, v blocks), ``self_attn.out_proj``, ``linear1``,
+    ``linear2``, ``norm1``, ``norm2``.
+
+    Shapes: ``x`` ``(B, L, C)``, ``pos`` ``(B or 1, N, C)`` with ``N <= L``.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 feedforward_channels: int,
+                 dropout: float = 0.1,
+                 act: str = 'relu',
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if act not in ('relu', 'gelu'):
+            raise ValueError(f"act must be 'relu' or 'gelu', got {act!r}")
+        self.embed_dims = embed_dims
+        self.num_heads = num_heads
+        self.scale = resolve_qk_scale('head', embed_dims, num_heads)
+        self.dropout = dropout
+        self.self_attn = nn.MultiheadAttention(
+            embed_dims, num_heads, dropout=dropout, batch_first=True)
+        self.norm1 = nn.LayerNorm(embed_dims)
+        self.linear1 = nn.Linear(embed_dims, feedforward_channels)
+        self.act = nn.ReLU(inplace=True) if act == 'relu' else nn.GELU()
+        self.linear2 = nn.Linear(feedforward_channels, embed_dims)
+        self.norm2 = nn.LayerNorm(embed_dims)
+        self.drop = nn.Dropout(dropout)
+
+    def attention(self,
+                  x: Tensor,
+                  pos: Optional[Tensor] = None,
+                  num_query_rows: int = 0) -> Tuple[Tensor, Optional[Tensor]]:
+        """Residual self-attention block; see the module docstring."""
+        B, L, C = x.shape
+        qk_in = x
+        if pos is not None:
+            lead = L - pos.shape[1]
+            qk_in = torch.cat((x[:, :lead], x[:, lead:] + pos), dim=1)
+        weight, bias = self.self_attn.in_proj_weight, \
+            self.self_attn.in_proj_bias
+        qk = F.linear(qk_in, weight[:2 * C], bias[:2 * C])
+        v = F.linear(x, weight[2 * C:], bias[2 * C:])
+        heads = (B, L, self.num_heads, C // self.num_heads)
+        q, k = qk.view(B, L, 2, *heads[2:]).permute(2, 0, 3, 1, 4).unbind(0)
+        v = v.view(heads).transpose(1, 2)
+        out = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            dropout_p=self.dropout if self.training else 0.,
+            scale=self.scale)
+        out = self.self_attn.out_proj(out.transpose(1, 2).reshape(B, L, C))
+        x = self.norm1(x + self.drop(out))
+        rows = keypoint_attention_rows(q, k, num_query_rows, self.scale) \
+            if num_query_rows else None
+        return x, rows
+
+    def ffn(self, x: Tensor) -> Tensor:
+        """Residual feed-forward block."""
+        hidden = self.drop(self.act(self.linear1(x)))
+        return self.norm2(x + self.drop(self.linear2(hidden)))
+
+    def forward(self, x: Tensor, pos: Optional[Tensor] = None) -> Tensor:
+        return self.ffn(self.attention(x, pos)[0])

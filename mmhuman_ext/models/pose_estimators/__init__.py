@@ -1,0 +1,1 @@
+from .masked_pose_modeling import MaskedPoseModeling  # noqa: F401
