@@ -36,17 +36,21 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds objects outside the allow-list; nothing was run."""
 
 
+# HistoryBuffer's built-in statistics, pickled as getattr(HistoryBuffer, name)
+_HISTORY_BUFFER_STATISTICS = ('current', 'max', 'mean', 'min')
+
+
 def _history_buffer_getattr(obj, name):
     """Stand-in for ``builtins.getattr`` while unpickling.
 
     mmengine pickles ``HistoryBuffer._statistics_methods`` as
     ``getattr(HistoryBuffer, 'mean')`` etc.; only that form is allowed.
     """
-    allowed = HistoryBuffer._statistics_methods
-    if obj is not HistoryBuffer or name not in allowed:
+    if obj is not HistoryBuffer or name not in _HISTORY_BUFFER_STATISTICS:
         raise UnsafeCheckpointError(
             f'checkpoint asks for getattr({obj!r}, {name!r}); only '
-            f'getattr(HistoryBuffer, one of {sorted(allowed)}) is allowed')
+            'getattr(HistoryBuffer, one of '
+            f'{list(_HISTORY_BUFFER_STATISTICS)}) is allowed')
     return getattr(obj, name)
 
 

@@ -5,7 +5,7 @@ from typing import Optional
 
 from mmengine.registry import Registry
 
-_UNKNOWN_TYPE = re.compile(r'(\S+) is not in the (\S+)::(.+?) registry')
+_UNKNOWN_TYPE = re.compile(r'([\w.]+) is not in the (\S+)::(.+?) registry')
 
 
 def _registry_nodes(root: Registry):

@@ -199,5 +199,5 @@ def test_demo_model_builds_and_runs():
     model = MODELS.build(cfg.model)
     model.eval()
     with torch.no_grad():
-        heatmaps = model(torch.rand(2, 3, 128, 96), mode='tensor')
+        heatmaps = model(torch.rand(2, 3, 128, 96), None, mode='tensor')
     assert heatmaps.shape == (2, 17, 32, 24)

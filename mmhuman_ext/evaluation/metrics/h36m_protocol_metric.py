@@ -83,7 +83,8 @@ class H36MProtocolMPJPE(BaseMetric):
       the velocities between consecutive evaluated frames of each video
       (``sample_stride`` > 1 in the dataset makes the step longer).
 
-    Keys (``X`` = the upper-cased mode): ``X_action_mean`` (paper protocol:
+    Keys (``X`` = the upper-cased mode, prefix ``h36m/``):
+    ``X_action_mean`` (paper protocol:
     unweighted mean over action categories), ``X_frame_mean``
     (frame-weighted, as mmpose's ``MPJPE``) and ``X_<Action>``. Values in
     ``unit_scale`` x data units (1000: metres -> mm).
@@ -102,6 +103,7 @@ class H36MProtocolMPJPE(BaseMetric):
     """
 
     MODES = ('mpjpe', 'p-mpjpe', 'n-mpjpe', 'mpjve')
+    default_prefix = 'h36m'
 
     def __init__(self,
                  mode: str = 'mpjpe',

@@ -37,7 +37,8 @@ def pck_auc(errors: np.ndarray, threshold: float = 150.,
 
 @METRICS.register_module()
 class MPI3DHPMetric(BaseMetric):
-    """3DHP PCK / AUC / MPJPE (keys ``PCK``, ``AUC``, ``MPJPE``).
+    """3DHP PCK / AUC / MPJPE (keys ``3dhp/PCK``, ``3dhp/AUC``,
+    ``3dhp/MPJPE``).
 
     Args:
         root_index (int): Root joint (pelvis, 14).
@@ -46,6 +47,8 @@ class MPI3DHPMetric(BaseMetric):
             P-STMO 3DHP files, which are in mm).
         collect_device, prefix: As :class:`mmengine.evaluator.BaseMetric`.
     """
+
+    default_prefix = '3dhp'
 
     def __init__(self,
                  root_index: int = 14,

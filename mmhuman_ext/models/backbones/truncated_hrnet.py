@@ -11,8 +11,9 @@ TokenPose / PPT use only the stem and the first stages (spec B2.1):
   W/4)``, 7,685,632 (W32) / 16,705,824 (W48) parameters.
 
 The subclass reuses HRNet's stage builders, so module names equal mmpose's
-(and the official HRNet's): ImageNet HRNet checkpoints load with the unused
-stage-4 keys reported as unexpected.
+(and the official HRNet's): ImageNet HRNet checkpoints load, with the
+unused stage-4 tensors and the low-resolution fuse layers of the last
+stage-3 module reported as unexpected.
 """
 from typing import Tuple
 
