@@ -7,14 +7,25 @@ components with their scope prefix (``mmdet.ResNet``, ``mmagic.GANLoss``).
 ``locations`` lists the modules imported on the first lookup: mmpose's own
 modules come first because a child registry does not trigger its parent's
 lazy import.
+
+mmengine resolves a scope prefix (``mmhuman_ext.X``) only among the direct
+children of the root registry, so each node is also linked there: that is what
+lets an mmagic or mmdet config (``custom_imports=dict(imports=['mmhuman_ext'])``)
+name our components. The node's parent stays mmpose's registry.
 """
 from mmengine.registry import Registry
 from mmpose import registry as mmpose_registry
 
 
 def _child(name, parent, *locations):
-    return Registry(name, parent=parent, scope='mmhuman_ext',
-                    locations=list(locations))
+    registry = Registry(name, parent=parent, scope='mmhuman_ext',
+                        locations=list(locations))
+    root = parent
+    while root.parent is not None:
+        root = root.parent
+    if registry.scope not in root.children:
+        root._add_child(registry)
+    return registry
 
 
 RUNNERS = _child('runner', mmpose_registry.RUNNERS)

@@ -1,8 +1,19 @@
-"""Shared test set-up: every module registered, default scope mmhuman_ext."""
+"""Shared test set-up: every module registered, default scope mmhuman_ext.
+
+A Runner makes its config's scope the current default scope for the rest of
+the process; each test therefore starts inside a fresh ``mmhuman_ext`` scope.
+"""
 import pytest
+from mmengine.registry import DefaultScope
 
 
 @pytest.fixture(autouse=True, scope='session')
 def _register_modules():
     from mmhuman_ext.utils import register_all_modules
     register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(autouse=True)
+def _default_scope():
+    with DefaultScope.overwrite_default_scope('mmhuman_ext'):
+        yield

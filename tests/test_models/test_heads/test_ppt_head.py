@@ -135,15 +135,7 @@ def test_loss_predict_and_flip_test():
     assert len(preds) == 2 and preds[0].keypoints.shape == (1, 5, 2)
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threads only add overhead
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_tiny_head_learns_with_pruning(one_thread):
+def test_tiny_head_learns_with_pruning():
     """100 Adam steps on 4 fixed feature maps: the loss drops >= 90% while
     every forward prunes 16 -> 8 -> 4 visual tokens."""
     torch.manual_seed(0)

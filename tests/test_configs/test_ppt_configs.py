@@ -1,0 +1,83 @@
+"""configs/ppt: exact parameter counts and the paper's recipe."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from mmhuman_ext.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _cfg(name):
+    return Config.fromfile(osp.join(ROOT, 'configs', 'ppt', name + '.py'))
+
+
+# trainable parameters of the official model classes (spec B2.8); the
+# frozen 16x16x192 sine table (49,152 values) is a buffer, not counted
+@pytest.mark.parametrize('name,params', [
+    ('ppt-s_4xb32-300e_coco-256x192', 6_620_736),
+    ('tokenpose-s_4xb32-300e_coco-256x192', 6_620_736),
+    ('ppt-b_4xb32-300e_coco-256x192', 13_465_216),
+    ('tokenpose-b_4xb32-300e_coco-256x192', 13_465_216),
+    ('ppt-l-d6_4xb32-300e_coco-256x192', 20_300_064),
+    ('tokenpose-l-d6_4xb32-300e_coco-256x192', 20_300_064),
+    ('ppt-s_4xb32-300e_mpii-256x256', 7_760_640),
+    ('ppt-b_4xb32-300e_mpii-256x256', 14_433_088),
+    ('ppt-s_4xb32-300e_coco-256x256', 7_760_832),
+])
+def test_parameter_counts(name, params):
+    model = MODELS.build(_cfg(name).model)
+    assert sum(p.numel() for p in model.parameters()
+               if p.requires_grad) == params
+    assert model.head.pos_embed.numel() == 16 * 16 * 192
+
+
+@pytest.mark.parametrize('name', [
+    'ppt-s_4xb32-300e_coco-256x192', 'ppt-b_4xb32-300e_coco-256x192',
+    'ppt-l-d6_4xb32-300e_coco-256x192', 'ppt-s_4xb32-300e_mpii-256x256',
+    'ppt-b_4xb32-300e_mpii-256x256'
+])
+def test_recipe(name):
+    cfg = _cfg(name)
+    head = cfg.model.head
+    mpii = 'mpii' in name
+    assert head.keep_ratio == 0.7
+    assert head.qk_scale == ('dim' if name.startswith('ppt-s') else 'head')
+    assert head.prune_layers == ((1, 3, 4) if 'l-d6' in name else (3, 6, 9))
+    assert head.num_keypoints == (16 if mpii else 17)
+    codec = cfg.codec
+    assert codec.unbiased and codec.blur_kernel_size == 11 and codec.sigma == 2
+    assert codec.input_size == ((256, 256) if mpii else (192, 256))
+    assert head.heatmap_size == codec.heatmap_size
+    assert [4 * s for s in head.feat_size] == list(codec.input_size)
+    assert cfg.model.test_cfg == dict(
+        flip_test=True, flip_mode='heatmap', shift_heatmap=False)
+    assert head.loss.loss_weight == 0.5
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-3)
+    assert cfg.param_scheduler[0].milestones == [200, 260]
+    assert cfg.train_cfg.max_epochs == 300
+    assert cfg.train_dataloader.batch_size == 32
+    hook, = [h for h in cfg.custom_hooks
+             if h.type == 'KeepRatioScheduleHook']
+    assert (hook.final_ratio, hook.warmup_epochs,
+            hook.decay_epochs) == (0.7, 10, 100)
+    bbox, = [t for t in cfg.train_pipeline
+             if t.type == 'RandomBBoxTransform']
+    assert bbox.shift_prob == 0 and bbox.rotate_prob == 0.6
+    assert (bbox.rotate_factor, bbox.scale_factor) == (
+        (30, (0.75, 1.25)) if mpii else (45, (0.65, 1.35)))
+    assert any(t.type == 'RandomHalfBody'
+               for t in cfg.train_pipeline) != mpii
+    assert cfg.test_dataloader.dataset.pipeline == cfg.val_pipeline
+
+
+@pytest.mark.parametrize('variant', ['s', 'b', 'l-d6'])
+def test_tokenpose_is_ppt_without_pruning(variant):
+    tokenpose = _cfg(f'tokenpose-{variant}_4xb32-300e_coco-256x192')
+    ppt = _cfg(f'ppt-{variant}_4xb32-300e_coco-256x192')
+    assert tokenpose.model.head.keep_ratio == 1.0
+    assert not any(h.type == 'KeepRatioScheduleHook'
+                   for h in tokenpose.custom_hooks)
+    tokenpose.model.head.keep_ratio = 0.7
+    assert tokenpose.model == ppt.model
