@@ -1,0 +1,2 @@
+from .pose_inference import (draw_poses, estimate_poses,  # noqa: F401
+                             init_pose_model)

@@ -59,10 +59,16 @@ def test_encoder_sees_only_visible_frames_and_masked_joints_are_replaced():
     x = torch.randn(2, 27, 17, 2)
     vis, msk, spatial = model.sample_masks(2)
     seen = {}
+
+    def record(name, value):
+        def hook(module, inputs, output):
+            seen.setdefault(name, value(inputs[0]))
+        return hook
+
     model.encoder.layers[0].register_forward_hook(
-        lambda m, i, o: seen.setdefault('tokens', i[0].shape[1]))
+        record('tokens', lambda t: t.shape[1]))
     model.encoder.sem.register_forward_hook(
-        lambda m, i, o: seen.setdefault('sem_in', i[0].clone()))
+        record('sem_in', lambda t: t.clone()))
     out = model.reconstruct(x, vis, msk, spatial)
     assert out.shape == (2, 27, 17, 2)
     assert seen['tokens'] == 27 - 18  # int(27 * 0.7) = 18 masked
