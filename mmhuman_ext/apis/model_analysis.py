@@ -64,7 +64,7 @@ def input_shape_of(cfg, shape: Optional[Sequence[int]] = None
 def _forward_tensor_mode(model, inputs):
     if isinstance(inputs, dict):
         return model(**inputs, mode='tensor')
-    return model(inputs, mode='tensor')
+    return model(inputs, None, mode='tensor')
 
 
 def subject_from_config(path: str, name: Optional[str] = None,

@@ -85,7 +85,7 @@ if [[ -z $wheel ]]; then
   (cd "$build" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
      "${PIP[@]}" wheel -v --no-deps --no-build-isolation \
      "./mmcv-$MMCV_VERSION" -w "$build/out" 2>&1 \
-     | sed -nuE 's#^\[([0-9]+/[0-9]+)\].* -c ([^ ]+).*#  [\1] \2#p; /error:/p' || true)
+     | sed -nuE 's#^\s*\[([0-9]+/[0-9]+)\].* -c [^ ]*/([^/ ]+) .*#  [\1] \2#p; /error:/p' || true)
   built=$(ls "$build"/out/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n1 || true)
   [[ -n $built ]] || die "the mmcv build failed; rerun with the log: cd $build && pip wheel -v --no-deps --no-build-isolation ./mmcv-$MMCV_VERSION"
   mv "$built" "$WHEEL_DIR/"

@@ -37,7 +37,8 @@ class STMOHead(BaseHead):
     ``PoseLifter`` passes ``[feats, feats_flip]``; the flipped prediction is
     un-flipped (x negated, left/right joints swapped with the metainfo's
     ``flip_indices``) and averaged with the plain one, then the root is set
-    to 0 and the codec adds ``target_root`` back.
+    to 0 and the codec adds ``target_root`` back: ``pred_instances.keypoints``
+    is (1, J, 3) per sample, as mmpose's lifting heads give.
 
     Args:
         in_channels (int): d. Defaults to 256.
@@ -112,13 +113,16 @@ class STMOHead(BaseHead):
             single = (single + single_flip) * 0.5
         else:
             single = self.forward(feats)[0]
-        single = single.clone()
-        single[..., self.decoder.root_index, :] = 0
-        target_root = torch.stack([
-            torch.as_tensor(d.metainfo['target_root'], dtype=torch.float32)
-            for d in batch_data_samples
-        ]) if 'target_root' in batch_data_samples[0].metainfo else \
-            torch.zeros(len(batch_data_samples), 0)
+        single = single[:, 0].clone()  # (B, J, 3)
+        single[:, self.decoder.root_index] = 0
+        if 'target_root' in batch_data_samples[0].metainfo:
+            target_root = torch.stack([
+                torch.as_tensor(d.metainfo['target_root'],
+                                dtype=torch.float32)
+                for d in batch_data_samples
+            ])
+        else:
+            target_root = torch.zeros(len(batch_data_samples), 0)
         return self.decode((single, target_root))
 
 

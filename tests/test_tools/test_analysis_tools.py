@@ -1,0 +1,71 @@
+"""get_flops.py, benchmark.py and browse_dataset.py on the tiny config."""
+import importlib.util
+import json
+import os.path as osp
+
+import cv2
+import torch
+
+from mmhuman_ext.apis.model_analysis import (count_flops, count_parameters,
+                                             make_subject)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'tests/data/configs/tiny_topdown_gn.py')
+
+
+def _tool(path):
+    spec = importlib.util.spec_from_file_location(
+        osp.basename(path)[:-3], osp.join(ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flops_counts_convolutions_exactly():
+    subject = make_subject(CONFIG)
+    counts = count_parameters(subject.model)
+    assert counts['params'] == counts['trainable'] == sum(
+        p.numel() for p in subject.model.parameters())
+    flops = count_flops(subject, 1)
+    assert count_flops(subject, 3) == 3 * flops
+    # the stem's first conv alone: 7x7x3 -> 8 channels on a 32x24 map
+    stem = 2 * 7 * 7 * 3 * 8 * 32 * 24
+    assert flops > stem
+
+
+def test_get_flops_prints_counts(capsys):
+    _tool('tools/analysis/get_flops.py').main([CONFIG])
+    out = capsys.readouterr().out
+    params = count_parameters(make_subject(CONFIG).model)['params']
+    assert f'parameters:           {params:,}' in out
+    assert 'FLOPs per sample' in out
+
+
+def test_benchmark_compares_a_config_with_outside_code(tmp_path):
+    outside = tmp_path / 'outside.py'
+    outside.write_text(
+        'import torch\n'
+        'def build(batch_size):\n'
+        '    model = torch.nn.Conv2d(3, 8, 3)\n'
+        '    return model, torch.randn(batch_size, 3, 64, 48)\n')
+    out = tmp_path / 'bench.json'
+    _tool('tools/analysis/benchmark.py').main([
+        CONFIG, f'py:{outside}:build', '--names', 'tiny', 'conv',
+        '--batch-size', '2', '--warmup', '1', '--repeats', '3', '--out',
+        str(out)
+    ])
+    result = json.loads(out.read_text())
+    tiny, conv = result['models']
+    assert tiny['name'] == 'tiny' and tiny['speed_ratio_to_first'] == 1.0
+    assert conv['gflops_per_sample'] == 2 * 3 * 9 * 8 * 62 * 46 / 1e9
+    assert tiny['throughput'] > 0 and tiny['peak_memory_mib'] >= 0
+    assert conv['speed_ratio_to_first'] > 0
+
+
+def test_browse_dataset_draws_inputs_and_heatmaps(tmp_path):
+    _tool('tools/misc/browse_dataset.py').main(
+        [CONFIG, '--num', '2', '--out-dir', str(tmp_path)])
+    picture = cv2.imread(str(tmp_path / 'train_0000.jpg'))
+    # input (64x48) and the heatmap overlay side by side
+    assert picture.shape == (64, 96, 3)
+    assert torch.tensor(picture[:, 48:]).float().std() > 0
