@@ -17,3 +17,14 @@ def _register_modules():
 def _default_scope():
     with DefaultScope.overwrite_default_scope('mmhuman_ext'):
         yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` skip cleanly on machines without CUDA."""
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason='needs a CUDA device')
+    for item in items:
+        if 'gpu' in item.keywords:
+            item.add_marker(skip)

@@ -26,13 +26,30 @@ from mmhuman_ext.utils import (atomic_write_bytes, atomic_write_text,
 
 def init_pose_model(config, checkpoint: Optional[str] = None,
                     device: str = 'cpu'):
-    """Build a top-down pose model from a config (path or ``Config``) and
-    load ``checkpoint`` if given (mmpose ``init_model`` in our scope)."""
-    from mmpose.apis import init_model
+    """Build a top-down pose model from a config (path or ``Config``), load
+    ``checkpoint`` if given, and attach the keypoint metainfo (from the
+    checkpoint, else from the config's test dataset class)."""
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+
+    from mmhuman_ext.registry import DATASETS, MODELS
     register_all_modules()
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    return init_model(config, checkpoint, device=device)
+    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    model = MODELS.build(cfg.model)
+    meta = None
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        meta = ckpt.get('meta', {}).get('dataset_meta')
+    if meta is None:
+        dataset = cfg.test_dataloader.dataset
+        meta = parse_pose_metainfo(
+            dataset.get('metainfo') or DATASETS.get(dataset.type).METAINFO)
+    model.dataset_meta = meta
+    model.cfg = cfg  # inference_topdown reads the test pipeline from it
+    return model.to(device).eval()
 
 
 def _load_image(image: Union[str, np.ndarray]) -> np.ndarray:

@@ -29,7 +29,8 @@ from mmengine.logging import print_log
 from mmhuman_ext.geometry.h36m_cameras import (load_h36m_cameras,
                                                world_to_camera)
 from mmhuman_ext.registry import DATASETS
-from .pose_window_dataset import PoseWindowDataset
+from .annotation_errors import AnnotationError
+from .pose_window_dataset import PoseWindowDataset, mmpose_metainfo
 
 #: Indices of the 17 used joints among Human3.6M's 32.
 H36M_KEPT_JOINTS = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26,
@@ -54,12 +55,12 @@ def _load_npz_dict(path: str, key: str) -> dict:
                                 f'file with field {key!r})')
     with np.load(path, allow_pickle=True) as data:
         if key not in data.files:
-            raise KeyError(f'{path}: missing field {key!r} (found '
+            raise AnnotationError(f'{path}: missing field {key!r} (found '
                            f'{data.files}); expected the VideoPose3D layout')
         value = data[key]
     value = value.item() if value.dtype == object else value
     if not isinstance(value, dict):
-        raise TypeError(f'{path}: field {key!r} must be a pickled dict '
+        raise AnnotationError(f'{path}: field {key!r} must be a pickled dict '
                         '{subject: {action: ...}}')
     return value
 
@@ -82,7 +83,7 @@ def fill_nan_frames(poses: np.ndarray, where: str) -> np.ndarray:
     if bad.all(axis=0).any():
         joints = sorted({int(j) // poses.shape[2]
                          for j in np.nonzero(bad.all(axis=0))[0]})
-        raise ValueError(f'{where}: joints {joints} are NaN in every frame')
+        raise AnnotationError(f'{where}: joints {joints} are NaN in every frame')
     t = np.arange(len(flat))
     for col in np.nonzero(bad.any(axis=0))[0]:
         ok = ~bad[:, col]
@@ -123,7 +124,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         lazy_init (bool): Defer loading to the first access.
     """
 
-    METAINFO: dict = dict(from_file='configs/_base_/datasets/h36m.py')
+    METAINFO: dict = mmpose_metainfo('h36m.py')
 
     def __init__(self,
                  data_root: str = '',
@@ -175,7 +176,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         for subject in self.subjects:
             for name, where in ((pos3d, self.file_3d), (pos2d, self.file_2d)):
                 if subject not in name:
-                    raise KeyError(f'{where}: subject {subject!r} not found '
+                    raise AnnotationError(f'{where}: subject {subject!r} not found '
                                    f'(found {sorted(name)})')
             for action in sorted(pos3d[subject]):
                 if (self.actions is not None and
@@ -184,7 +185,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
                 videos += self._load_action(pos3d, pos2d, cameras, order,
                                             subject, action)
         if not videos:
-            raise ValueError(
+            raise AnnotationError(
                 f'no video of subjects {self.subjects} and actions '
                 f'{self.actions} in {self.file_3d}')
         return videos
@@ -195,16 +196,16 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         where3d = f'{self.file_3d}: positions_3d[{subject!r}][{action!r}]'
         if world.ndim != 3 or world.shape[-1] != 3 or world.shape[1] not in (
                 17, 32):
-            raise ValueError(f'{where3d} must be (T, 32 or 17, 3), got '
+            raise AnnotationError(f'{where3d} must be (T, 32 or 17, 3), got '
                              f'{world.shape}')
         if world.shape[1] == 32:
             world = world[:, H36M_KEPT_JOINTS]
         where2d = f'{self.file_2d}: positions_2d[{subject!r}][{action!r}]'
         if action not in pos2d[subject]:
-            raise KeyError(f'{where2d} not found')
+            raise AnnotationError(f'{where2d} not found')
         views = pos2d[subject][action]
         if len(views) != len(order):
-            raise ValueError(f'{where2d} holds {len(views)} cameras, the '
+            raise AnnotationError(f'{where2d} holds {len(views)} cameras, the '
                              f'camera file lists {len(order)}: {order}')
         videos = []
         for cam_id, kpts in zip(order, views):
@@ -213,16 +214,16 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
             where = f'{where2d}[camera {cam_id}]'
             kpts = np.asarray(kpts)
             if kpts.ndim != 3 or kpts.shape[1] != 17 or kpts.shape[2] < 2:
-                raise ValueError(f'{where} must be (T, 17, 2), got '
+                raise AnnotationError(f'{where} must be (T, 17, 2), got '
                                  f'{kpts.shape}')
             if len(kpts) < len(world):
-                raise ValueError(f'{where} has {len(kpts)} frames, fewer '
+                raise AnnotationError(f'{where} has {len(kpts)} frames, fewer '
                                  f'than the {len(world)} of {where3d}')
             kpts = kpts[:len(world), :, :2].astype(np.float64)
             if np.isnan(kpts).any():
                 kpts = self._handle_nan(kpts, where)
             if (subject, cam_id) not in cameras:
-                raise KeyError(f'{self.camera_file}: no camera '
+                raise AnnotationError(f'{self.camera_file}: no camera '
                                f'({subject!r}, {cam_id!r})')
             cam = cameras[(subject, cam_id)]
             videos.append(
@@ -241,7 +242,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         msg = (f'{where}: {len(frames)} frames have NaN joints (first '
                f'frames {frames[:5].tolist()})')
         if self.nan_policy == 'error':
-            raise ValueError(msg + "; set nan_policy='interpolate' to fill "
+            raise AnnotationError(msg + "; set nan_policy='interpolate' to fill "
                              'them linearly in time')
         print_log(msg + '; filled by linear interpolation in time',
                   logger='current')

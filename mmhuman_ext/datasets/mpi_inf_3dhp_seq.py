@@ -21,8 +21,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from mmhuman_ext.registry import DATASETS
+from .annotation_errors import AnnotationError
 from .h36m_videopose3d import _load_npz_dict
-from .pose_window_dataset import PoseWindowDataset
+from .pose_window_dataset import PoseWindowDataset, mmpose_metainfo
 
 _DEFAULT_RESOLUTIONS = {'TS5': (1920, 1080), 'TS6': (1920, 1080)}
 
@@ -50,7 +51,7 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
             As :class:`PoseWindowDataset`.
     """
 
-    METAINFO: dict = dict(from_file='configs/_base_/datasets/mpi_inf_3dhp.py')
+    METAINFO: dict = mmpose_metainfo('mpi_inf_3dhp.py')
 
     def __init__(self,
                  data_root: str = '',
@@ -86,18 +87,18 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
                camera_id: str) -> dict:
         for key in ('data_2d', 'data_3d'):
             if not isinstance(entry, dict) or key not in entry:
-                raise KeyError(f'{where}: missing field {key!r}')
+                raise AnnotationError(f'{where}: missing field {key!r}')
         kpts = np.asarray(entry['data_2d'], dtype=np.float32)
         kpts_3d = np.asarray(entry['data_3d'], dtype=np.float32)
         kpts, kpts_3d = kpts.reshape(len(kpts), 17, -1), kpts_3d.reshape(
             len(kpts_3d), 17, -1)
         if kpts.shape[-1] < 2 or kpts_3d.shape[-1] != 3 or len(kpts) != len(
                 kpts_3d):
-            raise ValueError(f'{where}: data_2d must be (T, 17, 2) and '
+            raise AnnotationError(f'{where}: data_2d must be (T, 17, 2) and '
                              f'data_3d (T, 17, 3), got {kpts.shape} and '
                              f'{kpts_3d.shape}')
         if np.isnan(kpts).any():
-            raise ValueError(f'{where}: data_2d holds NaN')
+            raise AnnotationError(f'{where}: data_2d holds NaN')
         w, h = self.resolutions.get(subject, (2048, 2048))
         video = dict(
             subject=subject,
@@ -109,7 +110,7 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
         if 'valid' in entry:
             valid = np.asarray(entry['valid']).reshape(-1)
             if len(valid) != len(kpts):
-                raise ValueError(f'{where}: valid has {len(valid)} entries, '
+                raise AnnotationError(f'{where}: valid has {len(valid)} entries, '
                                  f'data_2d {len(kpts)} frames')
             video['valid'] = valid > 0.5
         return video
@@ -132,6 +133,6 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
                     self._video(cam_entry, f'{where}[0][{cam!r}]', subject,
                                 seq, str(cam)))
         if not videos:
-            raise ValueError(f'{self.npz_file}: no sequence of subjects '
+            raise AnnotationError(f'{self.npz_file}: no sequence of subjects '
                              f'{sorted(self.subjects or [])}')
         return videos

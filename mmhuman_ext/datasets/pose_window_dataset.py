@@ -5,12 +5,23 @@ class indexes every centre frame of every video and builds each window on
 access, so no per-sample list is materialised (Human3.6M has ~1.5 M
 training windows).
 """
+import os.path as osp
 from typing import Callable, List, Optional, Union
 
+import mmpose
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
+
+
+def mmpose_metainfo(name: str) -> dict:
+    """``dict(from_file=...)`` of mmpose's ``configs/_base_/datasets/{name}``
+    inside the installed mmpose package (not resolved against the working
+    directory, where another file of that name may exist)."""
+    return dict(from_file=osp.join(
+        osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
+        'datasets', name))
 
 
 class PoseWindowDataset(BaseDataset):

@@ -68,6 +68,12 @@ BACKBONE_NAMES = {
     'L': 'HRNet-W48 stages 1-3'
 }
 QK_SCALE = {'S': 'dim', 'B': 'head', 'L': 'head'}
+NOTES = {
+    'L': ('the official PPT-L/D6 code prunes only in layer 3 (its default '
+          'layers 3, 6, 9 at depth 6); our config follows the paper (layers '
+          '1, 3, 4). For the official numbers add '
+          '--cfg-options model.head.prune_layers="(3,)"')
+}
 STEM_KEYS = ('conv1.', 'bn1.', 'conv2.', 'bn2.', 'layer1.')
 # Layer parameters: PPT repo (PreNorm(Attention), no Residual wrapper) and
 # TokenPose repo (Residual(PreNorm(Attention))) names; the prefixes are
@@ -136,7 +142,8 @@ def convert(state: Dict[str, torch.Tensor]):
 
     Returns:
         tuple: ``(state_dict, info)``; ``info`` holds ``variant`` (the KNOWN
-        key), ``description``, ``config`` and ``qk_scale``.
+        key), ``description``, ``config``, ``qk_scale`` and ``note`` (a
+        caveat for that variant, or None).
 
     Raises:
         ConversionError: the keys or shapes are not those of a supported
@@ -232,7 +239,8 @@ def convert(state: Dict[str, torch.Tensor]):
         variant=variant,
         description=description,
         config=config,
-        qk_scale=QK_SCALE[family])
+        qk_scale=QK_SCALE[family],
+        note=NOTES.get(family))
 
 
 def check_against_config(state: Dict[str, torch.Tensor], info: dict,
@@ -287,6 +295,8 @@ def main(argv=None) -> int:
     atomic_write_bytes(args.dst, buffer.getvalue())
     print(f'{args.src}: {info["description"]} ({len(state)} tensors) -> '
           f'{args.dst}\nuse it with {info["config"]}')
+    if info['note']:
+        print(f'note: {info["note"]}')
     return 0
 
 

@@ -4,8 +4,8 @@
 # minutes, data generation included (see docs/benchmarks.md).
 _base_ = ['../_base_/default_runtime.py']
 
-max_epochs = 30
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+max_epochs = 10
+train_cfg = dict(max_epochs=max_epochs, val_interval=5)
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
@@ -35,14 +35,22 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
+    # the first three stages of a half-width ResNet-18: stride 16, 128 ch
     backbone=dict(
-        type='ResNet', depth=18, stem_channels=32, base_channels=32),
+        type='ResNet',
+        depth=18,
+        stem_channels=32,
+        base_channels=32,
+        num_stages=3,
+        strides=(1, 2, 2),
+        dilations=(1, 1, 1),
+        out_indices=(2, )),
     head=dict(
         type='HeatmapHead',
-        in_channels=256,
+        in_channels=128,
         out_channels=17,
-        deconv_out_channels=(128, 128, 128),
-        deconv_kernel_sizes=(4, 4, 4),
+        deconv_out_channels=(64, 32),
+        deconv_kernel_sizes=(4, 4),
         loss=dict(type='KeypointMSELoss', use_target_weight=True),
         decoder=codec),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
