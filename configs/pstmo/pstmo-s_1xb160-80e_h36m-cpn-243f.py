@@ -65,8 +65,9 @@ test_evaluator = [
 ] + [dict(type='MPJPE', mode='mpjpe')]  # mmpose's frame-weighted (metres)
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=7e-4, amsgrad=True))
+# last epoch: stage2.pth; best: best_h36m_MPJPE_action_mean_stage2.pth
 default_hooks = dict(
     checkpoint=dict(
-        filename_tmpl='epoch_{}.pth',
+        filename_tmpl='stage2.pth',
         save_best='h36m/MPJPE_action_mean',
         rule='less'))

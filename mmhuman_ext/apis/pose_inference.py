@@ -24,7 +24,8 @@ from mmhuman_ext.utils import (atomic_write_bytes, atomic_write_text,
                                register_all_modules)
 
 
-def init_pose_model(config, checkpoint: Optional[str] = None,
+def init_pose_model(config,
+                    checkpoint: Optional[str] = None,
                     device: str = 'cpu'):
     """Build a top-down pose model from a config (path or ``Config``), load
     ``checkpoint`` if given, and attach the keypoint metainfo (from the
@@ -75,15 +76,17 @@ def _check_boxes(bboxes, height: int, width: int) -> np.ndarray:
     if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(f'person boxes must be (N, 4) as [x1, y1, x2, y2] '
                          f'pixels, got shape {boxes.shape}')
-    bad = np.where((boxes[:, 2] <= boxes[:, 0]) |
-                   (boxes[:, 3] <= boxes[:, 1]))[0]
+    bad = np.where((boxes[:, 2] <= boxes[:, 0])
+                   | (boxes[:, 3] <= boxes[:, 1]))[0]
     if bad.size:
         raise ValueError(f'person box {bad[0]} {boxes[bad[0]].tolist()} has '
                          f'x2 <= x1 or y2 <= y1; expected [x1, y1, x2, y2]')
     return boxes
 
 
-def draw_poses(image: np.ndarray, result: dict, dataset_meta: dict,
+def draw_poses(image: np.ndarray,
+               result: dict,
+               dataset_meta: dict,
                kpt_thr: float = 0.3) -> np.ndarray:
     """Boxes, skeleton links and keypoints (score > ``kpt_thr``) drawn on a
     copy of the BGR ``image``."""
@@ -152,8 +155,8 @@ def estimate_poses(model,
                 bbox=[float(v) for v in box],
                 keypoints=np.asarray(pred.keypoints[0],
                                      dtype=float).round(2).tolist(),
-                keypoint_scores=np.asarray(pred.keypoint_scores[0],
-                                           dtype=float).round(4).tolist()))
+                keypoint_scores=np.asarray(
+                    pred.keypoint_scores[0], dtype=float).round(4).tolist()))
     result = dict(
         image=image if isinstance(image, str) else None,
         height=height,
@@ -170,4 +173,3 @@ def estimate_poses(model,
                              f'({out_image})')
         atomic_write_bytes(out_image, data.tobytes())
     return result
-

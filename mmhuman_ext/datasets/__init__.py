@@ -6,3 +6,6 @@ from .synthetic_h36m_dataset import SyntheticH36MDataset  # noqa: F401
 from . import transforms  # noqa: F401
 
 _install_annotation_errors()
+from .multiview_h36m import (MultiViewH36MDataset,  # noqa: F401
+                             MultiViewSkiPoseDataset)
+from .voxceleb_reenact import VoxCelebReenactDataset  # noqa: F401

@@ -42,6 +42,9 @@ def triangulate_points(points: Tensor,
     Returns:
         Tensor: ``(..., J, 3)`` world points, float64.
     """
+    if points.shape[-3] < 2:
+        raise ValueError(f'triangulation needs at least 2 views, got points '
+                         f'of shape {tuple(points.shape)} (..., V, J, 2)')
     points = points.to(torch.float64)
     cam = {k: v.to(torch.float64) for k, v in cam.items()}
     xy = pixels_to_normalized(points, cam['K'])
@@ -61,10 +64,7 @@ def triangulate_points(points: Tensor,
         dim=-2)  # (..., V, J, 2, 4)
     if weights is not None:
         rows = rows * weights.to(torch.float64)[..., None, None]
-    V = rows.shape[-4]
     A = rows.movedim(-4, -3).flatten(-3, -2)  # (..., J, 2V, 4)
-    if V < 2:
-        raise ValueError(f'triangulation needs at least 2 views, got {V}')
     X = torch.linalg.svd(A).Vh[..., -1, :]  # (..., J, 4)
     X = X[..., :3] / X[..., 3:]
     return origin + scale * X

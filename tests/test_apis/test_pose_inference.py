@@ -24,8 +24,8 @@ def test_boxes_in_keypoints_out(model, tmp_path):
     """The head is set to put every keypoint at heatmap pixel (6, 20) of the
     24x32 map: (24, 80) in the 96x128 crop, which maps back through the
     box (padded x1.25 to 3:4) to known image pixels."""
-    image = np.random.default_rng(0).integers(0, 255, (180, 240, 3),
-                                              dtype=np.uint8)
+    image = np.random.default_rng(0).integers(
+        0, 255, (180, 240, 3), dtype=np.uint8)
     path = str(tmp_path / 'img.png')
     cv2.imwrite(path, image)
     ys, xs = np.mgrid[:32, :24]
@@ -36,9 +36,12 @@ def test_boxes_in_keypoints_out(model, tmp_path):
         last.bias.copy_(torch.from_numpy(peak))
     model.test_cfg['flip_test'] = False
     boxes = [[10, 20, 70, 140], [120, 30, 200, 170]]
-    result = estimate_poses(model, path, boxes,
-                            out_json=str(tmp_path / 'out.json'),
-                            out_image=str(tmp_path / 'out.png'))
+    result = estimate_poses(
+        model,
+        path,
+        boxes,
+        out_json=str(tmp_path / 'out.json'),
+        out_image=str(tmp_path / 'out.png'))
     assert (result['height'], result['width']) == (180, 240)
     assert len(result['keypoint_names']) == 17
     assert result['keypoint_names'][0] == 'nose'
@@ -50,8 +53,8 @@ def test_boxes_in_keypoints_out(model, tmp_path):
         h = max(box[3] - box[1], (box[2] - box[0]) * 4 / 3) * 1.25
         w = h * 3 / 4
         expected = [cx + (24 / 96 - 0.5) * w, cy + (80 / 128 - 0.5) * h]
-        np.testing.assert_allclose(inst['keypoints'], [expected] * 17,
-                                   atol=0.02)
+        np.testing.assert_allclose(
+            inst['keypoints'], [expected] * 17, atol=0.02)
     with open(tmp_path / 'out.json') as f:
         assert json.load(f) == result
     overlay = cv2.imread(str(tmp_path / 'out.png'))

@@ -58,17 +58,15 @@ def test_recipe(name):
     assert cfg.param_scheduler[0].milestones == [200, 260]
     assert cfg.train_cfg.max_epochs == 300
     assert cfg.train_dataloader.batch_size == 32
-    hook, = [h for h in cfg.custom_hooks
-             if h.type == 'KeepRatioScheduleHook']
+    hook, = [h for h in cfg.custom_hooks if h.type == 'KeepRatioScheduleHook']
     assert (hook.final_ratio, hook.warmup_epochs,
             hook.decay_epochs) == (0.7, 10, 100)
-    bbox, = [t for t in cfg.train_pipeline
-             if t.type == 'RandomBBoxTransform']
+    bbox, = [t for t in cfg.train_pipeline if t.type == 'RandomBBoxTransform']
     assert bbox.shift_prob == 0 and bbox.rotate_prob == 0.6
-    assert (bbox.rotate_factor, bbox.scale_factor) == (
-        (30, (0.75, 1.25)) if mpii else (45, (0.65, 1.35)))
-    assert any(t.type == 'RandomHalfBody'
-               for t in cfg.train_pipeline) != mpii
+    assert (bbox.rotate_factor,
+            bbox.scale_factor) == ((30, (0.75, 1.25)) if mpii else
+                                   (45, (0.65, 1.35)))
+    assert any(t.type == 'RandomHalfBody' for t in cfg.train_pipeline) != mpii
     assert cfg.test_dataloader.dataset.pipeline == cfg.val_pipeline
 
 

@@ -56,8 +56,10 @@ def _w(g, *shape, std=0.05):
 
 def official_stem(prefix, g):
     """conv1 bn1 conv2 bn2 + layer1 (4 Bottlenecks 64 -> 256)."""
-    sd = {f'{prefix}conv1.weight': _w(g, 64, 3, 3, 3, std=0.2),
-          f'{prefix}conv2.weight': _w(g, 64, 64, 3, 3)}
+    sd = {
+        f'{prefix}conv1.weight': _w(g, 64, 3, 3, 3, std=0.2),
+        f'{prefix}conv2.weight': _w(g, 64, 64, 3, 3)
+    }
     sd.update(_bn(f'{prefix}bn1', 64, g))
     sd.update(_bn(f'{prefix}bn2', 64, g))
     for i in range(4):
@@ -72,27 +74,44 @@ def official_stem(prefix, g):
     return sd
 
 
-def official_tokens(prefix, g, channels, patch, heatmap, num_kpt=17,
-                    depth=12, dim=192, layout='ppt'):
+def official_tokens(prefix,
+                    g,
+                    channels,
+                    patch,
+                    heatmap,
+                    num_kpt=17,
+                    depth=12,
+                    dim=192,
+                    layout='ppt'):
     """Keypoint tokens, sine table, patch embedding, transformer, MLP head
     under the official names."""
     (ph, pw), (hh, hw) = patch, heatmap
     hidden = hh * hw // 8
     sd = {
-        prefix + 'keypoint_token': _w(g, 1, num_kpt, dim, std=0.5),
-        prefix + 'pos_embedding': sine_position_table_2d(
-            hh // ph, hw // pw, dim)[None],
-        prefix + 'patch_to_embedding.weight': _w(
-            g, dim, channels * ph * pw, std=0.02),
-        prefix + 'patch_to_embedding.bias': _w(g, dim),
-        prefix + 'mlp_head.0.weight': 1 + _w(g, dim),
-        prefix + 'mlp_head.0.bias': _w(g, dim),
-        prefix + 'mlp_head.1.weight': _w(g, hidden, dim),
-        prefix + 'mlp_head.1.bias': _w(g, hidden),
-        prefix + 'mlp_head.2.weight': 1 + _w(g, hidden),
-        prefix + 'mlp_head.2.bias': _w(g, hidden),
-        prefix + 'mlp_head.3.weight': _w(g, hh * hw, hidden),
-        prefix + 'mlp_head.3.bias': _w(g, hh * hw),
+        prefix + 'keypoint_token':
+        _w(g, 1, num_kpt, dim, std=0.5),
+        prefix + 'pos_embedding':
+        sine_position_table_2d(hh // ph, hw // pw, dim)[None],
+        prefix + 'patch_to_embedding.weight':
+        _w(g, dim, channels * ph * pw, std=0.02),
+        prefix + 'patch_to_embedding.bias':
+        _w(g, dim),
+        prefix + 'mlp_head.0.weight':
+        1 + _w(g, dim),
+        prefix + 'mlp_head.0.bias':
+        _w(g, dim),
+        prefix + 'mlp_head.1.weight':
+        _w(g, hidden, dim),
+        prefix + 'mlp_head.1.bias':
+        _w(g, hidden),
+        prefix + 'mlp_head.2.weight':
+        1 + _w(g, hidden),
+        prefix + 'mlp_head.2.bias':
+        _w(g, hidden),
+        prefix + 'mlp_head.3.weight':
+        _w(g, hh * hw, hidden),
+        prefix + 'mlp_head.3.bias':
+        _w(g, hh * hw),
     }
     attn = '0.' if layout == 'ppt' else '0.fn.'
     for i in range(depth):
@@ -113,37 +132,51 @@ def official_tokens(prefix, g, channels, patch, heatmap, num_kpt=17,
     return sd
 
 
-def official_ppt_s(patch=(4, 3), heatmap=(64, 48), num_kpt=17,
-                   layout='ppt', seed=0):
+def official_ppt_s(
+        patch=(4, 3), heatmap=(64, 48), num_kpt=17, layout='ppt', seed=0):
     g = torch.Generator().manual_seed(seed)
     sd = official_stem('features.', g)
-    sd.update(official_tokens('features.', g, 256, patch, heatmap, num_kpt,
-                              layout=layout))
+    sd.update(
+        official_tokens(
+            'features.', g, 256, patch, heatmap, num_kpt, layout=layout))
     return sd
 
 
 def official_ppt_b(width=32, depth=12, seed=0):
     """HRNet names are those of mmpose's HRNet (the official HRNet code)."""
     g = torch.Generator().manual_seed(seed)
-    hrnet = MODELS.build(Config.fromfile(
-        B_COCO).model.backbone).state_dict()
-    sd = {f'pre_feature.{k}': _w(g, *v.shape) if v.is_floating_point() else v
-          for k, v in hrnet.items()}
-    sd.update(official_tokens('transformer.', g, width, (4, 3), (64, 48),
-                              depth=depth))
+    hrnet = MODELS.build(Config.fromfile(B_COCO).model.backbone).state_dict()
+    sd = {
+        f'pre_feature.{k}': _w(g, *v.shape) if v.is_floating_point() else v
+        for k, v in hrnet.items()
+    }
+    sd.update(
+        official_tokens(
+            'transformer.', g, width, (4, 3), (64, 48), depth=depth))
     return sd
 
 
 def _conv_bn(x, sd, conv, bn, stride=1, relu=True):
     weight = sd[conv + '.weight']
     x = F.conv2d(x, weight, stride=stride, padding=weight.shape[-1] // 2)
-    x = F.batch_norm(x, sd[bn + '.running_mean'], sd[bn + '.running_var'],
-                     sd[bn + '.weight'], sd[bn + '.bias'], eps=1e-5)
+    x = F.batch_norm(
+        x,
+        sd[bn + '.running_mean'],
+        sd[bn + '.running_var'],
+        sd[bn + '.weight'],
+        sd[bn + '.bias'],
+        eps=1e-5)
     return x.relu() if relu else x
 
 
-def reference_forward(sd, img, ratio, num_kpt=17, patch=(4, 3),
-                      heatmap=(64, 48), heads=8, prune=(3, 6, 9)):
+def reference_forward(sd,
+                      img,
+                      ratio,
+                      num_kpt=17,
+                      patch=(4, 3),
+                      heatmap=(64, 48),
+                      heads=8,
+                      prune=(3, 6, 9)):
     """The official PPT-S forward restated from its description: stem-net,
     patches (p1 p2 c), sine-full PE, pre-norm layers with 1/sqrt(D) scale,
     pruning by the keypoint rows of the layer's own attention."""
@@ -156,16 +189,16 @@ def reference_forward(sd, img, ratio, num_kpt=17, patch=(4, 3),
         y = _conv_bn(y, sd, b + 'conv2', b + 'bn2')
         y = _conv_bn(y, sd, b + 'conv3', b + 'bn3', relu=False)
         if i == 0:
-            x = _conv_bn(x, sd, b + 'downsample.0', b + 'downsample.1',
-                         relu=False)
+            x = _conv_bn(
+                x, sd, b + 'downsample.0', b + 'downsample.1', relu=False)
         x = (y + x).relu()
-    x = rearrange(x, 'b c (h p1) (w p2) -> b (h w) (p1 p2 c)', p1=patch[0],
-                  p2=patch[1])
+    x = rearrange(
+        x, 'b c (h p1) (w p2) -> b (h w) (p1 p2 c)', p1=patch[0], p2=patch[1])
     x = F.linear(x, sd[p + 'patch_to_embedding.weight'],
                  sd[p + 'patch_to_embedding.bias'])
     pos = sd[p + 'pos_embedding'].expand(x.shape[0], -1, -1)
-    x = torch.cat((sd[p + 'keypoint_token'].expand(x.shape[0], -1, -1),
-                   x + pos), dim=1)
+    x = torch.cat(
+        (sd[p + 'keypoint_token'].expand(x.shape[0], -1, -1), x + pos), dim=1)
     dim = x.shape[-1]
     depth = 1 + max(int(k.split('.')[3]) for k in sd if 'layers.' in k)
     for i in range(depth):
@@ -175,25 +208,26 @@ def reference_forward(sd, img, ratio, num_kpt=17, patch=(4, 3),
         h = F.layer_norm(x, (dim, ), sd[q + '0.norm.weight'],
                          sd[q + '0.norm.bias'])
         qkv = F.linear(h, sd[q + '0.fn.to_qkv.weight']).chunk(3, dim=-1)
-        qh, kh, vh = (rearrange(t, 'b n (h d) -> b h n d', h=heads)
-                      for t in qkv)
+        qh, kh, vh = (
+            rearrange(t, 'b n (h d) -> b h n d', h=heads) for t in qkv)
         attn = (torch.einsum('bhid,bhjd->bhij', qh, kh) *
                 dim**-0.5).softmax(-1)
-        out = rearrange(torch.einsum('bhij,bhjd->bhid', attn, vh),
-                        'b h n d -> b n (h d)')
+        out = rearrange(
+            torch.einsum('bhij,bhjd->bhid', attn, vh), 'b h n d -> b n (h d)')
         x = x + F.linear(out, sd[q + '0.fn.to_out.0.weight'],
                          sd[q + '0.fn.to_out.0.bias'])
         if i in prune and ratio < 1:
             score = attn[:, :, :num_kpt, num_kpt:].mean(1).sum(1)
             keep = score.topk(math.ceil(score.shape[1] * ratio)).indices
             index = keep[..., None].expand(-1, -1, dim)
-            x = torch.cat((x[:, :num_kpt],
-                           x[:, num_kpt:].gather(1, index)), dim=1)
+            x = torch.cat((x[:, :num_kpt], x[:, num_kpt:].gather(1, index)),
+                          dim=1)
             pos = pos.gather(1, index)
         h = F.layer_norm(x, (dim, ), sd[q + '1.fn.norm.weight'],
                          sd[q + '1.fn.norm.bias'])
-        h = F.gelu(F.linear(h, sd[q + '1.fn.fn.net.0.weight'],
-                            sd[q + '1.fn.fn.net.0.bias']))
+        h = F.gelu(
+            F.linear(h, sd[q + '1.fn.fn.net.0.weight'],
+                     sd[q + '1.fn.fn.net.0.bias']))
         x = x + F.linear(h, sd[q + '1.fn.fn.net.3.weight'],
                          sd[q + '1.fn.fn.net.3.bias'])
     k = x[:, :num_kpt]
@@ -217,10 +251,12 @@ def test_ppt_s_heatmaps_equal_official(conv):
     assert len(state) == len(official) - 1  # all but the sine table
     model = _model(S_COCO)
     model.load_state_dict(state, strict=True)
-    assert torch.equal(model.head.transformer.layers[5].fc2.weight,
-                       official['features.transformer.layers.5.1.fn.fn.net.3'
-                                '.weight'])
-    img = torch.randn(1, 3, 256, 192, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(
+        model.head.transformer.layers[5].fc2.weight,
+        official['features.transformer.layers.5.1.fn.fn.net.3'
+                 '.weight'])
+    img = torch.randn(
+        1, 3, 256, 192, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         for ratio in (0.7, 1.0):
             model.head.keep_ratio = ratio
@@ -283,9 +319,14 @@ def test_unsupported_checkpoints(conv):
 def test_command_line(conv, tmp_path, capsys):
     official = official_ppt_s(seed=3)
     src, dst = tmp_path / 'official.pth', tmp_path / 'ours.pth'
-    torch.save({'state_dict': {'module.' + k: v
-                               for k, v in official.items()}, 'epoch': 300},
-               src)
+    torch.save(
+        {
+            'state_dict': {
+                'module.' + k: v
+                for k, v in official.items()
+            },
+            'epoch': 300
+        }, src)
     assert conv.main([str(src), str(dst), '--config', S_COCO]) == 0
     assert 'TokenPose-S / PPT-S, COCO 256x192' in capsys.readouterr().out
     model = _model(S_COCO)

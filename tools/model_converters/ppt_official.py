@@ -112,8 +112,8 @@ def official_state_dict(ckpt) -> Dict[str, torch.Tensor]:
         raise ConversionError(
             'expected a state dict (name -> tensor), bare or under '
             '"state_dict"')
-    return OrderedDict((k[7:] if k.startswith('module.') else k, v)
-                       for k, v in ckpt.items())
+    return OrderedDict(
+        (k[7:] if k.startswith('module.') else k, v) for k, v in ckpt.items())
 
 
 def _patch_shape(pos: torch.Tensor, heatmap_hw: Tuple[int, int],
@@ -216,8 +216,9 @@ def convert(state: Dict[str, torch.Tensor]):
     num_kpt = out['head.keypoint_tokens'].shape[1]
     depth = 1 + max(
         int(k.split('.')[3]) for k in out if k.startswith('head.transformer'))
-    last = max(int(k.split('.')[2]) for k in out
-               if k.startswith('head.mlp_head.') and k.endswith('.weight'))
+    last = max(
+        int(k.split('.')[2]) for k in out
+        if k.startswith('head.mlp_head.') and k.endswith('.weight'))
     hm_dim = out[f'head.mlp_head.{last}.weight'].shape[0]
     heatmap = {3072: (64, 48), 4096: (64, 64)}.get(hm_dim)
     patch_dim = out['head.patch_embed.weight'].shape[1]

@@ -1,6 +1,6 @@
 """Convert an official P-STMO checkpoint into an mmhuman_ext one.
 
-    python tools/model_converters/pstmo_official.py SRC DST
+    python tools/model_converters/pstmo_official.py SRC DST [--refine REF]
 
 SRC is a ``.pth`` of paTRICK-swk/P-STMO: a state dict, bare (``torch.save(
 model.state_dict())``) or under ``model_pos`` (``save_model_new``); the
@@ -13,8 +13,10 @@ recognised from the keys:
   ``MaskedPoseModeling`` (``encoder.*``, ``decoder.*``,
   ``spatial_mask_token``);
 * the refinement module (``refine`` of ``model/block/refine.py``) ->
-  ``PoseRefinement`` (``refine.*``; load it into the refine configs'
-  ``head.refine``).
+  ``STMORefineHead.refine`` (``head.refine.*``); ``--refine REF`` merges
+  it into the Stage II checkpoint SRC (the official code keeps the two in
+  separate files), giving one checkpoint for the ``*-gtroot-refine``
+  config.
 
 DST (``{'state_dict': ..., 'meta': ...}``) can be given to ``load_from``,
 ``tools/test.py`` or ``init_cfg=dict(type='Pretrained', ...)``. The script
@@ -42,7 +44,7 @@ Key map (official -> ours; 1x1 ``Conv1d`` weights lose their last axis):
   ``decoder.pos_embed``, ``mask_token`` -> ``decoder.mask_token``,
   ``fcn_dec.{0,1}`` -> ``decoder.head.{bn,fc}``, ``spatial_mask_token``
   (1, 1, 2) -> ``spatial_mask_token`` (2,);
-* refine ``post_refine.{0,3}`` -> ``refine.{fc1,fc2}``.
+* refine ``post_refine.{0,3}`` -> ``head.refine.{fc1,fc2}``.
 """
 import argparse
 import re
@@ -182,8 +184,12 @@ def convert_stage1(sd: Tensors) -> Tensors:
 
 
 def convert_refine(sd: Tensors) -> Tensors:
-    """Official ``refine`` -> our ``PoseRefinement`` keys (``refine.*``)."""
-    names = {'post_refine.0.': 'refine.fc1.', 'post_refine.3.': 'refine.fc2.'}
+    """Official ``refine`` -> our ``STMORefineHead`` keys
+    (``head.refine.*``)."""
+    names = {
+        'post_refine.0.': 'head.refine.fc1.',
+        'post_refine.3.': 'head.refine.fc2.'
+    }
     out: Tensors = OrderedDict()
     for key, value in sd.items():
         for old, new in names.items():
@@ -236,9 +242,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='official checkpoint (.pth)')
     parser.add_argument('dst', help='output checkpoint (.pth)')
+    parser.add_argument(
+        '--refine', help='official refinement-module checkpoint to merge')
     args = parser.parse_args()
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
-    state_dict, desc = convert(ckpt)
+    state_dict, desc = convert(
+        torch.load(args.src, map_location='cpu', weights_only=True))
+    if args.refine:
+        refine, refine_desc = convert(
+            torch.load(args.refine, map_location='cpu', weights_only=True))
+        if refine_desc != 'refinement module':
+            raise ConversionError(f'{args.refine} is a {refine_desc} '
+                                  'checkpoint, not a refinement module')
+        state_dict.update(refine)
+        desc += ' + refinement module'
     torch.save(
         dict(
             state_dict=state_dict,

@@ -1,2 +1,3 @@
 from .coco_figures import ensure_coco_figures  # noqa: F401
 from .motion3d import ensure_synthetic_h36m  # noqa: F401
+from .heads import ensure_synthetic_heads  # noqa: F401

@@ -21,9 +21,10 @@ truth boxes with jitter, a few misses and false positives, and scores, in
 the format of mmpose's ``COCO_val2017_detections_AP_H_56_person.json``.
 
 Generation is deterministic: every image draws from its own
-``numpy.random.default_rng([seed, split, index])`` stream, shapes are filled
-by OpenCV in fixed point without anti-aliasing (no fonts), and coordinates
-are rounded to 1/100 px before use, so the same arguments give the same files.
+``numpy.random.default_rng([seed, split, index])`` stream (PCG64, the same on
+every platform), shapes are filled by OpenCV in fixed point without
+anti-aliasing or fonts, and images are JPEG files of fixed quality. The same
+arguments give the same bytes for given numpy and OpenCV versions.
 """
 import hashlib
 import json

@@ -1,1 +1,4 @@
 from .pose_sequence_transforms import FlipPoseSequence  # noqa: F401
+from .multiview_transforms import (ApplyToViews, ComputeCameraRays,  # noqa: F401
+                                   CropImageRows, PackMultiViewPoseInputs)
+from .reenact_transforms import LoadReenactPair, PackReenactInputs  # noqa: F401

@@ -92,7 +92,9 @@ class KeepRatioScheduleHook(Hook):
         for module in self._modules:
             module.keep_ratio = ratio
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         ratio = scheduled_keep_ratio(runner.epoch, batch_idx,
                                      len(runner.train_dataloader),

@@ -163,24 +163,35 @@ class STMO(BaseModule):
     Args:
         encoder (dict): :class:`STMOEncoder` config (SEM + TEM).
         mofa (dict): :class:`StridedTransformerEncoder` config.
+        return_centre_input (bool): Also return the centre frame of the
+            input, for heads that need it (``STMORefineHead``).
         init_cfg (dict, optional): Initialisation config.
 
     Shape:
         ``x (B, N, J, 2)`` -> ``(tem (B, N, d), mofa (B, 1, d))``; ``tem``
-        feeds the all-frame head, ``mofa`` the centre-frame head.
+        feeds the all-frame head, ``mofa`` the centre-frame head. With
+        ``return_centre_input`` a third item ``x[:, N // 2 : N // 2 + 1]``
+        (B, 1, J, 2).
     """
 
-    def __init__(self, encoder: dict, mofa: dict,
+    def __init__(self,
+                 encoder: dict,
+                 mofa: dict,
+                 return_centre_input: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.encoder = MODELS.build(encoder)
         self.mofa = MODELS.build(mofa)
+        self.return_centre_input = return_centre_input
 
     @property
     def causal(self) -> bool:
         """The target is the centre frame (read by ``PoseLifter``)."""
         return False
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         tem = self.encoder(x)
+        if self.return_centre_input:
+            centre = x.shape[1] // 2
+            return tem, self.mofa(tem), x[:, centre:centre + 1]
         return tem, self.mofa(tem)

@@ -66,8 +66,10 @@ class TruncatedHRNet(HRNet):
         if frozen_stages > num_stages:
             raise ValueError(f'frozen_stages ({frozen_stages}) exceeds '
                              f'num_stages ({num_stages})')
-        missing = [f'stage{i}' for i in range(1, num_stages + 1)
-                   if f'stage{i}' not in extra]
+        missing = [
+            f'stage{i}' for i in range(1, num_stages + 1)
+            if f'stage{i}' not in extra
+        ]
         if missing:
             raise KeyError(f'TruncatedHRNet(num_stages={num_stages}) needs '
                            f'extra[{missing[0]!r}] (HRNet stage config)')
@@ -80,8 +82,8 @@ class TruncatedHRNet(HRNet):
         self.with_cp = with_cp
         self.zero_init_residual = zero_init_residual
         self.frozen_stages = frozen_stages
-        self.upsample_cfg = extra.get('upsample', dict(
-            mode='nearest', align_corners=None))
+        self.upsample_cfg = extra.get('upsample',
+                                      dict(mode='nearest', align_corners=None))
 
         self.conv1 = build_conv_layer(
             conv_cfg, in_channels, 64, 3, stride=2, padding=1, bias=False)
@@ -118,8 +120,8 @@ class TruncatedHRNet(HRNet):
             return
         modules = [self.conv1, self.norm1, self.conv2, self.norm2]
         for i in range(1, self.frozen_stages + 1):
-            modules.append(self.layer1 if i == 1 else getattr(
-                self, f'stage{i}'))
+            stage = 'layer1' if i == 1 else f'stage{i}'
+            modules.append(getattr(self, stage))
             if i < self.num_stages:
                 modules.append(getattr(self, f'transition{i}'))
         for m in modules:

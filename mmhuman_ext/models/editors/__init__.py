@@ -1,0 +1,2 @@
+from .cvthead_generator import CVTHeadGenerator  # noqa: F401
+from .cvthead import CVTHead  # noqa: F401

@@ -232,8 +232,9 @@ def _check_head_state_dict(head: PPTHead, state_dict, prefix, *args):
         f'{tuple(own[name].shape)})' for name in own
         if name in theirs and theirs[name].shape != own[name].shape
     ]
-    depth = 1 + max((int(m.group(1)) for m in map(_LAYER_KEY.match, theirs)
-                     if m), default=-1)
+    depth = 1 + max(
+        (int(m.group(1)) for m in map(_LAYER_KEY.match, theirs) if m),
+        default=-1)
     if depth and depth != head.depth:
         problems.append(f'{depth} transformer layers (expected '
                         f'{head.depth})')

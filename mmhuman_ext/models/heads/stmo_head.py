@@ -7,10 +7,12 @@ P-STMO's two-branch loss, so this head is added.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.utils.typing import ConfigType, OptSampleList, Predictions
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmhuman_ext.registry import KEYPOINT_CODECS, MODELS
 from ..layers.pstmo_transformer import BNLinearHead
@@ -71,7 +73,7 @@ class STMOHead(BaseHead):
                         if decoder is not None else None)
 
     def forward(self, feats: STMOFeats) -> STMOFeats:
-        tem, mofa = feats
+        tem, mofa = feats[:2]
         single = self.single_head(mofa)
         multi = self.multi_head(tem)
         return (single.view(*single.shape[:2], self.num_joints, 3),
@@ -106,6 +108,15 @@ class STMOHead(BaseHead):
                 feats: Union[STMOFeats, List[STMOFeats]],
                 batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> Predictions:
+        single = self.predict_centre(feats, batch_data_samples)
+        return self.decode((single, _target_root(batch_data_samples)))
+
+    def predict_centre(self,
+                       feats: Union[STMOFeats, List[STMOFeats]],
+                       batch_data_samples: OptSampleList,
+                       zero_root: bool = True) -> Tensor:
+        """Centre-frame poses (B, J, 3), flip-averaged when ``feats`` is
+        ``[feats, feats_flip]``; the root set to 0 if ``zero_root``."""
         if isinstance(feats, list):
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
             single = self.forward(feats[0])[0]
@@ -113,17 +124,140 @@ class STMOHead(BaseHead):
             single = (single + single_flip) * 0.5
         else:
             single = self.forward(feats)[0]
-        single = single[:, 0].clone()  # (B, J, 3)
-        single[:, self.decoder.root_index] = 0
-        if 'target_root' in batch_data_samples[0].metainfo:
-            target_root = torch.stack([
-                torch.as_tensor(d.metainfo['target_root'],
-                                dtype=torch.float32)
-                for d in batch_data_samples
-            ])
-        else:
-            target_root = torch.zeros(len(batch_data_samples), 0)
-        return self.decode((single, target_root))
+        single = single[:, 0].clone()
+        if zero_root:
+            single[:, self.decoder.root_index] = 0
+        return single
+
+
+@MODELS.register_module()
+class STMORefineHead(STMOHead):
+    """:class:`STMOHead` plus the refinement module of Cai et al. (ICCV
+    2019), as P-STMO uses it for the rows marked (*) in Table 1.
+
+    **Uses the ground-truth root depth** (``target_root``) at training and
+    test time, so its results are not comparable with the plain model's.
+
+    The centre-frame 2D input (normalised, from ``STMO(...,
+    return_centre_input=True)``) is back-projected with the predicted
+    root-relative depths plus the true root depth through the normalised
+    intrinsics (``f / w * 2``, ``(c - [w/2, h/2]) / (w/2)``) and made
+    root-relative; :class:`PoseRefinement` then blends x, y of the
+    prediction and of the back-projection per joint (z is kept). As in the
+    official code, the loss is the MPJPE of the refined centre-frame pose
+    only (all parameters are trained with it).
+
+    Args:
+        refine_hidden (int): Hidden width of the refinement MLP (1024).
+        refine_dropout (float): Its dropout (0.5).
+        **kwargs: :class:`STMOHead` arguments.
+
+    Shape: ``forward`` as :class:`STMOHead`; ``feats`` has a third item,
+    the centre-frame input (B, 1, J, 2).
+    """
+
+    def __init__(self,
+                 refine_hidden: int = 1024,
+                 refine_dropout: float = 0.5,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.refine = PoseRefinement(self.num_joints, refine_hidden,
+                                     refine_dropout)
+
+    def refined(self, single: Tensor, centre_2d: Tensor,
+                batch_data_samples: OptSampleList) -> Tensor:
+        """``single`` (B, J, 3) root-relative, ``centre_2d`` (B, J, 2)
+        normalised -> refined (B, J, 3)."""
+        root = self.decoder.root_index[0]
+        root_z = _target_root(batch_data_samples).to(single)[:, 0, 2]
+        f, c = _normalised_intrinsics(batch_data_samples, single)
+        z = single[..., 2] + root_z[:, None]
+        z[:, root] = root_z
+        xy = (centre_2d - c[:, None]) * z[..., None] / f[:, None]
+        back = torch.cat([xy, z[..., None]], dim=-1)
+        back = back - back[:, root:root + 1]
+        return self.refine(single, back)
+
+    def loss(self,
+             feats: STMOFeats,
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {}) -> dict:
+        single = self.forward(feats)[0][:, 0]
+        refined = self.refined(single, feats[2][:, 0], batch_data_samples)
+        target = torch.cat([
+            d.gt_instance_labels.lifting_target_label
+            for d in batch_data_samples
+        ])
+        loss = self.loss_module(refined, target)
+        with torch.no_grad():
+            err = torch.linalg.vector_norm(refined - target, dim=-1).mean()
+        return dict(loss_refine=loss, mpjpe=err)
+
+    def predict(self,
+                feats: Union[STMOFeats, List[STMOFeats]],
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {}) -> Predictions:
+        single = self.predict_centre(feats, batch_data_samples, False)
+        centre = (feats[0] if isinstance(feats, list) else feats)[2]
+        refined = self.refined(single, centre[:, 0], batch_data_samples)
+        refined[:, self.decoder.root_index] = 0
+        return self.decode((refined, _target_root(batch_data_samples)))
+
+
+class PoseRefinement(nn.Module):
+    """Per-joint blending weights for x and y (Cai et al., ICCV 2019).
+
+    ``alpha = sigmoid(fc2(Dropout(ReLU(fc1([pred, back])))))``;
+    ``x, y = alpha * pred + (1 - alpha) * back``; ``z = pred``.
+
+    Args:
+        num_joints (int): J.
+        hidden (int): Hidden width.
+        dropout (float): Dropout rate.
+
+    Shape: ``pred``, ``back`` (B, J, 3) -> (B, J, 3).
+    """
+
+    def __init__(self, num_joints: int, hidden: int = 1024,
+                 dropout: float = 0.5):
+        super().__init__()
+        self.fc1 = nn.Linear(6 * num_joints, hidden)
+        self.fc2 = nn.Linear(hidden, 2 * num_joints)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, pred: Tensor, back: Tensor) -> Tensor:
+        B, J = pred.shape[:2]
+        h = torch.cat([pred, back], dim=-1).reshape(B, -1)
+        alpha = torch.sigmoid(self.fc2(self.drop(F.relu(self.fc1(h)))))
+        alpha = alpha.view(B, J, 2)
+        xy = alpha * pred[..., :2] + (1 - alpha) * back[..., :2]
+        return torch.cat([xy, pred[..., 2:]], dim=-1)
+
+
+def _target_root(batch_data_samples: OptSampleList) -> Tensor:
+    """``target_root`` of each sample, (B, 1, 3) (or (B, 0) if absent)."""
+    if 'target_root' not in batch_data_samples[0].metainfo:
+        return torch.zeros(len(batch_data_samples), 0)
+    return torch.stack([
+        torch.as_tensor(
+            np.asarray(d.metainfo['target_root']).reshape(1, 3),
+            dtype=torch.float32) for d in batch_data_samples
+    ])
+
+
+def _normalised_intrinsics(batch_data_samples: OptSampleList,
+                           like: Tensor) -> Tuple[Tensor, Tensor]:
+    """Focal length ``f / w * 2`` and centre ``(c - [w/2, h/2]) / (w/2)``,
+    each (B, 2), from ``camera_param``."""
+    f, c = [], []
+    for d in batch_data_samples:
+        cam = d.metainfo['camera_param']
+        w, h = float(cam['w']), float(cam['h'])
+        f.append(np.asarray(cam['f'], dtype=np.float64).reshape(2) / w * 2)
+        c.append((np.asarray(cam['c'], dtype=np.float64).reshape(2) -
+                  [w / 2, h / 2]) / (w / 2))
+    return (torch.as_tensor(np.stack(f)).to(like),
+            torch.as_tensor(np.stack(c)).to(like))
 
 
 def unflip_poses(poses: Tensor, flip_indices: Sequence[int]) -> Tensor:

@@ -3,3 +3,7 @@ from .token_pruning import (HumanTokenIdentification,  # noqa: F401
                             PPTTransformer, num_kept_tokens)
 from .transformer_layers import PreNormTransformerLayer  # noqa: F401
 from .transformer_layers import PostNormTransformerLayer  # noqa: F401
+from .flame import FLAMELayer  # noqa: F401
+from .mesh_hierarchy import MeshHierarchy  # noqa: F401
+from .point_rasterizer import PointZBufferRasterizer  # noqa: F401
+from .camera_ray_encoding import CameraRayEncoding  # noqa: F401

@@ -95,11 +95,9 @@ class HumanTokenIdentification(nn.Module):
         """Whether a call prunes anything (``keep_ratio < 1``)."""
         return self._keep_ratio < 1
 
-    def forward(self,
-                x: Tensor,
-                keypoint_attn: Tensor,
-                aligned: Sequence[Tensor] = ()
-                ) -> Tuple[Tensor, List[Tensor], Tensor]:
+    def forward(
+        self, x: Tensor, keypoint_attn: Tensor, aligned: Sequence[Tensor] = ()
+    ) -> Tuple[Tensor, List[Tensor], Tensor]:
         num_kpt = keypoint_attn.shape[1]
         visual = x[:, num_kpt:]
         scores = keypoint_attn[:, :, num_kpt:].sum(dim=1)  # (B, N)
@@ -164,10 +162,7 @@ class PPTTransformer(BaseModule):
     def keep_ratio(self, value: float) -> None:
         self.hti.keep_ratio = value
 
-    def forward(self,
-                x: Tensor,
-                pos: Tensor,
-                return_indices: bool = False):
+    def forward(self, x: Tensor, pos: Tensor, return_indices: bool = False):
         """Run the encoder.
 
         Args:

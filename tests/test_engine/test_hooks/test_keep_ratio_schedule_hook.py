@@ -18,15 +18,17 @@ from mmhuman_ext.models.layers import HumanTokenIdentification
 
 
 @pytest.mark.parametrize('epoch,expected', [(0, 1.0), (5, 1.0), (9, 1.0),
-                                            (10, 1.0), (60, 0.85),
-                                            (110, 0.7), (250, 0.7)])
+                                            (10, 1.0), (60, 0.85), (110, 0.7),
+                                            (250, 0.7)])
 def test_schedule_values(epoch, expected):
     assert scheduled_keep_ratio(epoch, 0, 500, 0.7) == pytest.approx(expected)
 
 
 def test_schedule_is_a_per_iteration_cosine():
-    ratios = [scheduled_keep_ratio(e, i, 4, 0.7) for e in range(8, 112)
-              for i in range(4)]
+    ratios = [
+        scheduled_keep_ratio(e, i, 4, 0.7) for e in range(8, 112)
+        for i in range(4)
+    ]
     assert all(a >= b for a, b in zip(ratios, ratios[1:]))
     # a quarter of the way through the decay: r + (1 - r)(1 + cos(pi/4))/2
     quarter = 0.7 + 0.3 * (1 + 2**-0.5) / 2
@@ -52,8 +54,11 @@ class _Toy(BaseModel):
 
 def _fake_runner(model, epoch):
     hub = MessageHub.get_instance('keep_ratio_test')
-    return SimpleNamespace(model=model, epoch=epoch, message_hub=hub,
-                           train_dataloader=[None] * 10)
+    return SimpleNamespace(
+        model=model,
+        epoch=epoch,
+        message_hub=hub,
+        train_dataloader=[None] * 10)
 
 
 def test_hook_sets_modules_and_logs():
@@ -93,22 +98,30 @@ def test_schedule_in_a_training_log(tmp_path):
     shows 1.0, 1.0 | 1.0, 0.85 | 0.7, 0.7; validation runs at 0.7."""
     model = _Toy()
     data = [dict(inputs=torch.ones(2))] * 4
-    loader = dict(dataset=data, batch_size=2,
-                  sampler=dict(type='DefaultSampler', shuffle=False))
+    loader = dict(
+        dataset=data,
+        batch_size=2,
+        sampler=dict(type='DefaultSampler', shuffle=False))
     runner = Runner(
         model=model,
         work_dir=str(tmp_path),
         train_dataloader=loader,
         val_dataloader=loader,
-        val_evaluator=dict(type='mmengine.DumpResults',
-                           out_file_path=str(tmp_path / 'val.pkl')),
+        val_evaluator=dict(
+            type='mmengine.DumpResults',
+            out_file_path=str(tmp_path / 'val.pkl')),
         val_cfg=dict(),
         train_cfg=dict(by_epoch=True, max_epochs=3, val_interval=3),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        custom_hooks=[dict(type='KeepRatioScheduleHook', final_ratio=0.7,
-                           warmup_epochs=1, decay_epochs=1)],
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=None),
+        custom_hooks=[
+            dict(
+                type='KeepRatioScheduleHook',
+                final_ratio=0.7,
+                warmup_epochs=1,
+                decay_epochs=1)
+        ],
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1), checkpoint=None),
         default_scope='mmhuman_ext')
     runner.train()
     train = [r for t, r in model.seen if t]

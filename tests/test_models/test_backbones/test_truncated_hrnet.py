@@ -4,21 +4,35 @@ import torch
 
 from mmhuman_ext.registry import MODELS
 
-STAGE1 = dict(num_modules=1, num_branches=1, block='BOTTLENECK',
-              num_blocks=(4, ), num_channels=(64, ))
+STAGE1 = dict(
+    num_modules=1,
+    num_branches=1,
+    block='BOTTLENECK',
+    num_blocks=(4, ),
+    num_channels=(64, ))
 
 
 def _extra(width):
     return dict(
         stage1=STAGE1,
-        stage2=dict(num_modules=1, num_branches=2, block='BASIC',
-                    num_blocks=(4, 4), num_channels=(width, 2 * width)),
-        stage3=dict(num_modules=4, num_branches=3, block='BASIC',
-                    num_blocks=(4, 4, 4),
-                    num_channels=(width, 2 * width, 4 * width)),
-        stage4=dict(num_modules=3, num_branches=4, block='BASIC',
-                    num_blocks=(4, 4, 4, 4),
-                    num_channels=(width, 2 * width, 4 * width, 8 * width)))
+        stage2=dict(
+            num_modules=1,
+            num_branches=2,
+            block='BASIC',
+            num_blocks=(4, 4),
+            num_channels=(width, 2 * width)),
+        stage3=dict(
+            num_modules=4,
+            num_branches=3,
+            block='BASIC',
+            num_blocks=(4, 4, 4),
+            num_channels=(width, 2 * width, 4 * width)),
+        stage4=dict(
+            num_modules=3,
+            num_branches=4,
+            block='BASIC',
+            num_blocks=(4, 4, 4, 4),
+            num_channels=(width, 2 * width, 4 * width, 8 * width)))
 
 
 def _count(model):
@@ -26,8 +40,8 @@ def _count(model):
 
 
 def test_stem_net():
-    net = MODELS.build(dict(type='TruncatedHRNet', num_stages=1,
-                            extra=dict(stage1=STAGE1)))
+    net = MODELS.build(
+        dict(type='TruncatedHRNet', num_stages=1, extra=dict(stage1=STAGE1)))
     assert _count(net) == 325_056
     assert net.out_channels == 256
     feats = net(torch.randn(1, 3, 64, 48))
@@ -38,8 +52,8 @@ def test_stem_net():
 
 @pytest.mark.parametrize('width,params', [(32, 7_685_632), (48, 16_705_824)])
 def test_hrnet_stages_1_to_3(width, params):
-    net = MODELS.build(dict(type='TruncatedHRNet', num_stages=3,
-                            extra=_extra(width)))
+    net = MODELS.build(
+        dict(type='TruncatedHRNet', num_stages=3, extra=_extra(width)))
     assert _count(net) == params
     assert net.out_channels == width
     # the last stage-3 module fuses into the high-resolution branch only
@@ -56,8 +70,8 @@ def test_imagenet_hrnet_keys_load():
     its transition and the low-resolution outputs of the last stage-3
     module."""
     full = MODELS.build(dict(type='HRNet', extra=_extra(32)))
-    net = MODELS.build(dict(type='TruncatedHRNet', num_stages=3,
-                            extra=_extra(32)))
+    net = MODELS.build(
+        dict(type='TruncatedHRNet', num_stages=3, extra=_extra(32)))
     result = net.load_state_dict(full.state_dict(), strict=False)
     assert result.missing_keys == []
     assert result.unexpected_keys
@@ -71,8 +85,12 @@ def test_imagenet_hrnet_keys_load():
 
 
 def test_frozen_stages_and_errors():
-    net = MODELS.build(dict(type='TruncatedHRNet', num_stages=3,
-                            extra=_extra(32), frozen_stages=2))
+    net = MODELS.build(
+        dict(
+            type='TruncatedHRNet',
+            num_stages=3,
+            extra=_extra(32),
+            frozen_stages=2))
     net.train()
     frozen = [n for n, p in net.named_parameters() if not p.requires_grad]
     assert any(n.startswith('conv1') for n in frozen)
@@ -81,11 +99,17 @@ def test_frozen_stages_and_errors():
     assert not any(n.startswith('stage3.') for n in frozen)
     assert not net.layer1.training and net.stage3.training
     with pytest.raises(ValueError, match='num_stages must be 1, 2 or 3'):
-        MODELS.build(dict(type='TruncatedHRNet', num_stages=4,
-                          extra=_extra(32)))
+        MODELS.build(
+            dict(type='TruncatedHRNet', num_stages=4, extra=_extra(32)))
     with pytest.raises(ValueError, match='frozen_stages'):
-        MODELS.build(dict(type='TruncatedHRNet', num_stages=1,
-                          extra=dict(stage1=STAGE1), frozen_stages=2))
+        MODELS.build(
+            dict(
+                type='TruncatedHRNet',
+                num_stages=1,
+                extra=dict(stage1=STAGE1),
+                frozen_stages=2))
     with pytest.raises(KeyError, match='stage2'):
-        MODELS.build(dict(type='TruncatedHRNet', num_stages=3,
-                          extra=dict(stage1=STAGE1)))
+        MODELS.build(
+            dict(
+                type='TruncatedHRNet', num_stages=3,
+                extra=dict(stage1=STAGE1)))

@@ -6,15 +6,30 @@ from mmpose.structures import PoseDataSample
 
 from mmhuman_ext.registry import MODELS
 
-CODEC = dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16),
-             sigma=2, unbiased=True, blur_kernel_size=11)
+CODEC = dict(
+    type='MSRAHeatmap',
+    input_size=(48, 64),
+    heatmap_size=(12, 16),
+    sigma=2,
+    unbiased=True,
+    blur_kernel_size=11)
 
 
 def _head(**kwargs):
-    cfg = dict(type='PPTHead', in_channels=8, feat_size=(12, 16),
-               patch_size=(3, 4), num_keypoints=5, heatmap_size=(12, 16),
-               embed_dims=32, depth=4, num_heads=4, mlp_ratio=2,
-               prune_layers=(1, 2), keep_ratio=0.5, decoder=CODEC)
+    cfg = dict(
+        type='PPTHead',
+        in_channels=8,
+        feat_size=(12, 16),
+        patch_size=(3, 4),
+        num_keypoints=5,
+        heatmap_size=(12, 16),
+        embed_dims=32,
+        depth=4,
+        num_heads=4,
+        mlp_ratio=2,
+        prune_layers=(1, 2),
+        keep_ratio=0.5,
+        decoder=CODEC)
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
@@ -36,8 +51,11 @@ def test_shapes_and_token_counts():
 
 def test_mlp_head_forms():
     assert len(_head().mlp_head) == 2  # D = 32 > D_h / 2 = 12: one Linear
-    two = _head(embed_dims=8, num_heads=2, heatmap_size=(12, 16),
-                hidden_heatmap_dim=24)
+    two = _head(
+        embed_dims=8,
+        num_heads=2,
+        heatmap_size=(12, 16),
+        hidden_heatmap_dim=24)
     assert len(two.mlp_head) == 4
     assert two.mlp_head[1].out_features == 24
     assert two((torch.randn(1, 8, 16, 12), )).shape == (1, 5, 16, 12)
@@ -45,16 +63,23 @@ def test_mlp_head_forms():
 
 def test_patch_flattening_order():
     """Patch vector = (p_h, p_w, c) with the channel fastest (official)."""
-    head = _head(in_channels=2, patch_size=(2, 2), feat_size=(4, 4),
-                 embed_dims=8, num_heads=2, heatmap_size=(4, 4))
+    head = _head(
+        in_channels=2,
+        patch_size=(2, 2),
+        feat_size=(4, 4),
+        embed_dims=8,
+        num_heads=2,
+        heatmap_size=(4, 4))
     with torch.no_grad():
         head.patch_embed.weight.copy_(torch.eye(8))
         head.patch_embed.bias.zero_()
     x = torch.arange(2 * 4 * 4, dtype=torch.float).view(1, 2, 4, 4)
     tokens = head.tokenize((x, ))[0, 5:]
     # token n = 1 is grid row 0, column 1: pixels (0..1, 2..3)
-    expected = [x[0, c, p1, 2 + p2] for p1 in range(2) for p2 in range(2)
-                for c in range(2)]
+    expected = [
+        x[0, c, p1, 2 + p2] for p1 in range(2) for p2 in range(2)
+        for c in range(2)
+    ]
     assert tokens[1].tolist() == torch.stack(expected).tolist()
 
 
@@ -108,9 +133,12 @@ def test_checkpoint_of_other_layout_is_refused():
 def _samples(heatmaps, weights):
     samples = []
     for hm, w in zip(heatmaps, weights):
-        s = PoseDataSample(metainfo=dict(
-            flip_indices=[0, 2, 1, 4, 3], input_size=(48, 64),
-            input_center=(24., 32.), input_scale=(48., 64.)))
+        s = PoseDataSample(
+            metainfo=dict(
+                flip_indices=[0, 2, 1, 4, 3],
+                input_size=(48, 64),
+                input_center=(24., 32.),
+                input_scale=(48., 64.)))
         s.gt_fields = PixelData(heatmaps=hm)
         s.gt_instance_labels = InstanceData(keypoint_weights=w[None])
         samples.append(s)
@@ -130,7 +158,8 @@ def test_loss_predict_and_flip_test():
     expected = 0.5 * (((pred - heatmaps)**2).mean((2, 3)) * weights).mean()
     torch.testing.assert_close(losses['loss_kpt'], expected)
     head.eval()
-    preds = head.predict([feats, (feats[0].flip(3), )], samples,
+    preds = head.predict([feats, (feats[0].flip(3), )],
+                         samples,
                          test_cfg=dict(flip_test=True, shift_heatmap=False))
     assert len(preds) == 2 and preds[0].keypoints.shape == (1, 5, 2)
 
@@ -141,8 +170,8 @@ def test_tiny_head_learns_with_pruning():
     torch.manual_seed(0)
     head = _head(hidden_heatmap_dim=96)
     feats = (torch.randn(4, 8, 16, 12), )
-    ys, xs = torch.meshgrid(torch.arange(16.), torch.arange(12.),
-                            indexing='ij')
+    ys, xs = torch.meshgrid(
+        torch.arange(16.), torch.arange(12.), indexing='ij')
     centres = torch.rand(4, 5, 2) * torch.tensor([11., 15.])
     target = torch.exp(-((xs - centres[..., :1, None])**2 +
                          (ys - centres[..., 1:, None])**2) / 8)

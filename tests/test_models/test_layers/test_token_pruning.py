@@ -91,16 +91,30 @@ def test_hti_keeps_top_attended_tokens_with_their_positions():
     assert sum(p.numel() for p in hti.parameters()) == 0
 
 
-def _tiny_encoder(layer_type='PreNormTransformerLayer', prune=(1, 2),
-                  ratio=0.5, num_layers=4, J=3, C=8):
+def _tiny_encoder(layer_type='PreNormTransformerLayer',
+                  prune=(1, 2),
+                  ratio=0.5,
+                  num_layers=4,
+                  J=3,
+                  C=8):
     if layer_type == 'PreNormTransformerLayer':
-        layer = dict(type=layer_type, embed_dims=C, num_heads=2,
-                     feedforward_channels=16)
+        layer = dict(
+            type=layer_type,
+            embed_dims=C,
+            num_heads=2,
+            feedforward_channels=16)
     else:
-        layer = dict(type=layer_type, embed_dims=C, num_heads=2,
-                     feedforward_channels=16, dropout=0.)
+        layer = dict(
+            type=layer_type,
+            embed_dims=C,
+            num_heads=2,
+            feedforward_channels=16,
+            dropout=0.)
     return PPTTransformer(
-        num_layers, layer, J, prune_layers=prune,
+        num_layers,
+        layer,
+        J,
+        prune_layers=prune,
         hti_cfg=dict(type='HumanTokenIdentification', keep_ratio=ratio))
 
 
@@ -154,8 +168,8 @@ def test_encoder_bookkeeping_follows_the_attention(monkeypatch):
     assert torch.equal(out[:, :J], x[:, :J])
 
 
-@pytest.mark.parametrize('layer_type',
-                         ['PreNormTransformerLayer', 'PostNormTransformerLayer'])
+@pytest.mark.parametrize(
+    'layer_type', ['PreNormTransformerLayer', 'PostNormTransformerLayer'])
 def test_keep_ratio_one_is_plain_transformer(layer_type, monkeypatch):
     torch.manual_seed(0)
     enc = _tiny_encoder(layer_type, ratio=1.0).eval()
@@ -175,8 +189,8 @@ def test_keep_ratio_one_is_plain_transformer(layer_type, monkeypatch):
     assert torch.equal(out, plain)
 
 
-@pytest.mark.parametrize('layer_type',
-                         ['PreNormTransformerLayer', 'PostNormTransformerLayer'])
+@pytest.mark.parametrize(
+    'layer_type', ['PreNormTransformerLayer', 'PostNormTransformerLayer'])
 def test_pruned_encoder_shapes_and_grad(layer_type):
     torch.manual_seed(0)
     enc = _tiny_encoder(layer_type, prune=(0, 1, 3), ratio=0.7)
@@ -200,8 +214,8 @@ def test_encoder_rejects_bad_prune_layers():
 def _reference_attention(x, wqkv, scale, heads):
     B, L, C = x.shape
     q, k, v = (x @ wqkv.t()).chunk(3, dim=-1)
-    q, k, v = (t.view(B, L, heads, C // heads).transpose(1, 2)
-               for t in (q, k, v))
+    q, k, v = (
+        t.view(B, L, heads, C // heads).transpose(1, 2) for t in (q, k, v))
     attn = (torch.einsum('bhid,bhjd->bhij', q, k) * scale).softmax(-1)
     out = torch.einsum('bhij,bhjd->bhid', attn, v)
     return out.transpose(1, 2).reshape(B, L, C), attn
@@ -218,8 +232,8 @@ def test_pre_norm_layer_matches_reference(qk_scale, scale):
     attn_out, attn = _reference_attention(
         layer.norm1(lead), layer.qkv.weight, scale, 2)
     mid = lead + layer.proj(attn_out)
-    ref = mid + layer.fc2(torch.nn.functional.gelu(layer.fc1(
-        layer.norm2(mid))))
+    ref = mid + layer.fc2(
+        torch.nn.functional.gelu(layer.fc1(layer.norm2(mid))))
     out, rows = layer.attention(x, pos, num_query_rows=2)
     torch.testing.assert_close(out, mid)
     torch.testing.assert_close(rows, attn[:, :, :2].mean(1))
@@ -247,5 +261,7 @@ def test_post_norm_layer_matches_torch_attention():
     torch.testing.assert_close(rows, attn[:, :3])
     torch.testing.assert_close(layer(x, pos), ref)
     names = {n for n, _ in layer.named_parameters()}
-    assert {'self_attn.in_proj_weight', 'self_attn.out_proj.weight',
-            'linear1.weight', 'norm2.bias'} <= names
+    assert {
+        'self_attn.in_proj_weight', 'self_attn.out_proj.weight',
+        'linear1.weight', 'norm2.bias'
+    } <= names

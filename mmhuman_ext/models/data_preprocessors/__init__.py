@@ -1,0 +1,1 @@
+from .multiview_data_preprocessor import MultiViewPoseDataPreprocessor  # noqa: F401
