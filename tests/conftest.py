@@ -28,3 +28,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if 'gpu' in item.keywords:
             item.add_marker(skip)
+
+
+# CVTHead: one small synthetic head dataset (stand-in FLAME files + videos)
+# per test session, shared by the CVTHead test files.
+CVTHEAD_SMALL = dict(subdivisions=2, num_train_subjects=2,
+                     num_test_subjects=2, videos_per_subject=1,
+                     frames_per_video=4, frame_size=64, seed=0)
+
+
+@pytest.fixture(scope='session')
+def cvthead_small_data(tmp_path_factory):
+    from mmhuman_ext.datasets.synthetic.heads import ensure_synthetic_heads
+    return ensure_synthetic_heads(
+        str(tmp_path_factory.getbasetemp() / 'cvthead_small'),
+        **CVTHEAD_SMALL)

@@ -12,8 +12,7 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=50, start_factor=0.01,
-         by_epoch=False),
+    dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
     dict(
         type='CosineAnnealingLR',
         begin=0,

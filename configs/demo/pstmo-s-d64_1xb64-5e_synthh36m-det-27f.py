@@ -6,6 +6,7 @@
 _base_ = ['../pstmo/pstmo-s_1xb160-80e_h36m-cpn-243f.py']
 
 N, S = 27, 3
+input_shape = (N, 17, 2)  # one sample, for tools/analysis/*.py
 width = dict(embed_dims=64, ffn_dims=128, dropout=0.)
 model = dict(
     backbone=dict(
@@ -28,15 +29,22 @@ synthetic = dict(
 train_dataloader = dict(
     batch_size=64,
     num_workers=2,
-    dataset=dict(_delete_=True, **synthetic, sample_stride=10,
-                 flip_mode='double',
-                 pipeline={{_base_.train_pipeline}}))
+    dataset=dict(
+        _delete_=True,
+        **synthetic,
+        sample_stride=10,
+        flip_mode='double',
+        pipeline={{_base_.train_pipeline}}))
 val_dataloader = dict(
     batch_size=128,
     num_workers=2,
-    dataset=dict(_delete_=True, **synthetic, subjects=['S9', 'S11'],
-                 sample_stride=5, test_mode=True,
-                 pipeline={{_base_.val_pipeline}}))
+    dataset=dict(
+        _delete_=True,
+        **synthetic,
+        subjects=['S9', 'S11'],
+        sample_stride=5,
+        test_mode=True,
+        pipeline={{_base_.val_pipeline}}))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='H36MProtocolMPJPE', mode='mpjpe'),

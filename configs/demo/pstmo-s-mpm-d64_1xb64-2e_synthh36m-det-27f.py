@@ -24,15 +24,22 @@ synthetic = dict(
 train_dataloader = dict(
     batch_size=64,
     num_workers=2,
-    dataset=dict(_delete_=True, **synthetic, sample_stride=20,
-                 flip_mode='double',
-                 pipeline={{_base_.train_pipeline}}))
+    dataset=dict(
+        _delete_=True,
+        **synthetic,
+        sample_stride=20,
+        flip_mode='double',
+        pipeline={{_base_.train_pipeline}}))
 val_dataloader = dict(
     batch_size=128,
     num_workers=2,
-    dataset=dict(_delete_=True, **synthetic, subjects=['S9', 'S11'],
-                 sample_stride=5, test_mode=True,
-                 pipeline={{_base_.val_pipeline}}))
+    dataset=dict(
+        _delete_=True,
+        **synthetic,
+        subjects=['S9', 'S11'],
+        sample_stride=5,
+        test_mode=True,
+        pipeline={{_base_.val_pipeline}}))
 test_dataloader = val_dataloader
 
 train_cfg = dict(max_epochs=2)

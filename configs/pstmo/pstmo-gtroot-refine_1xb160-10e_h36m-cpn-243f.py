@@ -10,10 +10,8 @@
 _base_ = ['./pstmo_1xb160-80e_h36m-cpn-243f.py']
 
 model = dict(
-    backbone=dict(
-        return_centre_input=True, encoder=dict(init_cfg=None)),
-    head=dict(type='STMORefineHead', refine_hidden=1024,
-              refine_dropout=0.5))
+    backbone=dict(return_centre_input=True, encoder=dict(init_cfg=None)),
+    head=dict(type='STMORefineHead', refine_hidden=1024, refine_dropout=0.5))
 load_from = ('work_dirs/pstmo_1xb160-80e_h36m-cpn-243f/'
              'best_h36m_MPJPE_action_mean_stage2.pth')
 train_cfg = dict(max_epochs=10)

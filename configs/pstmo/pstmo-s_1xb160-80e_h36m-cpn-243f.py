@@ -9,6 +9,7 @@
 _base_ = ['./pstmo-s-mpm_1xb160-80e_h36m-cpn-243f.py']
 
 N = 243
+input_shape = (N, 17, 2)  # one sample, for tools/analysis/*.py
 stage1_checkpoint = ('work_dirs/pstmo-s-mpm_1xb160-80e_h36m-cpn-243f/'
                      'best_mpm_2d_mpjpe_stage1.pth')
 codec = dict(type='SeqPoseLifting', num_keypoints=17, root_index=0)

@@ -4,6 +4,7 @@
 _base_ = ['./pstmo-s_1xb160-80e_h36m-cpn-243f.py']
 
 N, S = 27, 9
+input_shape = (N, 17, 2)  # one sample, for tools/analysis/*.py
 model = dict(
     backbone=dict(
         encoder=dict(

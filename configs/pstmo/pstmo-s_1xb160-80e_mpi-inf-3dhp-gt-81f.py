@@ -6,6 +6,7 @@
 _base_ = ['./pstmo-s_1xb160-80e_h36m-cpn-243f.py']
 
 N = 81
+input_shape = (N, 17, 2)  # one sample, for tools/analysis/*.py
 data_root = 'data/mpi_inf_3dhp/'
 codec = dict(type='SeqPoseLifting', num_keypoints=17, root_index=14)
 meta_keys = ('id', 'target_img_path', 'flip_indices', 'target_root',

@@ -9,3 +9,5 @@ _install_annotation_errors()
 from .multiview_h36m import (MultiViewH36MDataset,  # noqa: F401
                              MultiViewSkiPoseDataset)
 from .voxceleb_reenact import VoxCelebReenactDataset  # noqa: F401
+from .synthetic_head_dataset import SyntheticHeadDataset  # noqa: F401
+from .synthetic_multiview_dataset import SyntheticMultiViewH36MDataset  # noqa: F401

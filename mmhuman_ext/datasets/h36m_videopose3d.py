@@ -55,13 +55,14 @@ def _load_npz_dict(path: str, key: str) -> dict:
                                 f'file with field {key!r})')
     with np.load(path, allow_pickle=True) as data:
         if key not in data.files:
-            raise AnnotationError(f'{path}: missing field {key!r} (found '
-                           f'{data.files}); expected the VideoPose3D layout')
+            raise AnnotationError(
+                f'{path}: missing field {key!r} (found '
+                f'{data.files}); expected the VideoPose3D layout')
         value = data[key]
     value = value.item() if value.dtype == object else value
     if not isinstance(value, dict):
         raise AnnotationError(f'{path}: field {key!r} must be a pickled dict '
-                        '{subject: {action: ...}}')
+                              '{subject: {action: ...}}')
     return value
 
 
@@ -81,9 +82,11 @@ def fill_nan_frames(poses: np.ndarray, where: str) -> np.ndarray:
     flat = poses.reshape(len(poses), -1).copy()
     bad = np.isnan(flat)
     if bad.all(axis=0).any():
-        joints = sorted({int(j) // poses.shape[2]
-                         for j in np.nonzero(bad.all(axis=0))[0]})
-        raise AnnotationError(f'{where}: joints {joints} are NaN in every frame')
+        joints = sorted(
+            {int(j) // poses.shape[2]
+             for j in np.nonzero(bad.all(axis=0))[0]})
+        raise AnnotationError(
+            f'{where}: joints {joints} are NaN in every frame')
     t = np.arange(len(flat))
     for col in np.nonzero(bad.any(axis=0))[0]:
         ok = ~bad[:, col]
@@ -176,11 +179,12 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         for subject in self.subjects:
             for name, where in ((pos3d, self.file_3d), (pos2d, self.file_2d)):
                 if subject not in name:
-                    raise AnnotationError(f'{where}: subject {subject!r} not found '
-                                   f'(found {sorted(name)})')
+                    raise AnnotationError(
+                        f'{where}: subject {subject!r} not found '
+                        f'(found {sorted(name)})')
             for action in sorted(pos3d[subject]):
-                if (self.actions is not None and
-                        h36m_action_category(action) not in self.actions):
+                if (self.actions is not None
+                        and h36m_action_category(action) not in self.actions):
                     continue
                 videos += self._load_action(pos3d, pos2d, cameras, order,
                                             subject, action)
@@ -197,7 +201,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         if world.ndim != 3 or world.shape[-1] != 3 or world.shape[1] not in (
                 17, 32):
             raise AnnotationError(f'{where3d} must be (T, 32 or 17, 3), got '
-                             f'{world.shape}')
+                                  f'{world.shape}')
         if world.shape[1] == 32:
             world = world[:, H36M_KEPT_JOINTS]
         where2d = f'{self.file_2d}: positions_2d[{subject!r}][{action!r}]'
@@ -206,7 +210,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         views = pos2d[subject][action]
         if len(views) != len(order):
             raise AnnotationError(f'{where2d} holds {len(views)} cameras, the '
-                             f'camera file lists {len(order)}: {order}')
+                                  f'camera file lists {len(order)}: {order}')
         videos = []
         for cam_id, kpts in zip(order, views):
             if self.camera_ids is not None and cam_id not in self.camera_ids:
@@ -215,16 +219,16 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
             kpts = np.asarray(kpts)
             if kpts.ndim != 3 or kpts.shape[1] != 17 or kpts.shape[2] < 2:
                 raise AnnotationError(f'{where} must be (T, 17, 2), got '
-                                 f'{kpts.shape}')
+                                      f'{kpts.shape}')
             if len(kpts) < len(world):
                 raise AnnotationError(f'{where} has {len(kpts)} frames, fewer '
-                                 f'than the {len(world)} of {where3d}')
+                                      f'than the {len(world)} of {where3d}')
             kpts = kpts[:len(world), :, :2].astype(np.float64)
             if np.isnan(kpts).any():
                 kpts = self._handle_nan(kpts, where)
             if (subject, cam_id) not in cameras:
                 raise AnnotationError(f'{self.camera_file}: no camera '
-                               f'({subject!r}, {cam_id!r})')
+                                      f'({subject!r}, {cam_id!r})')
             cam = cameras[(subject, cam_id)]
             videos.append(
                 dict(
@@ -242,8 +246,9 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         msg = (f'{where}: {len(frames)} frames have NaN joints (first '
                f'frames {frames[:5].tolist()})')
         if self.nan_policy == 'error':
-            raise AnnotationError(msg + "; set nan_policy='interpolate' to fill "
-                             'them linearly in time')
-        print_log(msg + '; filled by linear interpolation in time',
-                  logger='current')
+            raise AnnotationError(msg +
+                                  "; set nan_policy='interpolate' to fill "
+                                  'them linearly in time')
+        print_log(
+            msg + '; filled by linear interpolation in time', logger='current')
         return fill_nan_frames(kpts, where)

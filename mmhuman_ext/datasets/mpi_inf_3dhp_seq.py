@@ -69,8 +69,8 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
                  max_refetch: int = 1000):
         self.npz_file = osp.join(data_root, ann_file)
         self.subjects = None if subjects is None else set(subjects)
-        self.resolutions = dict(
-            _DEFAULT_RESOLUTIONS if resolutions is None else resolutions)
+        self.resolutions = dict(_DEFAULT_RESOLUTIONS if resolutions is
+                                None else resolutions)
         super().__init__(
             seq_len=seq_len,
             seq_step=seq_step,
@@ -95,8 +95,8 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
         if kpts.shape[-1] < 2 or kpts_3d.shape[-1] != 3 or len(kpts) != len(
                 kpts_3d):
             raise AnnotationError(f'{where}: data_2d must be (T, 17, 2) and '
-                             f'data_3d (T, 17, 3), got {kpts.shape} and '
-                             f'{kpts_3d.shape}')
+                                  f'data_3d (T, 17, 3), got {kpts.shape} and '
+                                  f'{kpts_3d.shape}')
         if np.isnan(kpts).any():
             raise AnnotationError(f'{where}: data_2d holds NaN')
         w, h = self.resolutions.get(subject, (2048, 2048))
@@ -110,8 +110,9 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
         if 'valid' in entry:
             valid = np.asarray(entry['valid']).reshape(-1)
             if len(valid) != len(kpts):
-                raise AnnotationError(f'{where}: valid has {len(valid)} entries, '
-                                 f'data_2d {len(kpts)} frames')
+                raise AnnotationError(
+                    f'{where}: valid has {len(valid)} entries, '
+                    f'data_2d {len(kpts)} frames')
             video['valid'] = valid > 0.5
         return video
 
@@ -134,5 +135,5 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
                                 seq, str(cam)))
         if not videos:
             raise AnnotationError(f'{self.npz_file}: no sequence of subjects '
-                             f'{sorted(self.subjects or [])}')
+                                  f'{sorted(self.subjects or [])}')
         return videos

@@ -27,6 +27,7 @@ converted to mm, so MPJPE is in mm.
 Every malformed record raises an error naming the file, the record index
 and the field.
 """
+import copy
 import os.path as osp
 import pickle
 from typing import Dict, List, Optional, Tuple
@@ -102,6 +103,16 @@ class MultiViewBaseDataset(BaseDataset):
         if metainfo is None:
             metainfo = cls.METAINFO
         return parse_pose_metainfo(dict(metainfo))
+
+    def get_data_info(self, idx: int) -> dict:
+        """The sample, plus the keypoint metainfo mmpose transforms read
+        (``flip_indices``, ``dataset_keypoint_weights``, ...)."""
+        info = super().get_data_info(idx)
+        for key in ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
+                    'dataset_keypoint_weights', 'flip_indices',
+                    'skeleton_links'):
+            info[key] = copy.deepcopy(self._metainfo[key])
+        return info
 
     # subclass hooks ----------------------------------------------------
     def group_key(self, rec: dict) -> Tuple:

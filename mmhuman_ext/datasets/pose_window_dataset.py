@@ -19,9 +19,10 @@ def mmpose_metainfo(name: str) -> dict:
     """``dict(from_file=...)`` of mmpose's ``configs/_base_/datasets/{name}``
     inside the installed mmpose package (not resolved against the working
     directory, where another file of that name may exist)."""
-    return dict(from_file=osp.join(
-        osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
-        'datasets', name))
+    return dict(
+        from_file=osp.join(
+            osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
+            'datasets', name))
 
 
 class PoseWindowDataset(BaseDataset):
@@ -79,8 +80,7 @@ class PoseWindowDataset(BaseDataset):
         self.seq_step = seq_step
         self.sample_stride = sample_stride
         self.flip_mode = flip_mode
-        self._offsets = seq_step * np.arange(-(seq_len // 2),
-                                             seq_len // 2 + 1)
+        self._offsets = seq_step * np.arange(-(seq_len // 2), seq_len // 2 + 1)
         super().__init__(
             data_root=data_root,
             metainfo=metainfo,
@@ -145,6 +145,18 @@ class PoseWindowDataset(BaseDataset):
             self.full_init()
         return len(self._frame_idx) * (2 if self.flip_mode == 'double' else 1)
 
+    def centre_poses(self) -> np.ndarray:
+        """3D poses of the centre frames of all (unflipped) windows,
+        (M, J, 3), in dataset order, gathered without building windows."""
+        if not self._fully_initialized:
+            self.full_init()
+        out = np.empty((len(self._frame_idx), ) +
+                       self.videos[0]['keypoints_3d'].shape[1:], np.float32)
+        for v, video in enumerate(self.videos):
+            sel = self._video_idx == v
+            out[sel] = video['keypoints_3d'][self._frame_idx[sel]]
+        return out
+
     def window_frames(self, t: int, num_frames: int) -> np.ndarray:
         """Frame indices of the window centred on ``t`` in a video of
         ``num_frames`` frames, shape (N,)."""
@@ -162,7 +174,7 @@ class PoseWindowDataset(BaseDataset):
             keypoints=video['keypoints'][frames],
             keypoints_visible=np.ones(kpts_3d.shape[:2], dtype=np.float32),
             keypoints_3d=kpts_3d,
-            lifting_target=video['keypoints_3d'][t:t + 1],
+            lifting_target=video['keypoints_3d'][t:t + 1].copy(),
             lifting_target_visible=np.ones((1, kpts_3d.shape[1]),
                                            dtype=np.float32),
             camera_param=dict(video['camera_param']),

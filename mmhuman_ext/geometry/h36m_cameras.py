@@ -46,13 +46,23 @@ import numpy as np
 CameraDict = Dict[str, object]
 
 _INTRINSIC_FIELDS = {
-    'res_w': (), 'res_h': (), 'focal_length': (2, ), 'center': (2, ),
-    'radial_distortion': (3, ), 'tangential_distortion': (2, )
+    'res_w': (),
+    'res_h': (),
+    'focal_length': (2, ),
+    'center': (2, ),
+    'radial_distortion': (3, ),
+    'tangential_distortion': (2, )
 }
 _EXTRINSIC_FIELDS = {'orientation': (4, ), 'translation': (3, )}
 _PKL_FIELDS = {
-    'R': (3, 3), 'T': (3, ), 'f': (2, ), 'c': (2, ), 'k': (3, ), 'p': (2, ),
-    'w': (), 'h': ()
+    'R': (3, 3),
+    'T': (3, ),
+    'f': (2, ),
+    'c': (2, ),
+    'k': (3, ),
+    'p': (2, ),
+    'w': (),
+    'h': ()
 }
 
 
@@ -67,10 +77,11 @@ def quaternion_to_matrix(q: np.ndarray) -> np.ndarray:
     q = q / np.linalg.norm(q, axis=-1, keepdims=True)
     w, x, y, z = np.moveaxis(q, -1, 0)
     return np.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
-    ], axis=-1).reshape(q.shape[:-1] + (3, 3))
+        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y), 2 *
+        (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x), 2 *
+        (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
+    ],
+                    axis=-1).reshape(q.shape[:-1] + (3, 3))
 
 
 def matrix_to_quaternion(R: np.ndarray) -> np.ndarray:
@@ -81,8 +92,10 @@ def matrix_to_quaternion(R: np.ndarray) -> np.ndarray:
     trace = np.trace(R)
     if trace > 0:
         s = 2 * np.sqrt(trace + 1)
-        q = [s / 4, (R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s,
-             (R[1, 0] - R[0, 1]) / s]
+        q = [
+            s / 4, (R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s,
+            (R[1, 0] - R[0, 1]) / s
+        ]
     elif R[0, 0] > R[1, 1] and R[0, 0] > R[2, 2]:
         s = 2 * np.sqrt(1 + R[0, 0] - R[1, 1] - R[2, 2])
         q = [(R[2, 1] - R[1, 2]) / s, s / 4, (R[0, 1] + R[1, 0]) / s,
@@ -111,7 +124,8 @@ def camera_to_world(points: np.ndarray, R: np.ndarray,
     return np.asarray(points) @ np.asarray(R).T + np.asarray(T).reshape(3)
 
 
-def project_to_pixels(points_cam: np.ndarray, camera: CameraDict,
+def project_to_pixels(points_cam: np.ndarray,
+                      camera: CameraDict,
                       distort: bool = True) -> np.ndarray:
     """Pinhole projection with Brown-Conrady distortion.
 
@@ -137,7 +151,8 @@ def project_to_pixels(points_cam: np.ndarray, camera: CameraDict,
         xy = np.stack([
             x * radial + 2 * p[0] * x * y + p[1] * (r2 + 2 * x * x),
             y * radial + p[0] * (r2 + 2 * y * y) + 2 * p[1] * x * y
-        ], axis=-1)
+        ],
+                      axis=-1)
     return xy * np.asarray(camera['f']) + np.asarray(camera['c'])
 
 
@@ -192,11 +207,18 @@ def _load_json(raw: dict, path: str):
     intr = {}
     for cam_id, entry in raw['intrinsics'].items():
         where = f'{path}: intrinsics[{cam_id!r}]'
-        v = {n: _field(entry, n, s, where) for n, s in _INTRINSIC_FIELDS.items()}
+        v = {
+            n: _field(entry, n, s, where)
+            for n, s in _INTRINSIC_FIELDS.items()
+        }
         intr[str(cam_id)] = dict(
-            f=v['focal_length'], c=v['center'], k=v['radial_distortion'],
-            p=v['tangential_distortion'], w=int(v['res_w']),
-            h=int(v['res_h']), id=str(cam_id))
+            f=v['focal_length'],
+            c=v['center'],
+            k=v['radial_distortion'],
+            p=v['tangential_distortion'],
+            w=int(v['res_w']),
+            h=int(v['res_h']),
+            id=str(cam_id))
     order = [str(c) for c in raw.get('camera_order', sorted(intr))]
     cameras = {}
     for subject, per_cam in raw['extrinsics'].items():
@@ -205,10 +227,13 @@ def _load_json(raw: dict, path: str):
             if str(cam_id) not in intr:
                 raise CameraFileError(f'{where}: no intrinsics for camera '
                                       f'{cam_id!r}')
-            v = {n: _field(entry, n, s, where)
-                 for n, s in _EXTRINSIC_FIELDS.items()}
+            v = {
+                n: _field(entry, n, s, where)
+                for n, s in _EXTRINSIC_FIELDS.items()
+            }
             cameras[(subject, str(cam_id))] = dict(
-                intr[str(cam_id)], R=quaternion_to_matrix(v['orientation']),
+                intr[str(cam_id)],
+                R=quaternion_to_matrix(v['orientation']),
                 T=v['translation'] / 1000.)
     return cameras, order
 
@@ -227,8 +252,15 @@ def _load_pkl(path: str):
         where = f'{path}: entry {key!r}'
         v = {n: _field(entry, n, s, where) for n, s in _PKL_FIELDS.items()}
         cameras[(str(key[0]), str(key[1]))] = dict(
-            R=v['R'], T=v['T'], f=v['f'], c=v['c'], k=v['k'], p=v['p'],
-            w=int(v['w']), h=int(v['h']), id=str(key[1]))
+            R=v['R'],
+            T=v['T'],
+            f=v['f'],
+            c=v['c'],
+            k=v['k'],
+            p=v['p'],
+            w=int(v['w']),
+            h=int(v['h']),
+            id=str(key[1]))
     order = sorted({cam for _, cam in cameras})
     return cameras, order
 
@@ -240,7 +272,8 @@ def cameras_to_json(cameras: Dict[Tuple[str, str], CameraDict],
     intrinsics, extrinsics = {}, {}
     for (subject, cam_id), cam in cameras.items():
         intrinsics[cam_id] = {
-            'res_w': int(cam['w']), 'res_h': int(cam['h']),
+            'res_w': int(cam['w']),
+            'res_h': int(cam['h']),
             'focal_length': np.asarray(cam['f']).tolist(),
             'center': np.asarray(cam['c']).tolist(),
             'radial_distortion': np.asarray(cam['k']).tolist(),
@@ -250,5 +283,8 @@ def cameras_to_json(cameras: Dict[Tuple[str, str], CameraDict],
             'orientation': matrix_to_quaternion(cam['R']).tolist(),
             'translation': (np.asarray(cam['T']) * 1000.).tolist()
         }
-    return {'camera_order': list(camera_order), 'intrinsics': intrinsics,
-            'extrinsics': extrinsics}
+    return {
+        'camera_order': list(camera_order),
+        'intrinsics': intrinsics,
+        'extrinsics': extrinsics
+    }

@@ -16,7 +16,8 @@ explicit allow-list of globals:
   Python 3 store bytes that way);
 * ``copyreg._reconstructor`` / ``builtins.object`` (and their Python 2 names
   ``copy_reg`` / ``__builtin__``), which Python-2 pickles of new-style classes
-  use to create an *already allowed* class;
+  use to create an *already allowed* class; ``set``/``frozenset`` (chumpy
+  objects keep some sets);
 * torch tensors as they appear inside numpy pickles (DECA's
   ``landmark_embedding.npy`` holds a few): ``torch._utils._rebuild_tensor_v2``,
   ``collections.OrderedDict`` and ``torch.storage._load_from_bytes``, the last
@@ -101,6 +102,10 @@ _ALLOWED = {
     ('copy_reg', '_reconstructor'): copyreg._reconstructor,
     ('builtins', 'object'): object,
     ('__builtin__', 'object'): object,
+    ('builtins', 'set'): set,
+    ('__builtin__', 'set'): set,
+    ('builtins', 'frozenset'): frozenset,
+    ('__builtin__', 'frozenset'): frozenset,
 }
 
 

@@ -2,8 +2,11 @@
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
 
+from mmhuman_ext.models.layers import (HumanTokenIdentification,
+                                       PostNormTransformerLayer)
 from mmhuman_ext.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -79,3 +82,39 @@ def test_tokenpose_is_ppt_without_pruning(variant):
                    for h in tokenpose.custom_hooks)
     tokenpose.model.head.keep_ratio = 0.7
     assert tokenpose.model == ppt.model
+
+
+def test_hti_mixed_into_post_norm_encoder():
+    """projects/hti_post_norm: one layer_cfg entry puts HTI into a DETR /
+    TransPose-style post-norm encoder."""
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'projects', 'hti_post_norm', 'configs',
+                 'tokenpose-postnorm-hti_4xb32-300e_coco-256x192.py'))
+    model = MODELS.build(cfg.model).eval()
+    encoder = model.head.transformer
+    assert all(
+        isinstance(layer, PostNormTransformerLayer)
+        for layer in encoder.layers)
+    assert [
+        type(m).__name__ for m in model.modules()
+        if isinstance(m, HumanTokenIdentification)
+    ] == ['HumanTokenIdentification']
+    tokens = torch.randn(1, 17 + 256, 192)
+    with torch.no_grad():
+        out, kept = encoder(tokens, model.head.pos_embed, return_indices=True)
+    assert [k.shape[1] for k in kept] == [180, 126, 89]
+    assert out.shape == (1, 17 + 89, 192)
+
+
+def test_usable_from_an_mmpose_scope():
+    """An mmpose config (default_scope='mmpose') reaches the PPT parts with
+    the ``mmhuman_ext.`` prefix."""
+    from mmengine.registry import DefaultScope
+    from mmpose.registry import MODELS as MMPOSE_MODELS
+    model_cfg = _cfg('ppt-s_4xb32-300e_coco-256x192').model
+    model_cfg.backbone.type = 'mmhuman_ext.TruncatedHRNet'
+    model_cfg.head.type = 'mmhuman_ext.PPTHead'
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = MMPOSE_MODELS.build(model_cfg)
+    assert type(model.head).__name__ == 'PPTHead'
+    assert type(model).__module__.startswith('mmpose.')

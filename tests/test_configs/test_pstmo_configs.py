@@ -53,15 +53,14 @@ def test_stage2_configs_build_the_paper_models(name):
         assert c[loader].dataset.seq_step == s
     assert c.train_dataloader.dataset.flip_mode == 'double'
     assert c.train_dataloader.batch_size == 160
-    assert c.optim_wrapper.optimizer == dict(type='Adam', lr=lr,
-                                             amsgrad=True)
+    assert c.optim_wrapper.optimizer == dict(type='Adam', lr=lr, amsgrad=True)
     assert c.param_scheduler[0].gamma == 0.97
     assert c.model.test_cfg.flip_test
     if 'refine' not in name:
         init = c.model.backbone.encoder.init_cfg
         assert init.type == 'Pretrained' and init.prefix == 'encoder.'
-        stage1 = name.replace('pstmo-s_', 'pstmo-s-mpm_').replace(
-            'pstmo_', 'pstmo-mpm_')
+        stage1 = name.replace('pstmo-s_',
+                              'pstmo-s-mpm_').replace('pstmo_', 'pstmo-mpm_')
         assert init.checkpoint == (f'work_dirs/{stage1[:-3]}/'
                                    'best_mpm_2d_mpjpe_stage1.pth')
         assert osp.isfile(osp.join(ROOT, 'configs', 'pstmo', stage1))
@@ -96,15 +95,19 @@ def test_every_config_builds(tmp_path):
 
 
 @pytest.fixture
-def tiny_demo(tmp_path):
+def tiny_demo(tmp_path, monkeypatch):
     """The two demo configs on a tiny synthetic set, 1 epoch each."""
+    # the Runner formats the whole config with yapf for every log line and
+    # checkpoint (seconds each on a busy CPU); a plain dump suffices here
+    monkeypatch.setattr(Config, 'pretty_text',
+                        property(lambda self: repr(self.to_dict())))
 
     def make(stage):
-        name = ('pstmo-s-mpm-d64_1xb64-2e_synthh36m-det-27f.py' if stage == 1
-                else 'pstmo-s-d64_1xb64-5e_synthh36m-det-27f.py')
+        name = ('pstmo-s-mpm-d64_1xb64-2e_synthh36m-det-27f.py'
+                if stage == 1 else 'pstmo-s-d64_1xb64-5e_synthh36m-det-27f.py')
         c = Config.fromfile(osp.join(ROOT, 'configs', 'demo', name))
-        gen = dict(subjects=['S1', 'S9'], actions=['Walking'],
-                   num_frames=40, seed=0)
+        gen = dict(
+            subjects=['S1', 'S9'], actions=['Walking'], num_frames=40, seed=0)
         for loader in ('train_dataloader', 'val_dataloader',
                        'test_dataloader'):
             c[loader].dataset.data_root = str(tmp_path / 'data')

@@ -24,15 +24,22 @@ CPN = 'data_2d_h36m_cpn_ft_h36m_dbb.npz'
 @pytest.fixture(scope='module')
 def root(tmp_path_factory):
     path = tmp_path_factory.mktemp('h36m_vp3d')
-    write_videopose3d_h36m(str(path), subjects=['S1', 'S9'],
-                           actions=['Walking', 'Directions 1'],
-                           num_frames=60, seed=1)
+    write_videopose3d_h36m(
+        str(path),
+        subjects=['S1', 'S9'],
+        actions=['Walking', 'Directions 1'],
+        num_frames=60,
+        seed=1)
     return path
 
 
 def build(root, **kw):
-    cfg = dict(type='H36MVideoPose3DDataset', data_root=str(root),
-               subjects=['S1'], seq_len=9, seq_step=2)
+    cfg = dict(
+        type='H36MVideoPose3DDataset',
+        data_root=str(root),
+        subjects=['S1'],
+        seq_len=9,
+        seq_step=2)
     cfg.update(kw)
     return DATASETS.build(cfg)
 
@@ -73,18 +80,25 @@ def test_world_to_camera_uses_quaternion_and_keeps_17_joints(root):
     R = quaternion_to_matrix(np.array(ext['orientation']))
     t = np.array(ext['translation']) / 1000
     expected = (R.T @ (world[10, list(H36M_KEPT_JOINTS)] - t).T).T
-    np.testing.assert_allclose(info['lifting_target'][0], expected,
-                               atol=1e-5)
+    np.testing.assert_allclose(info['lifting_target'][0], expected, atol=1e-5)
     assert (info['keypoints_3d'][..., 2] > 1).all()  # in front of the camera
 
 
 def test_mmpose_camera_pkl_gives_the_same_camera_frame(root, tmp_path):
     cameras, _ = load_h36m_cameras(str(root / 'h36m_cameras.json'))
     pkl = {
-        key: dict(R=cam['R'], T=cam['T'].reshape(3, 1),
-                  f=cam['f'].reshape(2, 1), c=cam['c'].reshape(2, 1),
-                  k=cam['k'].reshape(3, 1), p=cam['p'].reshape(2, 1),
-                  w=cam['w'], h=cam['h'], name=key[1], id=key[1])
+        key:
+        dict(
+            R=cam['R'],
+            T=cam['T'].reshape(3, 1),
+            f=cam['f'].reshape(2, 1),
+            c=cam['c'].reshape(2, 1),
+            k=cam['k'].reshape(3, 1),
+            p=cam['p'].reshape(2, 1),
+            w=cam['w'],
+            h=cam['h'],
+            name=key[1],
+            id=key[1])
         for key, cam in cameras.items()
     }
     copy = tmp_path / 'copy'
@@ -92,10 +106,9 @@ def test_mmpose_camera_pkl_gives_the_same_camera_frame(root, tmp_path):
     with open(copy / 'cameras.pkl', 'wb') as f:
         pickle.dump(pkl, f)
     a = build(root, subjects=['S9']).get_data_info(77)
-    b = build(copy, subjects=['S9'],
-              camera_file='cameras.pkl').get_data_info(77)
-    np.testing.assert_allclose(a['keypoints_3d'], b['keypoints_3d'],
-                               atol=1e-5)
+    b = build(
+        copy, subjects=['S9'], camera_file='cameras.pkl').get_data_info(77)
+    np.testing.assert_allclose(a['keypoints_3d'], b['keypoints_3d'], atol=1e-5)
     assert a['camera_param']['w'] == b['camera_param']['w']
 
 
@@ -107,8 +120,9 @@ def test_flip_doubling_and_sample_stride(root):
     assert not a['flip'] and b['flip']
     np.testing.assert_array_equal(a['keypoints'], b['keypoints'])
     assert a['frame'] == 20
-    assert build(root, actions=['Directions']).get_data_info(0)[
-        'action'] == 'Directions 1'
+    assert build(
+        root,
+        actions=['Directions']).get_data_info(0)['action'] == 'Directions 1'
 
 
 def test_short_videos_are_padded_and_reported(root):
@@ -153,13 +167,12 @@ def test_nan_joints_error_or_interpolate(root, tmp_path):
     ds = build(copy, nan_policy='interpolate', seq_step=1, actions=['Walking'])
     info = ds.get_data_info(2 * 60 + 11)
     assert not np.isnan(info['keypoints']).any()
-    clean = build(root, seq_step=1, actions=['Walking']).get_data_info(
-        2 * 60 + 11)
+    clean = build(
+        root, seq_step=1, actions=['Walking']).get_data_info(2 * 60 + 11)
     # filled between frames 9 and 13 on a straight line
     w = clean['keypoints'][:, 5]
     expected = w[2] + (w[6] - w[2]) * np.arange(1, 4)[:, None] / 4
-    np.testing.assert_allclose(info['keypoints'][3:6, 5], expected,
-                               rtol=1e-5)
+    np.testing.assert_allclose(info['keypoints'][3:6, 5], expected, rtol=1e-5)
     poses = np.ones((4, 3, 2))
     poses[:, 2] = np.nan
     with pytest.raises(AnnotationError, match=r'x: joints \[2\] are NaN'):

@@ -39,18 +39,19 @@ def test_actions_differ_in_the_expected_way():
     sit = motion('SittingDown 2')
     phone = motion('Phoning')
     path = np.linalg.norm(np.diff(walk[:, 0, :2], axis=0), axis=-1).sum()
-    assert path > 4 * np.linalg.norm(np.diff(phone[:, 0, :2], axis=0),
-                                     axis=-1).sum()
+    assert path > 4 * np.linalg.norm(
+        np.diff(phone[:, 0, :2], axis=0), axis=-1).sum()
     assert np.ptp(sit[:, 0, 2]) > 0.3 > np.ptp(walk[:, 0, 2])
     # the phoning hand stays near the head
-    hand = np.minimum(np.linalg.norm(phone[:, 13] - phone[:, 10], axis=-1),
-                      np.linalg.norm(phone[:, 16] - phone[:, 10], axis=-1))
+    hand = np.minimum(
+        np.linalg.norm(phone[:, 13] - phone[:, 10], axis=-1),
+        np.linalg.norm(phone[:, 16] - phone[:, 10], axis=-1))
     assert np.median(hand) < 0.35
     # subjects differ in size
     a, b = sample_body(np.random.default_rng(1)), sample_body(
         np.random.default_rng(2))
-    assert not np.allclose(np.linalg.norm(a, axis=1),
-                           np.linalg.norm(b, axis=1))
+    assert not np.allclose(
+        np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1))
 
 
 def test_cameras_see_the_subject():
@@ -66,8 +67,11 @@ def test_cameras_see_the_subject():
 
 
 def test_files_deterministic_and_cached(tmp_path, monkeypatch):
-    kw = dict(subjects=['S1', 'S9'], actions=['Walking', 'Greeting 1'],
-              num_frames=30, seed=4)
+    kw = dict(
+        subjects=['S1', 'S9'],
+        actions=['Walking', 'Greeting 1'],
+        num_frames=30,
+        seed=4)
     a = ensure_synthetic_h36m(str(tmp_path / 'a'), **kw)
     b = ensure_synthetic_h36m(str(tmp_path / 'b'), **kw)
     for name in ('data_3d_h36m.npz', 'data_2d_h36m_gt.npz',
@@ -77,19 +81,20 @@ def test_files_deterministic_and_cached(tmp_path, monkeypatch):
             key = fa.files[0] if 'positions_3d' in fa.files else \
                 'positions_2d'
             da, db = fa[key].item(), fb[key].item()
-            np.testing.assert_array_equal(np.asarray(da['S9']['Walking']),
-                                          np.asarray(db['S9']['Walking']))
-    with np.load(os.path.join(a, 'data_3d_h36m.npz'),
-                 allow_pickle=True) as f:
+            np.testing.assert_array_equal(
+                np.asarray(da['S9']['Walking']),
+                np.asarray(db['S9']['Walking']))
+    with np.load(os.path.join(a, 'data_3d_h36m.npz'), allow_pickle=True) as f:
         pos = f['positions_3d'].item()['S1']['Greeting 1']
     assert pos.shape == (30, 32, 3)
     np.testing.assert_array_equal(pos[:, 4], pos[:, 3])  # dropped slots
-    with np.load(os.path.join(a, 'data_2d_h36m_cpn_ft_h36m_dbb.npz'),
-                 allow_pickle=True) as f:
+    with np.load(
+            os.path.join(a, 'data_2d_h36m_cpn_ft_h36m_dbb.npz'),
+            allow_pickle=True) as f:
         det = f['positions_2d'].item()['S1']['Walking']
         meta = f['metadata'].item()
-    with np.load(os.path.join(a, 'data_2d_h36m_gt.npz'),
-                 allow_pickle=True) as f:
+    with np.load(
+            os.path.join(a, 'data_2d_h36m_gt.npz'), allow_pickle=True) as f:
         gt = f['positions_2d'].item()['S1']['Walking']
     assert len(det) == 4 and det[0].shape == (30, 17, 2)
     err = np.linalg.norm(det[0] - gt[0], axis=-1)

@@ -32,10 +32,13 @@ def rand(*shape, scale=0.2):
 
 
 def bn(prefix, n):
-    return {f'{prefix}.weight': 1 + rand(n), f'{prefix}.bias': rand(n),
-            f'{prefix}.running_mean': rand(n),
-            f'{prefix}.running_var': 0.5 + torch.rand(n),
-            f'{prefix}.num_batches_tracked': torch.tensor(7)}
+    return {
+        f'{prefix}.weight': 1 + rand(n),
+        f'{prefix}.bias': rand(n),
+        f'{prefix}.running_mean': rand(n),
+        f'{prefix}.running_var': 0.5 + torch.rand(n),
+        f'{prefix}.num_batches_tracked': torch.tensor(7)
+    }
 
 
 def layer(prefix, d, ffn, strided=False):
@@ -58,8 +61,10 @@ def layer(prefix, d, ffn, strided=False):
 
 
 def official_encoder(n, tem):
-    sd = {'encoder.fc_1.weight': rand(2 * D, 2 * J, 1),
-          'encoder.fc_1.bias': rand(2 * D)}
+    sd = {
+        'encoder.fc_1.weight': rand(2 * D, 2 * J, 1),
+        'encoder.fc_1.bias': rand(2 * D)
+    }
     sd.update(bn('encoder.bn_1', 2 * D))
     for w, b in (('w1', 'batch_norm1'), ('w2', 'batch_norm2')):
         sd[f'encoder.layers.0.{w}.weight'] = rand(2 * D, 2 * D, 1)
@@ -81,8 +86,9 @@ def official_stage2(n, tem, strides):
         sd[f'Transformer_reduce.model.pos_embedding_{k}'] = torch.randn(
             1, n, D)
     for i in range(len(strides)):
-        sd.update(layer(f'Transformer_reduce.model.layers.{i}', D, FFN,
-                        strided=True))
+        sd.update(
+            layer(
+                f'Transformer_reduce.model.layers.{i}', D, FFN, strided=True))
     sd['Transformer_reduce.model.norm.a_2'] = torch.ones(D)
     sd['Transformer_reduce.model.norm.b_2'] = torch.zeros(D)
     for head in ('fcn', 'fcn_1'):
@@ -105,8 +111,8 @@ def mhsa(x, sd, p):
         return F.linear(t, sd[f'{p}.linears.{i}.weight'],
                         sd[f'{p}.linears.{i}.bias'])
 
-    q, k, v = (proj(i, x).view(B, L, HEADS, -1).transpose(1, 2)
-               for i in range(3))
+    q, k, v = (
+        proj(i, x).view(B, L, HEADS, -1).transpose(1, 2) for i in range(3))
     w = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(D // HEADS), -1)
     return proj(3, (w @ v).transpose(1, 2).reshape(B, L, -1))
 
@@ -123,12 +129,16 @@ def conv(x, sd, p, **kw):
 def ref_encoder(sd, x):
     B, N = x.shape[:2]
     h = x.reshape(B, N, -1).transpose(1, 2)  # (B, 2J, N)
-    h = F.leaky_relu(bn_ref(conv(h, sd, 'encoder.fc_1'), sd, 'encoder.bn_1'),
-                     0.2)
-    y = F.leaky_relu(bn_ref(conv(h, sd, 'encoder.layers.0.w1'), sd,
-                            'encoder.layers.0.batch_norm1'), 0.2)
-    y = F.leaky_relu(bn_ref(conv(y, sd, 'encoder.layers.0.w2'), sd,
-                            'encoder.layers.0.batch_norm2'), 0.2)
+    h = F.leaky_relu(
+        bn_ref(conv(h, sd, 'encoder.fc_1'), sd, 'encoder.bn_1'), 0.2)
+    y = F.leaky_relu(
+        bn_ref(
+            conv(h, sd, 'encoder.layers.0.w1'), sd,
+            'encoder.layers.0.batch_norm1'), 0.2)
+    y = F.leaky_relu(
+        bn_ref(
+            conv(y, sd, 'encoder.layers.0.w2'), sd,
+            'encoder.layers.0.batch_norm2'), 0.2)
     h = conv(h + y, sd, 'encoder.fc_2').transpose(1, 2)
     h = h + sd['Transformer.pos_embedding']
     i = 0
@@ -136,10 +146,12 @@ def ref_encoder(sd, x):
         p = f'Transformer.model.layers.{i}'
         h = h + mhsa(ln(h, sd, p + '.sublayer.0.norm'), sd, p + '.self_attn')
         f = ln(h, sd, p + '.sublayer.1.norm')
-        f = F.linear(F.relu(F.linear(f, sd[p + '.feed_forward.w_1.weight'],
-                                     sd[p + '.feed_forward.w_1.bias'])),
-                     sd[p + '.feed_forward.w_2.weight'],
-                     sd[p + '.feed_forward.w_2.bias'])
+        f = F.linear(
+            F.relu(
+                F.linear(f, sd[p + '.feed_forward.w_1.weight'],
+                         sd[p + '.feed_forward.w_1.bias'])),
+            sd[p + '.feed_forward.w_2.weight'],
+            sd[p + '.feed_forward.w_2.bias'])
         h, i = h + f, i + 1
     return h
 
@@ -150,16 +162,22 @@ def ref_stage2(sd, x, strides):
     for i, s in enumerate(strides):
         p = f'Transformer_reduce.model.layers.{i}'
         if i < 3:
-            h = h + sd[f'Transformer_reduce.model.pos_embedding_{i + 1}'][:, :h.shape[1]]
+            h = h + sd[
+                f'Transformer_reduce.model.pos_embedding_{i + 1}'][:, :h.
+                                                                   shape[1]]
         h = h + mhsa(ln(h, sd, p + '.sublayer.0.norm'), sd, p + '.self_attn')
         f = ln(h, sd, p + '.sublayer.1.norm').transpose(1, 2)
-        f = conv(F.relu(conv(f, sd, p + '.feed_forward.w_1')), sd,
-                 p + '.feed_forward.w_2', stride=s, padding=1)
+        f = conv(
+            F.relu(conv(f, sd, p + '.feed_forward.w_1')),
+            sd,
+            p + '.feed_forward.w_2',
+            stride=s,
+            padding=1)
         h = h[:, ::s] + f.transpose(1, 2)
 
     def head(name, feats):
-        out = conv(bn_ref(feats.transpose(1, 2), sd, name + '.0'), sd,
-                   name + '.1')
+        out = conv(
+            bn_ref(feats.transpose(1, 2), sd, name + '.0'), sd, name + '.1')
         return out.transpose(1, 2).reshape(x.shape[0], -1, J, 3)
 
     return head('fcn', h), head('fcn_1', tem)
@@ -167,19 +185,32 @@ def ref_stage2(sd, x, strides):
 
 def lifter(n, tem, strides, refine=False):
     codec = dict(type='SeqPoseLifting', num_keypoints=17)
-    return MODELS.build(dict(
-        type='PoseLifter',
-        backbone=dict(
-            type='STMO', return_centre_input=refine,
-            encoder=dict(type='STMOEncoder', embed_dims=D,
-                         sem_hidden_dims=2 * D, ffn_dims=FFN,
-                         num_heads=HEADS, num_layers=tem, seq_len=n),
-            mofa=dict(type='StridedTransformerEncoder', embed_dims=D,
-                      ffn_dims=FFN, num_heads=HEADS, strides=strides,
-                      seq_len=n)),
-        head=dict(type='STMORefineHead' if refine else 'STMOHead',
-                  in_channels=D, decoder=codec),
-        test_cfg=dict(flip_test=False))).eval()
+    return MODELS.build(
+        dict(
+            type='PoseLifter',
+            backbone=dict(
+                type='STMO',
+                return_centre_input=refine,
+                encoder=dict(
+                    type='STMOEncoder',
+                    embed_dims=D,
+                    sem_hidden_dims=2 * D,
+                    ffn_dims=FFN,
+                    num_heads=HEADS,
+                    num_layers=tem,
+                    seq_len=n),
+                mofa=dict(
+                    type='StridedTransformerEncoder',
+                    embed_dims=D,
+                    ffn_dims=FFN,
+                    num_heads=HEADS,
+                    strides=strides,
+                    seq_len=n)),
+            head=dict(
+                type='STMORefineHead' if refine else 'STMOHead',
+                in_channels=D,
+                decoder=codec),
+            test_cfg=dict(flip_test=False))).eval()
 
 
 @pytest.mark.parametrize('n, tem, strides', [(27, 2, (3, 3, 3)),
@@ -220,13 +251,25 @@ def test_stage1_conversion_loads_strictly():
     sd['spatial_mask_token'] = torch.randn(1, 1, 2)
     ours, desc = converter.convert(sd)
     assert desc.startswith('Stage I')
-    model = MODELS.build(dict(
-        type='MaskedPoseModeling',
-        encoder=dict(type='STMOEncoder', embed_dims=D, sem_hidden_dims=2 * D,
-                     ffn_dims=FFN, num_heads=HEADS, num_layers=2, seq_len=n),
-        decoder=dict(type='MPMDecoder', in_dims=D, embed_dims=D // 2,
-                     ffn_dims=FFN // 2, num_heads=HEADS, num_layers=1,
-                     seq_len=n)))
+    model = MODELS.build(
+        dict(
+            type='MaskedPoseModeling',
+            encoder=dict(
+                type='STMOEncoder',
+                embed_dims=D,
+                sem_hidden_dims=2 * D,
+                ffn_dims=FFN,
+                num_heads=HEADS,
+                num_layers=2,
+                seq_len=n),
+            decoder=dict(
+                type='MPMDecoder',
+                in_dims=D,
+                embed_dims=D // 2,
+                ffn_dims=FFN // 2,
+                num_heads=HEADS,
+                num_layers=1,
+                seq_len=n)))
     model.load_state_dict(ours, strict=True)
     torch.testing.assert_close(model.decoder.in_norm.bias,
                                sd['encoder_LN.b_2'])
@@ -235,23 +278,28 @@ def test_stage1_conversion_loads_strictly():
     # the encoder part equals the reference forward (all frames visible)
     x = torch.randn(2, n, J, 2)
     with torch.no_grad():
-        torch.testing.assert_close(model.eval().encoder(x),
-                                   ref_encoder(sd, x), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            model.eval().encoder(x), ref_encoder(sd, x), rtol=1e-4, atol=1e-5)
 
 
 def test_refine_merge_and_back_projection(tmp_path, monkeypatch):
     torch.manual_seed(0)
     n, strides = 9, (3, 3)
     stage2 = official_stage2(n, 2, strides)
-    refine = {'module.post_refine.0.weight': rand(1024, 6 * J),
-              'module.post_refine.0.bias': rand(1024),
-              'module.post_refine.3.weight': rand(2 * J, 1024),
-              'module.post_refine.3.bias': rand(2 * J)}
+    refine = {
+        'module.post_refine.0.weight': rand(1024, 6 * J),
+        'module.post_refine.0.bias': rand(1024),
+        'module.post_refine.3.weight': rand(2 * J, 1024),
+        'module.post_refine.3.bias': rand(2 * J)
+    }
     torch.save(stage2, tmp_path / 'no_refine.pth')
     torch.save(refine, tmp_path / 'refine.pth')
     monkeypatch.setattr(sys, 'argv', [
-        'x', str(tmp_path / 'no_refine.pth'), str(tmp_path / 'ours.pth'),
-        '--refine', str(tmp_path / 'refine.pth')])
+        'x',
+        str(tmp_path / 'no_refine.pth'),
+        str(tmp_path / 'ours.pth'), '--refine',
+        str(tmp_path / 'refine.pth')
+    ])
     converter.main()
     ckpt = torch.load(tmp_path / 'ours.pth', weights_only=True)
     model = lifter(n, 2, strides, refine=True)
@@ -259,12 +307,13 @@ def test_refine_merge_and_back_projection(tmp_path, monkeypatch):
     # reference: official back-projection with the GT root depth + blend
     x = torch.randn(2, n, J, 2) * 0.3
     root = np.array([[0.1, -0.2, 4.5]])
-    cam = dict(w=1000, h=1002, f=np.array([1145., 1143.]),
-               c=np.array([512., 515.]))
+    cam = dict(
+        w=1000, h=1002, f=np.array([1145., 1143.]), c=np.array([512., 515.]))
     data = []
     for _ in range(2):
-        s = PoseDataSample(metainfo=dict(target_root=root, camera_param=cam,
-                                         flip_indices=FLIP))
+        s = PoseDataSample(
+            metainfo=dict(
+                target_root=root, camera_param=cam, flip_indices=FLIP))
         s.gt_instance_labels = InstanceData()
         data.append(s)
     with torch.no_grad():
@@ -280,14 +329,18 @@ def test_refine_merge_and_back_projection(tmp_path, monkeypatch):
         xyz = xyz - xyz[:, :1]
         h = torch.cat([out, xyz], -1).reshape(2, -1)
         r = {k[7:]: v for k, v in refine.items()}
-        a = torch.sigmoid(F.linear(F.relu(F.linear(
-            h, r['post_refine.0.weight'], r['post_refine.0.bias'])),
-            r['post_refine.3.weight'], r['post_refine.3.bias'])).view(2, J, 2)
+        a = torch.sigmoid(
+            F.linear(
+                F.relu(
+                    F.linear(h, r['post_refine.0.weight'],
+                             r['post_refine.0.bias'])),
+                r['post_refine.3.weight'],
+                r['post_refine.3.bias'])).view(2, J, 2)
         expected = out.clone()
         expected[..., :2] = a * out[..., :2] + (1 - a) * xyz[..., :2]
         expected[:, 0] = 0
-    np.testing.assert_allclose(pred, expected[0].numpy() + root, rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        pred, expected[0].numpy() + root, rtol=1e-4, atol=1e-5)
 
 
 def test_unknown_checkpoints_are_refused():

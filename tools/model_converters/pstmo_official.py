@@ -69,8 +69,8 @@ def official_state_dict(ckpt) -> Tensors:
             isinstance(v, torch.Tensor) for v in ckpt.values()):
         raise ConversionError('expected a state dict (name -> tensor), bare '
                               'or under "model_pos"')
-    return OrderedDict((k[7:] if k.startswith('module.') else k, v)
-                       for k, v in ckpt.items())
+    return OrderedDict(
+        (k[7:] if k.startswith('module.') else k, v) for k, v in ckpt.items())
 
 
 _SEM = [(re.compile(r'^encoder\.fc_1\.'), 'sem.fc_in.'),
@@ -90,7 +90,10 @@ _LAYER = {
     'sublayer.1.norm.a_2': 'norm2.weight',
     'sublayer.1.norm.b_2': 'norm2.bias',
 }
-_FFN_VANILLA = {'feed_forward.w_1.': 'ffn.fc1.', 'feed_forward.w_2.': 'ffn.fc2.'}
+_FFN_VANILLA = {
+    'feed_forward.w_1.': 'ffn.fc1.',
+    'feed_forward.w_2.': 'ffn.fc2.'
+}
 _FFN_STRIDED = {'feed_forward.w_1.': 'fc1.', 'feed_forward.w_2.': 'conv.'}
 _NORM = {'a_2': 'weight', 'b_2': 'bias'}
 
@@ -120,8 +123,7 @@ def _convert_transformer(sd: Tensors, src: str, dst: str,
                                {})[int(lin.group(1))] = value
                 continue
             new = next((n + rest[len(o):]
-                        for o, n in table.items() if rest.startswith(o)),
-                       None)
+                        for o, n in table.items() if rest.startswith(o)), None)
             if new is None:
                 raise ConversionError(f'unexpected official key {key!r}')
             out[f'{dst}.layers.{i}.{new}'] = _squeeze_1x1(key, value)
@@ -138,8 +140,7 @@ def _convert_encoder(sd: Tensors, prefix: str, out: Tensors) -> None:
     for key, value in sd.items():
         for pattern, repl in _SEM:
             if pattern.match(key):
-                out[prefix + pattern.sub(repl, key)] = _squeeze_1x1(
-                    key, value)
+                out[prefix + pattern.sub(repl, key)] = _squeeze_1x1(key, value)
                 break
     out[prefix + 'pos_embed'] = sd['Transformer.pos_embedding']
     _convert_transformer(sd, 'Transformer', prefix.rstrip('.'), _FFN_VANILLA,
@@ -158,9 +159,8 @@ def convert_stage2(sd: Tensors) -> Tensors:
     """Official ``Model`` (Stage II) -> our ``PoseLifter`` keys."""
     out: Tensors = OrderedDict()
     _convert_encoder(sd, 'backbone.encoder.', out)
-    out['backbone.mofa.pos_embeds'] = torch.cat([
-        sd[f'Transformer_reduce.model.pos_embedding_{i}'] for i in (1, 2, 3)
-    ])
+    out['backbone.mofa.pos_embeds'] = torch.cat(
+        [sd[f'Transformer_reduce.model.pos_embedding_{i}'] for i in (1, 2, 3)])
     _convert_transformer(sd, 'Transformer_reduce', 'backbone.mofa',
                          _FFN_STRIDED, out)
     _bn_linear(sd, 'fcn', 'head.single_head', out)
@@ -227,13 +227,13 @@ def convert(ckpt) -> Tuple[Tensors, str]:
                               'not converted')
     seq_len = sd['Transformer.pos_embedding'].shape[1]
     depth = 1 + max(
-        int(k.split('.')[3]) for k in sd
-        if k.startswith('Transformer.model.layers.'))
+        int(k.split('.')[3])
+        for k in sd if k.startswith('Transformer.model.layers.'))
     desc = f'{kind}: N={seq_len}, TEM layers={depth}'
     if 'Transformer_reduce.model.pos_embedding_1' in sd:
         mofa = 1 + max(
-            int(k.split('.')[3]) for k in sd
-            if k.startswith('Transformer_reduce.model.layers.'))
+            int(k.split('.')[3])
+            for k in sd if k.startswith('Transformer_reduce.model.layers.'))
         desc += f', MOFA layers={mofa}'
     return out, desc
 

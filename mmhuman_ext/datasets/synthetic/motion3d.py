@@ -63,12 +63,22 @@ KEPT_OF_32 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 # 1.75 m person, from each joint's parent to the joint.
 _REST_OFFSETS = np.array([
     [0, 0, 0],  # 0 pelvis
-    [0, -0.13, 0], [0, 0, -0.445], [0, 0, -0.445],  # right hip, knee, foot
-    [0, 0.13, 0], [0, 0, -0.445], [0, 0, -0.445],  # left hip, knee, foot
-    [0.01, 0, 0.235], [0, 0, 0.25],  # spine, thorax
-    [0.04, 0, 0.11], [-0.03, 0, 0.12],  # nose, head top
-    [-0.01, 0.15, -0.01], [0, 0, -0.28], [0, 0, -0.25],  # left arm
-    [-0.01, -0.15, -0.01], [0, 0, -0.28], [0, 0, -0.25],  # right arm
+    [0, -0.13, 0],
+    [0, 0, -0.445],
+    [0, 0, -0.445],  # right hip, knee, foot
+    [0, 0.13, 0],
+    [0, 0, -0.445],
+    [0, 0, -0.445],  # left hip, knee, foot
+    [0.01, 0, 0.235],
+    [0, 0, 0.25],  # spine, thorax
+    [0.04, 0, 0.11],
+    [-0.03, 0, 0.12],  # nose, head top
+    [-0.01, 0.15, -0.01],
+    [0, 0, -0.28],
+    [0, 0, -0.25],  # left arm
+    [-0.01, -0.15, -0.01],
+    [0, 0, -0.28],
+    [0, 0, -0.25],  # right arm
 ])
 _LEFT, _RIGHT = (4, 5, 6, 11, 12, 13), (1, 2, 3, 14, 15, 16)
 _FEET = (3, 6)
@@ -135,9 +145,8 @@ class _Curves:
         f = self.rng.uniform(fmin, fmax, n)
         ph = self.rng.uniform(0, 2 * np.pi, n)
         w = self.rng.uniform(0.5, 1, n)
-        return amp * (w[:, None] *
-                      np.sin(2 * np.pi * f[:, None] * self.t + ph[:, None])
-                      ).sum(0) / w.sum()
+        return amp * (w[:, None] * np.sin(2 * np.pi * f[:, None] * self.t +
+                                          ph[:, None])).sum(0) / w.sum()
 
     def bumps(self, period: float, duty: float = 0.5) -> np.ndarray:
         """Smooth on/off cycles in [0, 1] (raised cosine, random phase)."""
@@ -152,10 +161,12 @@ def _angles(action: str, c: _Curves, tempo: float, amp: float) -> tuple:
     action."""
     t, rng = c.t, c.rng
     z = np.zeros_like(t)
-    a = {k: z.copy() for k in (
-        'hip_l', 'hip_r', 'abd_l', 'abd_r', 'knee_l', 'knee_r', 'lean',
-        'twist', 'roll', 'nod', 'turn', 'sh_l', 'sh_r', 'sab_l', 'sab_r',
-        'el_l', 'el_r')}
+    a = {
+        k: z.copy()
+        for k in ('hip_l', 'hip_r', 'abd_l', 'abd_r', 'knee_l', 'knee_r',
+                  'lean', 'twist', 'roll', 'nod', 'turn', 'sh_l', 'sh_r',
+                  'sab_l', 'sab_r', 'el_l', 'el_r')
+    }
     cx, cy = rng.uniform(-0.6, 0.6, 2)
     x, y = cx + c.wobble(0.25, 0.03, 0.1), cy + c.wobble(0.25, 0.03, 0.1)
     heading = rng.uniform(0, 2 * np.pi) + c.wobble(1.0, 0.03, 0.12)
@@ -286,9 +297,10 @@ def _look_at(center: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.stack([right, np.cross(fwd, right), fwd], axis=1)
 
 
-def make_camera_rig(rng: np.random.Generator,
-                    subjects: Sequence[str] = H36M_SUBJECTS
-                    ) -> Tuple[Dict[Tuple[str, str], dict], list]:
+def make_camera_rig(
+    rng: np.random.Generator,
+    subjects: Sequence[str] = H36M_SUBJECTS
+) -> Tuple[Dict[Tuple[str, str], dict], list]:
     """Four calibrated cameras around the capture area.
 
     Cameras stand at the corners (azimuths ~45, 135, 225, 315 degrees),
@@ -313,9 +325,11 @@ def make_camera_rig(rng: np.random.Generator,
             T=center,
             f=rng.uniform(1140, 1150, 2),
             c=np.array([w / 2, h / 2]) + rng.uniform(-10, 10, 2),
-            k=np.array([rng.uniform(-0.22, -0.18),
-                        rng.uniform(0.15, 0.25),
-                        rng.uniform(-0.01, 0.01)]),
+            k=np.array([
+                rng.uniform(-0.22, -0.18),
+                rng.uniform(0.15, 0.25),
+                rng.uniform(-0.01, 0.01)
+            ]),
             p=rng.uniform(-1e-3, 1e-3, 2),
             w=w,
             h=h,
@@ -387,15 +401,14 @@ def write_videopose3d_h36m(out_dir: str,
     for si, subject in enumerate(subjects):
         body = sample_body(np.random.default_rng([seed, 2000, si]))
         for ai, action in enumerate(actions):
-            world = synthesize_motion(
-                action, num_frames, np.random.default_rng([seed, si, ai]),
-                body)
-            pos3d.setdefault(subject, {})[action] = _to_32_joints(
-                world).astype(np.float32)
+            world = synthesize_motion(action, num_frames,
+                                      np.random.default_rng([seed, si, ai]),
+                                      body)
+            pos3d.setdefault(
+                subject, {})[action] = _to_32_joints(world).astype(np.float32)
             views = [render_2d(world, cameras[(subject, c)]) for c in order]
-            gt2d.setdefault(subject, {})[action] = [
-                v.astype(np.float32) for v in views
-            ]
+            gt2d.setdefault(
+                subject, {})[action] = [v.astype(np.float32) for v in views]
             det2d.setdefault(subject, {})[action] = [
                 detector_noise(v, np.random.default_rng([seed, si, ai, ci]),
                                det_sigma).astype(np.float32)
@@ -445,8 +458,8 @@ def ensure_synthetic_h36m(root: Optional[str] = None,
         seed=int(seed),
         det_sigma=float(det_sigma))
     if root is None:
-        digest = hashlib.sha1(
-            json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+        digest = hashlib.sha1(json.dumps(
+            params, sort_keys=True).encode()).hexdigest()[:10]
         root = osp.join(default_cache_root(), 'synthetic',
                         f'h36m_motion3d-{VERSION}-{digest}')
     root = osp.abspath(osp.expanduser(root))
@@ -465,8 +478,9 @@ def ensure_synthetic_h36m(root: Optional[str] = None,
             'it or choose another folder.')
     parent = osp.dirname(root)
     os.makedirs(parent, exist_ok=True)
-    print_log(f'Generating synthetic Human3.6M motion {params} into {root}',
-              logger='current')
+    print_log(
+        f'Generating synthetic Human3.6M motion {params} into {root}',
+        logger='current')
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.tmp-', dir=parent)
     try:
         os.chmod(tmp, 0o755)
@@ -479,8 +493,9 @@ def ensure_synthetic_h36m(root: Optional[str] = None,
         except OSError:
             if not osp.isfile(marker):
                 raise
-            print_log(f'{root} was completed by another process; using it',
-                      logger='current')
+            print_log(
+                f'{root} was completed by another process; using it',
+                logger='current')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return root

@@ -127,7 +127,8 @@ class ApplyToViews(BaseTransform):
         view['camera_orig'] = copy.deepcopy(cam)
         view['img_affine'] = np.eye(3)[:2]
         for t in self.transforms:
-            before = dict(img_shape=view.get('img_shape'))
+            img = view.get('img')
+            before = dict(img_shape=None if img is None else img.shape[:2])
             out = t(view)
             if out is None:
                 raise ValueError(f'{where}: {type(t).__name__} dropped the '

@@ -4,9 +4,9 @@ During training the keep ratio of every
 :class:`~mmhuman_ext.models.layers.HumanTokenIdentification` in the model
 follows, per iteration (the official PPT code, after EViT)::
 
-    r_t = 1                                           epoch < warmup
-    r_t = r + (1 - r) * (1 + cos(pi * t / T)) / 2     warmup <= epoch < warmup + decay
-    r_t = r                                           after that
+    r_t = 1                                        epoch < warmup
+    r_t = r + (1 - r) * (1 + cos(pi * t / T)) / 2  until warmup + decay
+    r_t = r                                        after that
 
 with ``t`` the iterations since the end of the warm-up and ``T`` the
 iterations of ``decay`` epochs. With the defaults (10 warm-up epochs, 100

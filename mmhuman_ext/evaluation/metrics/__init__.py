@@ -2,3 +2,4 @@ from .h36m_protocol_metric import H36MProtocolMPJPE  # noqa: F401
 from .mpi_3dhp_metric import MPI3DHPMetric  # noqa: F401
 from .mpm_metric import MPMReconstructionError  # noqa: F401
 from .multiview_metrics import JointDetectionRate, TriangulationMPJPE  # noqa: F401
+from .reenact_metrics import CrossReenactMetric, SelfReenactMetric  # noqa: F401

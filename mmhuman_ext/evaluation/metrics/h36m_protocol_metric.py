@@ -7,7 +7,6 @@ and writes the per-action table to a results file.
 """
 import json
 import os.path as osp
-from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -156,8 +155,7 @@ class H36MProtocolMPJPE(BaseMetric):
         gt = gt - gt[:, self.root_index:self.root_index + 1]
         actions = np.array([r['action'] for r in results])
         if self.mode == 'mpjve':
-            errors, actions = self._velocity_errors(pred, gt, results,
-                                                    actions)
+            errors, actions = self._velocity_errors(pred, gt, results, actions)
         else:
             errors = self.frame_errors(pred, gt)
         errors = errors * self.unit_scale
@@ -176,8 +174,8 @@ class H36MProtocolMPJPE(BaseMetric):
             f'{name}_frame_mean': float(errors.mean())
         }
         metrics.update({f'{name}_{a}': v for a, v in per_action.items()})
-        MMLogger.get_current_instance().info(
-            f'{name} per action:\n' + self._table(per_action, metrics))
+        MMLogger.get_current_instance().info(f'{name} per action:\n' +
+                                             self._table(per_action, metrics))
         if self.outfile_prefix is not None:
             self._write(per_action, metrics, len(errors))
         return metrics
@@ -196,8 +194,8 @@ class H36MProtocolMPJPE(BaseMetric):
 
     def _table(self, per_action: Dict[str, float],
                metrics: Dict[str, float]) -> str:
-        names = [a for a in H36M_ACTIONS if a in per_action] + sorted(
-            set(per_action) - set(H36M_ACTIONS))
+        names = [a for a in H36M_ACTIONS if a in per_action
+                 ] + sorted(set(per_action) - set(H36M_ACTIONS))
         head = '| ' + ' | '.join(names) + ' | Avg (actions) | Avg (frames) |'
         row = '| ' + ' | '.join(f'{per_action[a]:.1f}' for a in names)
         name = self.mode.upper()

@@ -15,7 +15,8 @@ from mmengine.evaluator import BaseMetric
 from mmhuman_ext.registry import METRICS
 
 
-def pck_auc(errors: np.ndarray, threshold: float = 150.,
+def pck_auc(errors: np.ndarray,
+            threshold: float = 150.,
             auc_thresholds: Optional[np.ndarray] = None):
     """PCK (%) at ``threshold`` and AUC (%) of per-joint ``errors``.
 

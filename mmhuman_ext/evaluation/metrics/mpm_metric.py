@@ -26,7 +26,9 @@ class MPMReconstructionError(BaseMetric):
 
     default_prefix = 'mpm'
 
-    def __init__(self, unit_scale: float = 1., collect_device: str = 'cpu',
+    def __init__(self,
+                 unit_scale: float = 1.,
+                 collect_device: str = 'cpu',
                  prefix: str = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.unit_scale = unit_scale

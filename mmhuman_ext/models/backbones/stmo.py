@@ -87,17 +87,19 @@ class STMOEncoder(BaseModule):
         self.pos_embed = nn.Parameter(torch.randn(1, seq_len, embed_dims))
         self.layers = nn.ModuleList(
             TemporalTransformerLayer(embed_dims, num_heads, ffn_dims, dropout,
-                                    norm) for _ in range(num_layers))
+                                     norm) for _ in range(num_layers))
         self.final_norm = build_norm(norm, embed_dims)
 
     def forward(self, x: Tensor, keep_idx: Optional[Tensor] = None) -> Tensor:
         if x.shape[1] != self.seq_len:
-            raise ValueError(f'STMOEncoder was built for seq_len='
-                             f'{self.seq_len} frames, got input {tuple(x.shape)}')
+            raise ValueError(
+                f'STMOEncoder was built for seq_len='
+                f'{self.seq_len} frames, got input {tuple(x.shape)}')
         x = self.sem(x) + self.pos_embed
         if keep_idx is not None:
             x = torch.gather(
-                x, 1, keep_idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+                x, 1,
+                keep_idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
         for layer in self.layers:
             x = layer(x)
         return self.final_norm(x) if self.apply_final_norm else x

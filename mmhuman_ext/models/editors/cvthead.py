@@ -247,6 +247,7 @@ class CVTHead(BaseModel):
                 d_losses = self.discriminator_losses(inputs, out['rgb'])
             d_loss, d_log = self.parse_losses(d_losses)
             d_optim.update_params(d_loss)
+            d_log['loss_d'] = d_log.pop('loss')
             log_vars.update(d_log)
         return log_vars
 

@@ -20,8 +20,9 @@ class MPMDecoder(BaseModule):
 
     ::
 
-        h   = proj(LN(h_vis))                              # (B, V, d_dec), no bias
-        tok = concat(h + P_D[vis_idx], e_T + P_D[mask_idx]) # (B, N, d_dec)
+        h   = proj(LN(h_vis))          # (B, V, d_dec), proj without bias
+        tok = concat(h + P_D[vis_idx],
+                     e_T + P_D[mask_idx])  # (B, N, d_dec)
         tok = num_layers x TemporalTransformerLayer(tok)
         out = BN + linear (d_dec -> 2J)                    # (B, N, J, 2)
 
@@ -70,7 +71,7 @@ class MPMDecoder(BaseModule):
         self.mask_token = nn.Parameter(torch.randn(1, 1, embed_dims))
         self.layers = nn.ModuleList(
             TemporalTransformerLayer(embed_dims, num_heads, ffn_dims, dropout,
-                                    norm) for _ in range(num_layers))
+                                     norm) for _ in range(num_layers))
         self.final_norm = build_norm(norm, embed_dims)
         self.head = BNLinearHead(embed_dims, out_channels * num_joints)
 
@@ -86,7 +87,8 @@ class MPMDecoder(BaseModule):
         x = torch.cat([
             self.in_proj(self.in_norm(h_vis)) + pos_at(vis_idx),
             self.mask_token + pos_at(mask_idx)
-        ], dim=1)
+        ],
+                      dim=1)
         for layer in self.layers:
             x = layer(x)
         out = self.head(x)

@@ -103,6 +103,8 @@ class PPTHead(HeatmapHead):
                  init_cfg=None):
         if init_cfg is None:
             init_cfg = self.default_init_cfg
+        # BaseHead's init: HeatmapHead's builds deconv / conv layers and an
+        # old-checkpoint key hook that this head does not have
         super(HeatmapHead, self).__init__(init_cfg)
         (fw, fh), (pw, ph) = feat_size, patch_size
         if fw % pw or fh % ph:
@@ -132,20 +134,21 @@ class PPTHead(HeatmapHead):
         nn.init.trunc_normal_(self.keypoint_tokens, std=.02)
         if layer_cfg is None:
             layer_cfg = dict(
-                type='PreNormTransformerLayer',
+                type='mmhuman_ext.PreNormTransformerLayer',
                 embed_dims=embed_dims,
                 num_heads=num_heads,
                 feedforward_channels=embed_dims * mlp_ratio,
                 qk_scale=qk_scale)
         self.transformer = MODELS.build(
             dict(
-                type='PPTTransformer',
+                type='mmhuman_ext.PPTTransformer',
                 num_layers=depth,
                 layer_cfg=layer_cfg,
                 num_keypoints=num_keypoints,
                 prune_layers=prune_layers,
                 hti_cfg=dict(
-                    type='HumanTokenIdentification', keep_ratio=keep_ratio)))
+                    type='mmhuman_ext.HumanTokenIdentification',
+                    keep_ratio=keep_ratio)))
 
         hm_w, hm_h = self.heatmap_size
         if hidden_heatmap_dim is None:

@@ -69,15 +69,16 @@ class STMOHead(BaseHead):
         self.single_head = BNLinearHead(in_channels, 3 * num_joints)
         self.multi_head = BNLinearHead(in_channels, 3 * num_joints)
         self.loss_module = MODELS.build(loss)
-        self.decoder = (KEYPOINT_CODECS.build(decoder)
-                        if decoder is not None else None)
+        self.decoder = (
+            KEYPOINT_CODECS.build(decoder) if decoder is not None else None)
 
     def forward(self, feats: STMOFeats) -> STMOFeats:
         tem, mofa = feats[:2]
         single = self.single_head(mofa)
         multi = self.multi_head(tem)
-        return (single.view(*single.shape[:2], self.num_joints, 3),
-                multi.view(*multi.shape[:2], self.num_joints, 3))
+        return (single.view(*single.shape[:2], self.num_joints,
+                            3), multi.view(*multi.shape[:2], self.num_joints,
+                                           3))
 
     def loss(self,
              feats: STMOFeats,
@@ -218,7 +219,9 @@ class PoseRefinement(nn.Module):
     Shape: ``pred``, ``back`` (B, J, 3) -> (B, J, 3).
     """
 
-    def __init__(self, num_joints: int, hidden: int = 1024,
+    def __init__(self,
+                 num_joints: int,
+                 hidden: int = 1024,
                  dropout: float = 0.5):
         super().__init__()
         self.fc1 = nn.Linear(6 * num_joints, hidden)

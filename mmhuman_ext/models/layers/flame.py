@@ -154,6 +154,10 @@ class FLAMELayer(nn.Module):
         n_exp (int): Expression components used (DECA: 50).
         landmark_path (str, optional): DECA-layout landmark embedding; needed
             only for :meth:`landmarks`.
+        synthetic_cfg (dict, optional): demo only: arguments of
+            :func:`~mmhuman_ext.datasets.synthetic.heads.ensure_synthetic_heads`
+            that write the stand-in head (and its videos) when ``model_path``
+            does not exist yet.
 
     Inputs of :meth:`forward`: ``shape (B, n_shape)``, ``expression
     (B, n_exp)``, ``pose (B, 6)`` = global axis-angle (3) + jaw axis-angle
@@ -162,8 +166,13 @@ class FLAMELayer(nn.Module):
     """
 
     def __init__(self, model_path: str, n_shape: int = 100, n_exp: int = 50,
-                 landmark_path: Optional[str] = None):
+                 landmark_path: Optional[str] = None,
+                 synthetic_cfg: Optional[dict] = None):
         super().__init__()
+        if synthetic_cfg is not None and not osp.exists(model_path):
+            from mmhuman_ext.datasets.synthetic.heads import \
+                ensure_synthetic_heads
+            ensure_synthetic_heads(**synthetic_cfg)
         model = load_flame_model(model_path)
         num_dirs = model['shapedirs'].shape[2]
         if n_shape > FLAME_NUM_SHAPE_TOTAL or \

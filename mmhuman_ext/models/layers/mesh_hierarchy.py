@@ -29,7 +29,7 @@ File formats read by :class:`MeshHierarchy`:
   on load.
 """
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -172,13 +172,20 @@ class MeshHierarchy(nn.Module):
         path (str): ``.npz`` or CoMA ``.pkl`` file (module docstring).
         levels (int): Number of down-sampling steps used. Defaults to 2
             (5023 -> 1256 -> 314).
+        synthetic_cfg (dict, optional): demo only, as in
+            :class:`~mmhuman_ext.models.layers.flame.FLAMELayer`.
 
     Attributes:
         num_vertices (list[int]): ``V_0 .. V_levels``.
     """
 
-    def __init__(self, path: str, levels: int = 2):
+    def __init__(self, path: str, levels: int = 2,
+                 synthetic_cfg: Optional[dict] = None):
         super().__init__()
+        if synthetic_cfg is not None and not osp.exists(path):
+            from mmhuman_ext.datasets.synthetic.heads import \
+                ensure_synthetic_heads
+            ensure_synthetic_heads(**synthetic_cfg)
         arrays = _load_arrays(path, levels)
         self.levels = levels
         self.num_vertices: List[int] = [

@@ -7,8 +7,9 @@ divides by the *unbiased* standard deviation plus ``eps`` (not
 ``sqrt(var + eps)``). mmcv/mmengine's ``BaseTransformerLayer`` and
 ``nn.TransformerEncoderLayer`` use the biased variance inside the square root
 and cannot express the strided temporal FFN of MOFA, so the blocks are written
-here. Attention goes through :func:`torch.nn.functional.scaled_dot_product_attention`
-with one fused QKV projection (fast on CPU and GPU, no Python loops).
+here. Attention goes through
+:func:`torch.nn.functional.scaled_dot_product_attention` with one fused QKV
+projection (fast on CPU and GPU, no Python loops).
 
 Shapes: tokens are ``(B, L, C)`` (batch, sequence length, channels).
 """
@@ -69,7 +70,9 @@ class MultiheadSelfAttention(nn.Module):
     Shape: ``(B, L, C) -> (B, L, C)``.
     """
 
-    def __init__(self, embed_dims: int, num_heads: int,
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
                  attn_drop: float = 0.1):
         super().__init__()
         if embed_dims % num_heads:
@@ -118,8 +121,12 @@ class TemporalTransformerLayer(nn.Module):
     Shape: ``(B, L, C) -> (B, L, C)``.
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, ffn_dims: int,
-                 dropout: float = 0.1, norm: str = 'pstmo_ln'):
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 ffn_dims: int,
+                 dropout: float = 0.1,
+                 norm: str = 'pstmo_ln'):
         super().__init__()
         self.norm1 = build_norm(norm, embed_dims)
         self.attn = MultiheadSelfAttention(embed_dims, num_heads, dropout)
@@ -157,8 +164,13 @@ class StridedTransformerLayer(nn.Module):
     Shape: ``(B, L, C) -> (B, ceil(L / s), C)``.
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, ffn_dims: int,
-                 stride: int, dropout: float = 0.1, norm: str = 'pstmo_ln'):
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 ffn_dims: int,
+                 stride: int,
+                 dropout: float = 0.1,
+                 norm: str = 'pstmo_ln'):
         super().__init__()
         self.stride = stride
         self.norm1 = build_norm(norm, embed_dims)
@@ -182,7 +194,8 @@ class PoseMLPEmbedding(nn.Module):
     ::
 
         fc_in (J*C_in -> H) ; BN ; LeakyReLU(0.2) ; Dropout
-        num_blocks x [fc1 ; BN ; LReLU ; Drop ; fc2 ; BN ; LReLU ; Drop ; + input]
+        num_blocks x [fc1 ; BN ; LReLU ; Drop ;
+                      fc2 ; BN ; LReLU ; Drop ; + input]
         fc_out (H -> D)
 
     BatchNorm statistics are taken over all ``B * N`` frames (the official
@@ -199,8 +212,12 @@ class PoseMLPEmbedding(nn.Module):
     Shape: ``(B, N, J, C_in) -> (B, N, D)``.
     """
 
-    def __init__(self, in_dims: int, hidden_dims: int, out_dims: int,
-                 num_blocks: int = 1, dropout: float = 0.1):
+    def __init__(self,
+                 in_dims: int,
+                 hidden_dims: int,
+                 out_dims: int,
+                 num_blocks: int = 1,
+                 dropout: float = 0.1):
         super().__init__()
         self.fc_in = nn.Linear(in_dims, hidden_dims)
         self.bn_in = nn.BatchNorm1d(hidden_dims)
@@ -251,7 +268,9 @@ class BNLinearHead(nn.Module):
     Shape: ``(B, L, C) -> (B, L, out_dims)``.
     """
 
-    def __init__(self, in_dims: int, out_dims: int,
+    def __init__(self,
+                 in_dims: int,
+                 out_dims: int,
                  bn_momentum: Optional[float] = 0.1):
         super().__init__()
         self.bn = nn.BatchNorm1d(in_dims, momentum=bn_momentum)

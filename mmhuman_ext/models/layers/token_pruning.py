@@ -128,7 +128,7 @@ class PPTTransformer(BaseModule):
         prune_layers (Sequence[int]): 0-based indices of the layers that
             prune. Defaults to (3, 6, 9) (the 4th, 7th and 10th layers).
         hti_cfg (dict): Config of the pruning step. Defaults to
-            ``dict(type='HumanTokenIdentification', keep_ratio=0.7)``.
+            ``HumanTokenIdentification`` with ``keep_ratio=0.7``.
         init_cfg (dict, optional): mmengine init config.
 
     Shapes: ``x`` ``(B, J + N, C)``, ``pos`` ``(N, C)`` or ``(B, N, C)``;
@@ -141,7 +141,8 @@ class PPTTransformer(BaseModule):
                  num_keypoints: int,
                  prune_layers: Sequence[int] = (3, 6, 9),
                  hti_cfg: dict = dict(
-                     type='HumanTokenIdentification', keep_ratio=0.7),
+                     type='mmhuman_ext.HumanTokenIdentification',
+                     keep_ratio=0.7),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         bad = [i for i in prune_layers if not 0 <= i < num_layers]

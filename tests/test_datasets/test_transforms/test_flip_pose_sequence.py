@@ -14,8 +14,9 @@ def sample(rng, flip=True):
         keypoints_3d=rng.normal(size=(5, 17, 3)),
         lifting_target=rng.normal(size=(1, 17, 3)),
         lifting_target_visible=np.ones((1, 17)),
-        camera_param=dict(w=1000, h=1002, c=np.array([510., 490.]),
-                          p=np.array([1e-3, 2e-3])),
+        camera_param=dict(
+            w=1000, h=1002, c=np.array([510., 490.]), p=np.array([1e-3,
+                                                                  2e-3])),
         flip_indices=FLIP,
         flip=flip)
 
@@ -24,8 +25,10 @@ def test_flip_mirrors_and_twice_is_identity():
     rng = np.random.default_rng(0)
     t = TRANSFORMS.build(dict(type='FlipPoseSequence'))
     s = sample(rng)
-    orig = {k: (v.copy() if isinstance(v, np.ndarray) else v)
-            for k, v in s.items()}
+    orig = {
+        k: (v.copy() if isinstance(v, np.ndarray) else v)
+        for k, v in s.items()
+    }
     out = t(dict(s))
     np.testing.assert_allclose(out['keypoints'][:, 4, 0],
                                1000 - orig['keypoints'][:, 1, 0])
@@ -61,8 +64,8 @@ def test_pixel_flip_is_exact_negation_after_normalisation():
 
 def test_random_mode_sets_the_flag():
     np.random.seed(0)
-    t = TRANSFORMS.build(dict(type='FlipPoseSequence', mode='random',
-                              prob=0.5))
+    t = TRANSFORMS.build(
+        dict(type='FlipPoseSequence', mode='random', prob=0.5))
     rng = np.random.default_rng(2)
     flags = [t(sample(rng, flip=False))['flip'] for _ in range(40)]
     assert 5 < sum(flags) < 35

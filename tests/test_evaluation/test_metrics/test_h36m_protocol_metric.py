@@ -12,15 +12,15 @@ from mmhuman_ext.registry import METRICS
 
 
 def sample(pred, gt, name):
-    return dict(pred_instances=dict(keypoints=pred[None]),
-                gt_instances=dict(lifting_target=gt[None]),
-                target_img_path=[name])
+    return dict(
+        pred_instances=dict(keypoints=pred[None]),
+        gt_instances=dict(lifting_target=gt[None]),
+        target_img_path=[name])
 
 
 def evaluate(mode, preds, gts, names, **kw):
     metric = METRICS.build(dict(type='H36MProtocolMPJPE', mode=mode, **kw))
-    metric.process({}, [sample(p, g, n) for p, g, n in zip(preds, gts,
-                                                           names)])
+    metric.process({}, [sample(p, g, n) for p, g, n in zip(preds, gts, names)])
     return metric.evaluate(len(preds))
 
 
@@ -49,11 +49,10 @@ def test_action_mean_differs_from_frame_mean_and_file_is_written(tmp_path):
     off[1:, 1] = 1.  # every joint but the root 1 m off
     # 3 Walking frames with error 16/17 m, 1 Eating frame with 2 x that
     preds = [gt + off] * 3 + [gt + 2 * off]
-    names = [f'S9_Walking_1.54138969_{i:06d}.jpg' for i in (1, 2, 3)] + [
-        'S11_Eating.55011271_000001.jpg'
-    ]
-    res = evaluate('mpjpe', preds, [gt] * 4, names,
-                   outfile_prefix=str(tmp_path / 'res'))
+    names = [f'S9_Walking_1.54138969_{i:06d}.jpg'
+             for i in (1, 2, 3)] + ['S11_Eating.55011271_000001.jpg']
+    res = evaluate(
+        'mpjpe', preds, [gt] * 4, names, outfile_prefix=str(tmp_path / 'res'))
     e = 16 / 17 * 1000
     assert res['h36m/MPJPE_Walking'] == pytest.approx(e)
     assert res['h36m/MPJPE_Eating'] == pytest.approx(2 * e)
@@ -64,8 +63,7 @@ def test_action_mean_differs_from_frame_mean_and_file_is_written(tmp_path):
     table = (tmp_path / 'res_mpjpe.md').read_text()
     assert table.splitlines()[0].startswith('| Eating | Walking |')
     # skip list and expected number of categories
-    res = evaluate('mpjpe', preds, [gt] * 4, names,
-                   skip_list=['S11_Eating'])
+    res = evaluate('mpjpe', preds, [gt] * 4, names, skip_list=['S11_Eating'])
     assert 'h36m/MPJPE_Eating' not in res
     with pytest.raises(ValueError, match='expected 15 action categories'):
         evaluate('mpjpe', preds, [gt] * 4, names, expected_actions=15)
@@ -76,17 +74,19 @@ def test_root_alignment_n_mpjpe_and_velocity():
     gts = list(rng.normal(size=(5, 17, 3)))
     names = [f'S9_Walking.54138969_{i:06d}.jpg' for i in (3, 1, 2, 5, 4)]
     shifted = [g + [0.3, -1, 2] for g in gts]  # same offset everywhere
-    assert evaluate('mpjpe', shifted, gts, names)[
-        'h36m/MPJPE_frame_mean'] == pytest.approx(0, abs=1e-9)
+    assert evaluate('mpjpe', shifted, gts,
+                    names)['h36m/MPJPE_frame_mean'] == pytest.approx(
+                        0, abs=1e-9)
     scaled = [(g - g[0]) * 1.7 + g[0] for g in gts]
-    assert evaluate('n-mpjpe', scaled, gts, names)[
-        'h36m/N-MPJPE_frame_mean'] == pytest.approx(0, abs=1e-9)
-    assert evaluate('mpjpe', scaled, gts, names)[
-        'h36m/MPJPE_frame_mean'] > 100
+    assert evaluate('n-mpjpe', scaled, gts,
+                    names)['h36m/N-MPJPE_frame_mean'] == pytest.approx(
+                        0, abs=1e-9)
+    assert evaluate('mpjpe', scaled, gts, names)['h36m/MPJPE_frame_mean'] > 100
     # a constant error has no velocity error; a per-frame jitter has
     const = [g + np.linspace(0, 1, 51).reshape(17, 3) for g in gts]
-    assert evaluate('mpjve', const, gts, names)[
-        'h36m/MPJVE_frame_mean'] == pytest.approx(0, abs=1e-9)
+    assert evaluate('mpjve', const, gts,
+                    names)['h36m/MPJVE_frame_mean'] == pytest.approx(
+                        0, abs=1e-9)
     order = np.argsort([parse_h36m_name(n)[3] for n in names])
     jitter = [g.copy() for g in gts]
     for rank, i in enumerate(order):

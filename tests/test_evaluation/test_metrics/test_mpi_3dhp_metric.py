@@ -22,8 +22,11 @@ def test_metric_uses_14_joints_for_pck_and_17_for_mpjpe():
     pred[14] = [7., 7., 7.]  # root: removed by root alignment ...
     pred[:14] += [7., 7., 7.]  # ... with the joints it carries
     metric = METRICS.build(dict(type='MPI3DHPMetric'))
-    metric.process({}, [dict(pred_instances=dict(keypoints=pred[None]),
-                             gt_instances=dict(lifting_target=gt[None]))])
+    metric.process({}, [
+        dict(
+            pred_instances=dict(keypoints=pred[None]),
+            gt_instances=dict(lifting_target=gt[None]))
+    ])
     res = metric.evaluate(1)
     assert res['3dhp/PCK'] == pytest.approx(100)
     assert res['3dhp/AUC'] == pytest.approx(

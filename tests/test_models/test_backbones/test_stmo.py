@@ -26,12 +26,16 @@ def numel(module: nn.Module) -> int:
 
 def stmo(seq_len, strides, num_layers=3, **kw):
     return STMO(
-        dict(type='STMOEncoder', seq_len=seq_len, num_layers=num_layers,
-             **kw),
-        dict(type='StridedTransformerEncoder', seq_len=seq_len,
-             strides=strides, **{k: v for k, v in kw.items()
-                                 if k in ('embed_dims', 'ffn_dims',
-                                          'num_heads')}))
+        dict(type='STMOEncoder', seq_len=seq_len, num_layers=num_layers, **kw),
+        dict(
+            type='StridedTransformerEncoder',
+            seq_len=seq_len,
+            strides=strides,
+            **{
+                k: v
+                for k, v in kw.items()
+                if k in ('embed_dims', 'ffn_dims', 'num_heads')
+            }))
 
 
 @pytest.mark.parametrize('seq_len, strides, lengths', [
@@ -45,9 +49,10 @@ def test_shapes_and_mofa_lengths(seq_len, strides, lengths):
     tem, out = model(x)
     assert tem.shape == (2, seq_len, 32) and out.shape == (2, 1, 32)
     seen = []
-    hooks = [layer.register_forward_hook(
-        lambda m, i, o: seen.append(o.shape[1]))
-             for layer in model.mofa.layers]
+    hooks = [
+        layer.register_forward_hook(lambda m, i, o: seen.append(o.shape[1]))
+        for layer in model.mofa.layers
+    ]
     model(x)
     for h in hooks:
         h.remove()
@@ -88,8 +93,7 @@ FULL_COUNTS = [
 ]
 
 
-@pytest.mark.parametrize('seq_len, mofa, tem, total, thop, paper',
-                         FULL_COUNTS)
+@pytest.mark.parametrize('seq_len, mofa, tem, total, thop, paper', FULL_COUNTS)
 def test_full_size_parameter_counts(seq_len, mofa, tem, total, thop, paper):
     lifter = nn.Module()
     lifter.backbone = stmo(seq_len, (3, ) * mofa, num_layers=tem)
@@ -106,22 +110,30 @@ def test_ablation_counts_of_tables_4_and_7():
     """The thop-style counts behind the paper's rounded ablation figures."""
 
     def lifter(d=256, tem=3, sem_blocks=1, mofa=True):
-        enc = STMOEncoder(seq_len=243, embed_dims=d, sem_hidden_dims=2 * d,
-                          num_layers=tem, sem_num_blocks=sem_blocks)
+        enc = STMOEncoder(
+            seq_len=243,
+            embed_dims=d,
+            sem_hidden_dims=2 * d,
+            num_layers=tem,
+            sem_num_blocks=sem_blocks)
         parts = [enc, BNLinearHead(d, 51)]
         if mofa:
-            parts += [StridedTransformerEncoder(embed_dims=d),
-                      BNLinearHead(d, 51)]
+            parts += [
+                StridedTransformerEncoder(embed_dims=d),
+                BNLinearHead(d, 51)
+            ]
         return sum(thop_style_count(p) for p in parts)
 
     # Table 7: L1 = 2 / 5; d = 64 / 128 / 512 (L1 = 4)
     assert lifter(tem=2) == 5_698_150  # 5.7 M
     assert lifter(tem=5) == 7_276_390  # 7.3 M
-    assert [lifter(d=d, tem=4) for d in (64, 128, 512)] == [
-        1_125_862, 2_623_846, 19_525_222]  # 1.1 / 2.6 / 19.5 M
+    assert [lifter(d=d, tem=4)
+            for d in (64, 128, 512)] == [1_125_862, 2_623_846,
+                                         19_525_222]  # 1.1 / 2.6 / 19.5 M
     # Table 4: SEM + TEM(3) + all-frame head, MLP with L = 1 / 2 / 3
-    assert [lifter(sem_blocks=b, mofa=False) for b in (1, 2, 3)] == [
-        2_269_491, 2_796_851, 3_324_211]  # 2.3 / 2.8 / 3.3 M
+    assert [lifter(sem_blocks=b, mofa=False)
+            for b in (1, 2, 3)] == [2_269_491, 2_796_851,
+                                    3_324_211]  # 2.3 / 2.8 / 3.3 M
     # Table 4 "fc": Linear 34 -> 256 instead of the MLP
     tem_layers = STMOEncoder(seq_len=243, num_layers=3).layers
     fc = (nn.Linear(34, 256), tem_layers, BNLinearHead(256, 51))

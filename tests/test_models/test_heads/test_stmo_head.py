@@ -23,8 +23,8 @@ def samples(batch, seq_len, rng):
         labels.lifting_target_label_seq = torch.tensor(
             rng.normal(size=(1, seq_len, 17, 3)), dtype=torch.float32)
         s.gt_instance_labels = labels
-        s.set_metainfo(dict(flip_indices=FLIP,
-                            target_root=rng.normal(size=(1, 3))))
+        s.set_metainfo(
+            dict(flip_indices=FLIP, target_root=rng.normal(size=(1, 3))))
         out.append(s)
     return out
 
@@ -33,17 +33,20 @@ def test_loss_is_centre_plus_weighted_all_frame_mpjpe():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     head = MODELS.build(
-        dict(type='STMOHead', in_channels=8, multi_frame_weight=0.5,
-             decoder=CODEC)).eval()
+        dict(
+            type='STMOHead',
+            in_channels=8,
+            multi_frame_weight=0.5,
+            decoder=CODEC)).eval()
     feats = (torch.randn(3, 9, 8), torch.randn(3, 1, 8))
     data = samples(3, 9, rng)
     losses = head.loss(feats, data)
     single, multi = head(feats)
     assert single.shape == (3, 1, 17, 3) and multi.shape == (3, 9, 17, 3)
-    target = torch.stack([d.gt_instance_labels.lifting_target_label
-                          for d in data])
-    target_seq = torch.cat([d.gt_instance_labels.lifting_target_label_seq
-                            for d in data])
+    target = torch.stack(
+        [d.gt_instance_labels.lifting_target_label for d in data])
+    target_seq = torch.cat(
+        [d.gt_instance_labels.lifting_target_label_seq for d in data])
     expected_single = (single - target).norm(dim=-1).mean()
     expected_multi = (multi - target_seq).norm(dim=-1).mean()
     torch.testing.assert_close(losses['loss_single'], expected_single)
@@ -72,19 +75,22 @@ def test_predict_unflips_averages_zeroes_root_and_adds_target_root():
     expected[:, :, 0] = 0
     for pred, d, e in zip(preds, data, expected):
         root = d.metainfo['target_root']
-        np.testing.assert_allclose(pred.keypoints, e.numpy() + root,
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            pred.keypoints, e.numpy() + root, rtol=1e-5, atol=1e-6)
     # without flip test only the plain branch is used
     single = head.predict(feats, data)
     np.testing.assert_allclose(
         single[0].keypoints[0, 1:] - data[0].metainfo['target_root'],
-        plain[0, 0, 1:].numpy(), rtol=1e-5, atol=1e-6)
+        plain[0, 0, 1:].numpy(),
+        rtol=1e-5,
+        atol=1e-6)
 
 
 def test_flip_tta_of_a_flip_equivariant_model_equals_plain_output():
     """Spec §9.6: for an exactly flip-equivariant map, TTA changes nothing."""
     x = torch.randn(4, 17, 3)
     mirror = unflip_poses(x, FLIP)
+
     # f(x) = x + mirror(mirror(x)) is equivariant: f(mirror(x)) = mirror(f(x))
 
     def f(p):

@@ -7,17 +7,29 @@ from mmengine.structures import BaseDataElement
 from mmhuman_ext.registry import MODELS
 
 FLIP = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
-SMALL_ENC = dict(type='STMOEncoder', embed_dims=32, sem_hidden_dims=64,
-                 ffn_dims=64, num_heads=4, num_layers=2)
-SMALL_DEC = dict(type='MPMDecoder', in_dims=32, embed_dims=16, ffn_dims=32,
-                 num_heads=4, num_layers=1)
+SMALL_ENC = dict(
+    type='STMOEncoder',
+    embed_dims=32,
+    sem_hidden_dims=64,
+    ffn_dims=64,
+    num_heads=4,
+    num_layers=2)
+SMALL_DEC = dict(
+    type='MPMDecoder',
+    in_dims=32,
+    embed_dims=16,
+    ffn_dims=32,
+    num_heads=4,
+    num_layers=1)
 
 
 def build(seq_len, **kw):
     return MODELS.build(
-        dict(type='MaskedPoseModeling',
-             encoder=dict(SMALL_ENC, seq_len=seq_len),
-             decoder=dict(SMALL_DEC, seq_len=seq_len), **kw))
+        dict(
+            type='MaskedPoseModeling',
+            encoder=dict(SMALL_ENC, seq_len=seq_len),
+            decoder=dict(SMALL_DEC, seq_len=seq_len),
+            **kw))
 
 
 @pytest.mark.parametrize('seq_len, ratio, masked', [(243, 0.8, 194),
@@ -40,12 +52,13 @@ def test_spatial_masks_official_candidates_and_per_sample_option():
     assert (spatial.sum(-1) == 2).all()
     assert not spatial[..., 16].any()  # joints 0-15 only
     assert torch.equal(spatial[0], spatial[1])
-    model = build(243, spatial_mask_num=3, spatial_candidates=17,
-                  mask_per_sample=True)
-    rates = torch.stack([model.sample_masks(8)[2].float().mean((0, 1))
-                         for _ in range(20)]).mean(0)
-    torch.testing.assert_close(rates, torch.full((17, ), 3 / 17), atol=0.01,
-                               rtol=0)
+    model = build(
+        243, spatial_mask_num=3, spatial_candidates=17, mask_per_sample=True)
+    rates = torch.stack([
+        model.sample_masks(8)[2].float().mean((0, 1)) for _ in range(20)
+    ]).mean(0)
+    torch.testing.assert_close(
+        rates, torch.full((17, ), 3 / 17), atol=0.01, rtol=0)
     vis, _, spatial = model.sample_masks(2)
     assert not torch.equal(vis[0], vis[1])
     assert not torch.equal(spatial[0], spatial[1])
@@ -61,8 +74,10 @@ def test_encoder_sees_only_visible_frames_and_masked_joints_are_replaced():
     seen = {}
 
     def record(name, value):
+
         def hook(module, inputs, output):
             seen.setdefault(name, value(inputs[0]))
+
         return hook
 
     model.encoder.layers[0].register_forward_hook(
@@ -73,9 +88,9 @@ def test_encoder_sees_only_visible_frames_and_masked_joints_are_replaced():
     assert out.shape == (2, 27, 17, 2)
     assert seen['tokens'] == 27 - 18  # int(27 * 0.7) = 18 masked
     sem_in = seen['sem_in']
-    torch.testing.assert_close(sem_in[spatial],
-                               model.spatial_mask_token.expand(
-                                   int(spatial.sum()), 2))
+    torch.testing.assert_close(
+        sem_in[spatial],
+        model.spatial_mask_token.expand(int(spatial.sum()), 2))
     torch.testing.assert_close(sem_in[~spatial], x[~spatial])
 
 
@@ -99,8 +114,10 @@ def test_predict_is_reproducible_and_in_temporal_order():
     x = torch.randn(2, 27, 17, 2)
 
     def data():
-        return [BaseDataElement(metainfo=dict(id=7, flip_indices=FLIP))
-                for _ in range(2)]
+        return [
+            BaseDataElement(metainfo=dict(id=7, flip_indices=FLIP))
+            for _ in range(2)
+        ]
 
     a = model(list(x), data(), mode='predict')
     b = model(x, data(), mode='predict')
@@ -115,9 +132,11 @@ def test_predict_is_reproducible_and_in_temporal_order():
     avg = (plain + flip[:, :, FLIP] * mirror) / 2
     temporal = torch.empty_like(avg)
     temporal[:, torch.cat([vis[0], msk[0]])] = avg
-    np.testing.assert_allclose(a[1].pred_instances.keypoints[0],
-                               temporal[1].detach().numpy(), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        a[1].pred_instances.keypoints[0],
+        temporal[1].detach().numpy(),
+        rtol=1e-5,
+        atol=1e-6)
 
 
 def test_stage1_encoder_loads_into_stage2_through_init_cfg(tmp_path):
@@ -126,14 +145,21 @@ def test_stage1_encoder_loads_into_stage2_through_init_cfg(tmp_path):
     ckpt = tmp_path / 'stage1.pth'
     torch.save(dict(state_dict=stage1.state_dict(), meta=dict()), ckpt)
     stage2 = MODELS.build(
-        dict(type='STMO',
-             encoder=dict(SMALL_ENC, seq_len=27,
-                          init_cfg=dict(type='Pretrained',
-                                        checkpoint=str(ckpt),
-                                        prefix='encoder.')),
-             mofa=dict(type='StridedTransformerEncoder', embed_dims=32,
-                       ffn_dims=64, num_heads=4, strides=(3, 3, 3),
-                       seq_len=27)))
+        dict(
+            type='STMO',
+            encoder=dict(
+                SMALL_ENC,
+                seq_len=27,
+                init_cfg=dict(
+                    type='Pretrained', checkpoint=str(ckpt),
+                    prefix='encoder.')),
+            mofa=dict(
+                type='StridedTransformerEncoder',
+                embed_dims=32,
+                ffn_dims=64,
+                num_heads=4,
+                strides=(3, 3, 3),
+                seq_len=27)))
     stage2.init_weights()
     enc1 = stage1.encoder.state_dict()
     enc2 = stage2.encoder.state_dict()

@@ -1,0 +1,68 @@
+# Demo: a narrow CVTHead (same architecture, fewer channels) trained with the
+# stage-1 recipe on the built-in synthetic heads (stand-in FLAME-format head
+# model, VoxCeleb-format videos; generated once into data/synthetic_heads/ on
+# first use), 128x128 network resolution, CPU-friendly. The VGG and identity
+# losses are left out: their pretrained weights are not available offline
+# (random-weight versions would add noise, not signal).
+_base_ = ['../cvthead/cvthead-s1_2xb8-200e_vox1-256x256.py']
+
+data_root = 'data/synthetic_heads/'
+synthetic_cfg = dict(root=data_root)
+img_size = 128
+model = dict(
+    generator=dict(
+        embed_dim=64,
+        descriptor_dim=16,
+        hierarchy=dict(
+            path=data_root + 'flame/hierarchy.npz',
+            synthetic_cfg=synthetic_cfg),
+        encoder=dict(base_channels=16, max_channels=128),
+        vertex_transformer=dict(
+            in_channels=512, proj_channels=64, grid=img_size // 16,
+            embed_dim=64, depth=2, num_heads=2, mlp_dim=128),
+        upsampler=dict(embed_dim=64),
+        rasterizer=dict(image_size=img_size),
+        renderer=dict(in_channels=17, base_channels=16)),
+    discriminator=dict(base_channels=16, max_channels=128),
+    flame=dict(
+        model_path=data_root + 'flame/generic_model.pkl',
+        synthetic_cfg=synthetic_cfg),
+    loss_vgg=None,
+    loss_id=None)
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(lr=5e-4)),
+    discriminator=dict(optimizer=dict(lr=4e-4)))
+model_wrapper_cfg = None
+sync_bn = None
+pipeline = [
+    dict(type='LoadReenactPair', img_size=img_size),
+    dict(type='PackReenactInputs')
+]
+# every video is seen 10 times per epoch (10 random pairs)
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='RepeatDataset',
+        times=10,
+        dataset=dict(
+            type='SyntheticHeadDataset',
+            data_root=data_root,
+            mode='train',
+            pipeline=pipeline)))
+val_dataloader = dict(
+    batch_size=9,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        type='SyntheticHeadDataset', data_root=data_root, pipeline=pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(lpips_backbone=None)
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=30, val_interval=10)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=10))
+randomness = dict(seed=0)

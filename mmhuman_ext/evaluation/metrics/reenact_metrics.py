@@ -1,0 +1,261 @@
+"""Metrics of one-shot head reenactment (CVTHead spec §5).
+
+* :class:`SelfReenactMetric` (driver = ground truth): L1, PSNR, SSIM,
+  MS-SSIM, LPIPS after masking both images with the *predicted* mask
+  thresholded at 0.6 over white.
+* :class:`CrossReenactMetric` (no ground truth): FID and CSIM.
+* :class:`MotionTransferMetric`: AKD / AED / APD from DECA codes re-estimated
+  on the output and on the ground truth.
+
+Why not mmagic's: its ``PSNR`` averages per-image PSNRs (spec: PSNR of the
+mean MSE), its ``MS_SSIM`` scores diversity between generated pairs, its
+``FID`` loads Inception weights itself and it has no LPIPS. The Fréchet
+distance itself is mmagic's. Every network loads from a local path; ``None``
+keeps random weights of the real architecture (tests only).
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision
+from mmengine.evaluator import BaseMetric
+from torch import Tensor, nn
+
+from mmhuman_ext.registry import METRICS, MODELS
+
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> Tensor:
+    x = torch.arange(size, dtype=torch.float64) - size // 2
+    g = torch.exp(-x**2 / (2 * sigma**2))
+    return (g / g.sum()).float()
+
+
+def _blur(x: Tensor, win: Tensor) -> Tensor:
+    c = x.shape[1]
+    x = F.conv2d(x, win.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(x, win.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def _ssim_cs(x: Tensor, y: Tensor, win: Tensor, data_range: float = 1.,
+             k=(0.01, 0.03)):
+    c1, c2 = (k[0] * data_range)**2, (k[1] * data_range)**2
+    mx, my = _blur(x, win), _blur(y, win)
+    sxx = _blur(x * x, win) - mx**2
+    syy = _blur(y * y, win) - my**2
+    sxy = _blur(x * y, win) - mx * my
+    cs = (2 * sxy + c2) / (sxx + syy + c2)
+    ssim = (2 * mx * my + c1) / (mx**2 + my**2 + c1) * cs
+    return ssim.flatten(2).mean(-1), cs.flatten(2).mean(-1)  # (B, C)
+
+
+def ssim(x: Tensor, y: Tensor, data_range: float = 1.) -> Tensor:
+    """Gaussian-window SSIM (11, sigma 1.5, valid conv), channel-averaged,
+    per image: ``(B, C, H, W)`` -> ``(B,)``."""
+    return _ssim_cs(x, y, _gaussian_window().to(x), data_range)[0].mean(1)
+
+
+def ms_ssim(x: Tensor, y: Tensor, data_range: float = 1.,
+            weights: Sequence[float] = MS_SSIM_WEIGHTS) -> Tensor:
+    """Multi-scale SSIM (the ``pytorch_msssim`` definition), per image
+    ``(B,)``. Images too small for all 5 scales (side <= 160) use the scales
+    that fit, with the weights renormalised [A]."""
+    win = _gaussian_window().to(x)
+    scales = len(weights)
+    while scales > 1 and min(x.shape[-2:]) <= (win.numel() - 1) * 2**(
+            scales - 1):
+        scales -= 1
+    w = x.new_tensor(weights[:scales])
+    w = w / w.sum()
+    values = []
+    for i in range(scales):
+        s, cs = _ssim_cs(x, y, win, data_range)
+        if i < scales - 1:
+            values.append(F.relu(cs))
+            pad = [d % 2 for d in x.shape[-2:]]
+            x = F.avg_pool2d(x, 2, padding=pad)
+            y = F.avg_pool2d(y, 2, padding=pad)
+    values.append(F.relu(s))
+    stack = torch.stack(values, 0)  # (scales, B, C)
+    return torch.prod(stack**w.view(-1, 1, 1), dim=0).mean(1)
+
+
+def mask_on_white(img: Tensor, mask: Tensor, thr: float = 0.6) -> Tensor:
+    """``img * M + (1 - M)`` with ``M = 1[mask > thr]``; ``img`` in [0, 1]."""
+    m = (mask > thr).to(img)
+    return img * m + (1 - m)
+
+
+class LPIPSAlex(nn.Module):
+    """LPIPS v0.1 with AlexNet (``lpips`` package; its linear heads ship with
+    the package). The AlexNet backbone loads from ``backbone_ckpt``
+    (torchvision ``alexnet-owt-7be5be79.pth``) or stays random.
+    Inputs in [0, 1], ``(B, 3, H, W)`` -> ``(B,)``."""
+
+    def __init__(self, backbone_ckpt: Optional[str] = None):
+        super().__init__()
+        import lpips
+        self.net = lpips.LPIPS(net='alex', pretrained=True, pnet_rand=True,
+                               verbose=False)
+        if backbone_ckpt is not None:
+            from mmhuman_ext.models.losses.cvthead_losses import _load_state
+            state = _load_state(
+                backbone_ckpt, 'AlexNet (LPIPS backbone)',
+                'download alexnet-owt-7be5be79.pth from '
+                'https://download.pytorch.org/models/ and set its path')
+            feats = torchvision.models.alexnet(weights=None).features
+            feats.load_state_dict({k[len('features.'):]: v
+                                   for k, v in state.items()
+                                   if k.startswith('features.')})
+            tgt = self.net.net
+            for i, slice_ in enumerate([tgt.slice1, tgt.slice2, tgt.slice3,
+                                        tgt.slice4, tgt.slice5]):
+                for name, _ in slice_.named_children():
+                    slice_._modules[name] = feats[int(name)]
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.net(x, y, normalize=True).flatten(1).mean(1)
+
+
+@METRICS.register_module()
+class SelfReenactMetric(BaseMetric):
+    """Self-reenactment metrics on ``pred_img``/``gt_img`` (model outputs in
+    [-1, 1]) masked with ``pred_mask > mask_thr`` over white:
+
+    * ``L1``: mean over all pixels and channels (background counts as 0, the
+      paper's "L1 on the masked region"); ``L1_fg``: mean over the mask only;
+    * ``PSNR``: ``10 log10(1 / mean MSE)`` over all samples; ``PSNR_img``:
+      mean of per-image PSNRs (for comparison);
+    * ``SSIM``, ``MS-SSIM``, ``LPIPS`` (AlexNet, inputs in [0, 1]).
+
+    Args:
+        mask_thr (float): 0.6.
+        lpips_backbone (str, optional): AlexNet weights path; None keeps
+            random weights (tests only).
+        use_lpips (bool): compute LPIPS.
+    """
+    default_prefix = 'reenact'
+
+    def __init__(self, mask_thr: float = 0.6,
+                 lpips_backbone: Optional[str] = None, use_lpips: bool = True,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.mask_thr = mask_thr
+        self.lpips = LPIPSAlex(lpips_backbone) if use_lpips else None
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        pred = torch.stack([(s['pred_img'] + 1) / 2 for s in data_samples])
+        gt = torch.stack([(s['gt_img'] + 1) / 2 for s in data_samples])
+        mask = torch.stack([s['pred_mask'] for s in data_samples]).float()
+        p = mask_on_white(pred.float().clamp(0, 1), mask, self.mask_thr)
+        g = mask_on_white(gt.float().clamp(0, 1), mask, self.mask_thr)
+        hard = (mask > self.mask_thr).float()
+        diff = (p - g).abs()
+        mse = (p - g).pow(2).flatten(1).mean(1)
+        rows = dict(
+            l1=diff.flatten(1).mean(1),
+            l1_fg=diff.flatten(1).sum(1) / (3 * hard.flatten(1).sum(1))
+            .clamp_min(1),
+            mse=mse, ssim=ssim(p, g), ms_ssim=ms_ssim(p, g))
+        if self.lpips is not None:
+            with torch.no_grad():
+                rows['lpips'] = self.lpips(p, g)
+        for i in range(len(data_samples)):
+            self.results.append({k: float(v[i]) for k, v in rows.items()})
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        col = {k: np.array([r[k] for r in results]) for k in results[0]}
+        out = dict(
+            L1=float(col['l1'].mean()), L1_fg=float(col['l1_fg'].mean()),
+            PSNR=float(10 * np.log10(1 / max(col['mse'].mean(), 1e-12))),
+            PSNR_img=float(np.mean(10 * np.log10(
+                1 / np.maximum(col['mse'], 1e-12)))),
+            SSIM=float(col['ssim'].mean()),
+            **{'MS-SSIM': float(col['ms_ssim'].mean())})
+        if 'lpips' in col:
+            out['LPIPS'] = float(col['lpips'].mean())
+        return out
+
+
+class InceptionPool3(nn.Module):
+    """torchvision Inception-V3 up to the 2048-d average pool. Inputs in
+    [0, 1], resized to 299 and ImageNet-normalised. ``ckpt``: torchvision
+    ``inception_v3_google-0cc3c7bd.pth``; None keeps random weights."""
+
+    def __init__(self, ckpt: Optional[str] = None):
+        super().__init__()
+        net = torchvision.models.inception_v3(weights=None, aux_logits=False,
+                                              init_weights=False)
+        if ckpt is not None:
+            from mmhuman_ext.models.losses.cvthead_losses import _load_state
+            state = _load_state(
+                ckpt, 'Inception-V3', 'download '
+                'inception_v3_google-0cc3c7bd.pth from '
+                'https://download.pytorch.org/models/ and set its path')
+            net.load_state_dict({k: v for k, v in state.items()
+                                 if not k.startswith('AuxLogits.')})
+        net.fc = nn.Identity()
+        self.net = net.requires_grad_(False).eval()
+        self.register_buffer('mean', torch.tensor(
+            [0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(
+            [0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.interpolate(x, size=(299, 299), mode='bilinear',
+                          align_corners=False)
+        return self.net((x - self.mean) / self.std)
+
+
+@METRICS.register_module()
+class CrossReenactMetric(BaseMetric):
+    """Cross-identity reenactment: FID between the white-composited outputs
+    and the source frames [A: spec §5.2], and CSIM, the mean cosine
+    similarity of face embeddings of source and output.
+
+    Args:
+        inception_ckpt (str, optional): Inception-V3 weights.
+        id_embedder (dict): a registered module with ``embed([-1, 1] images)
+            -> (B, D)``; default ``FaceIdentityLoss`` (VGGFace2 ResNet-50;
+            the paper's CSIM network is unnamed, ArcFace would be [205]'s).
+        mask_thr (float): threshold of the predicted mask (0.6).
+    """
+    default_prefix = 'cross'
+
+    def __init__(self, inception_ckpt: Optional[str] = None,
+                 id_embedder: Optional[dict] = None, mask_thr: float = 0.6,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.inception = InceptionPool3(inception_ckpt)
+        self.embedder = MODELS.build(id_embedder or dict(
+            type='FaceIdentityLoss'))
+        self.mask_thr = mask_thr
+
+    @torch.no_grad()
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        pred = torch.stack([(s['pred_img'] + 1) / 2 for s in data_samples])
+        mask = torch.stack([s['pred_mask'] for s in data_samples]).float()
+        src = torch.stack([(s['src_img'] + 1) / 2 for s in data_samples])
+        out = mask_on_white(pred.float().clamp(0, 1), mask, self.mask_thr)
+        f_fake, f_real = self.inception(out), self.inception(src.float())
+        e_out = self.embedder.embed(out * 2 - 1)
+        e_src = self.embedder.embed(src.float() * 2 - 1)
+        csim = F.cosine_similarity(e_out, e_src, dim=1)
+        for i in range(len(data_samples)):
+            self.results.append(dict(fake=f_fake[i].numpy(),
+                                     real=f_real[i].numpy(),
+                                     csim=float(csim[i])))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        from mmagic.evaluation.metrics.fid import FrechetInceptionDistance
+        fake = np.stack([r['fake'] for r in results]).astype(np.float64)
+        real = np.stack([r['real'] for r in results]).astype(np.float64)
+        fid = FrechetInceptionDistance._calc_fid(
+            fake.mean(0), np.cov(fake, rowvar=False), real.mean(0),
+            np.cov(real, rowvar=False))[0]
+        return dict(FID=float(fid),
+                    CSIM=float(np.mean([r['csim'] for r in results])))

@@ -1,0 +1,72 @@
+"""configs/transfusion and the multi-view PPT configs: they load, build
+with the paper's parameter counts, and carry the official recipe."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from mmhuman_ext.datasets.layout import DATA_LAYOUTS
+from mmhuman_ext.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+FILES = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'transfusion', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'ppt', 'ppt-s_multiview*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'demo', '*multiview*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'demo', 'transfusion*.py')))
+
+
+def test_all_configs_load():
+    assert len(FILES) >= 11
+    for f in FILES:
+        cfg = Config.fromfile(f)
+        assert cfg.model.type == 'MultiViewTopdownPoseEstimator', f
+        assert cfg.train_dataloader.dataset.pipeline[0].type == \
+            'ApplyToViews', f
+
+
+@pytest.mark.parametrize('name,params', [
+    ('transfusion/transfusion_4xb4-20e_h36m-256x256', 4_999_761),
+    ('ppt/ppt-s_multiview_4xb8-20e_h36m-256x256', 7_761_600),
+])
+def test_headline_parameter_counts(name, params):
+    model = MODELS.build(Config.fromfile(
+        osp.join(ROOT, 'configs', name + '.py')).model)
+    assert sum(p.numel() for p in model.parameters()
+               if p.requires_grad) == params
+
+
+def test_recipes():
+    tf = Config.fromfile(osp.join(
+        ROOT, 'configs/transfusion/transfusion_4xb4-20e_h36m-256x256.py'))
+    assert tf.model.test_pairs == [(0, 2), (1, 3)]
+    assert tf.model.epipolar_loss.gamma == 10.
+    assert tf.optim_wrapper.optimizer == dict(type='Adam', lr=1e-3)
+    assert tf.param_scheduler[0].milestones == [10, 15]
+    assert tf.train_cfg.max_epochs == 20
+    assert tf.train_dataloader.batch_size == 4
+    assert tf.train_dataloader.dataset.stride == 5
+    assert tf.val_dataloader.dataset.stride == 64
+    view = tf.train_dataloader.dataset.pipeline[0].transforms
+    assert dict(type='GetBBoxCenterScale', padding=1.0) in view
+    assert view[-1] == dict(type='ComputeCameraRays', stride=8)
+    assert not any(t.type in ('RandomFlip', 'RandomBBoxTransform')
+                   for t in view)
+    nofuse = Config.fromfile(osp.join(
+        ROOT, 'configs/transfusion/transfusion-nofusion_4xb4-20e_h36m-'
+        '256x256.py'))
+    assert not nofuse.model.neck.fusion and nofuse.model.epipolar_loss is None
+    ski = Config.fromfile(osp.join(
+        ROOT, 'configs/transfusion/transfusion_4xb4-60e_skipose-256x256.py'))
+    assert ski.model.test_pairs == [(0, 1), (2, 3), (4, 5)]
+    assert ski.param_scheduler[0].milestones == [30, 45]
+    mv = Config.fromfile(osp.join(
+        ROOT, 'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py'))
+    assert mv.model.head.fusion_start_layer == 10
+    assert mv.model.head.keep_ratio == 0.7
+    assert mv.train_dataloader.batch_size == 8
+    assert mv.train_dataloader.dataset.pipeline[0].transforms[-1] == dict(
+        type='ComputeCameraRays', stride=16)
+    assert {'MultiViewH36MDataset', 'MultiViewSkiPoseDataset'} <= set(
+        DATA_LAYOUTS)
