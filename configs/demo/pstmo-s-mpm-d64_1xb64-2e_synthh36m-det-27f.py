@@ -4,7 +4,7 @@
 # the P-STMO-S structure at width d = 64 (the d ablation of Table 7, with
 # FFN 128), N = 27 frames every 3rd frame, masking as P-STMO-S (0.8, 2),
 # dropout off, every 20th centre frame, 2 epochs. Stage II:
-# pstmo-s-d64_1xb64-5e_synthh36m-det-27f.py loads the encoder from
+# pstmo-s-d64_1xb64-4e_synthh36m-det-27f.py loads the encoder from
 # work_dirs/<this config>/best_mpm_2d_mpjpe_stage1.pth.
 _base_ = ['../pstmo/pstmo-s-mpm_1xb160-80e_h36m-cpn-243f.py']
 

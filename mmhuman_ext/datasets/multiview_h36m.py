@@ -9,6 +9,7 @@ split: a list of records, one per (frame, camera) (spec C1):
 * ``box`` (4,) xyxy (or ``center`` (2,) + ``scale`` (2,) = box / 200);
 * ``camera``: ``R`` (3, 3) world->camera, ``T`` (3, 1) centre, ``fx``,
   ``fy``, ``cx``, ``cy``, ``k`` (3), ``p`` (2);
+* optional ``joints_occluded`` (K,) bool (the built-in synthetic data);
 * ``camera_id`` (0-based); ids: H36M ``subject``, ``action`` (2..16),
   ``subaction``, ``image_id``; Ski-Pose ``video_id``, ``image_id``.
 
@@ -141,9 +142,9 @@ class MultiViewBaseDataset(BaseDataset):
                 f'(H36M-Toolbox layout), got {type(records).__name__}')
         for i, rec in enumerate(records):
             missing = [f for f in _RECORD_FIELDS if f not in rec]
-            if missing or not ('box' in rec or
-                               ('center' in rec and 'scale' in rec)):
-                missing += [] if missing else ['box (or center + scale)']
+            if not ('box' in rec or ('center' in rec and 'scale' in rec)):
+                missing.append('box (or center + scale)')
+            if missing:
                 raise MultiViewAnnotationError(
                     f'{self.ann_file}: record {i} lacks field(s) {missing}; '
                     f'each record needs {list(_RECORD_FIELDS)} and box')
@@ -170,7 +171,7 @@ class MultiViewBaseDataset(BaseDataset):
             c = np.asarray(rec['center'], np.float32).reshape(2)
             s = np.asarray(rec['scale'], np.float32).reshape(2) * 200
             box = np.concatenate([c - s / 2, c + s / 2])
-        return dict(
+        view = dict(
             img_path=osp.join(self.data_prefix.get('img', ''), rec['image']),
             keypoints=kpts[None],
             keypoints_visible=vis[None],
@@ -179,6 +180,10 @@ class MultiViewBaseDataset(BaseDataset):
             camera=cam,
             camera_id=int(rec['camera_id']),
             id=idx)
+        if 'joints_occluded' in rec:  # built-in synthetic data
+            view['keypoints_occluded'] = np.asarray(rec['joints_occluded'],
+                                                    bool).reshape(num_kpt)
+        return view
 
     def load_data_list(self) -> List[dict]:
         records = self._read()

@@ -118,3 +118,29 @@ def test_usable_from_an_mmpose_scope():
         model = MMPOSE_MODELS.build(model_cfg)
     assert type(model.head).__name__ == 'PPTHead'
     assert type(model).__module__.startswith('mmpose.')
+
+
+def test_macs_match_the_official_model():
+    """MACs of one 256x192 image, attention products included (math SDPA
+    kernel, so FlopCounterMode sees them): spec B2.9 measured 2.726 G for
+    TokenPose-S and 2.186 G for PPT-S (r = 0.7) on the official classes; ours
+    adds only the keypoint rows of the attention in the 3 pruning layers."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    model = MODELS.build(_cfg('ppt-s_4xb32-300e_coco-256x192').model).eval()
+    image = torch.zeros(1, 3, 256, 192)
+    macs = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for ratio in (1.0, 0.7):
+            model.head.keep_ratio = ratio
+            with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), \
+                    FlopCounterMode(display=False) as counter:
+                model(image, None, mode='tensor')
+            macs.append(counter.get_total_flops() / 2e9)
+    finally:
+        torch.set_num_threads(threads)
+    assert macs[0] == pytest.approx(2.726, abs=1e-3)
+    assert 2.186 <= macs[1] <= 2.186 + 3e-3
+    assert 0.18 < 1 - macs[1] / macs[0] < 0.22

@@ -104,7 +104,7 @@ def tiny_demo(tmp_path, monkeypatch):
 
     def make(stage):
         name = ('pstmo-s-mpm-d64_1xb64-2e_synthh36m-det-27f.py'
-                if stage == 1 else 'pstmo-s-d64_1xb64-5e_synthh36m-det-27f.py')
+                if stage == 1 else 'pstmo-s-d64_1xb64-4e_synthh36m-det-27f.py')
         c = Config.fromfile(osp.join(ROOT, 'configs', 'demo', name))
         gen = dict(
             subjects=['S1', 'S9'], actions=['Walking'], num_frames=40, seed=0)

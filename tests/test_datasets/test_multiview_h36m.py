@@ -208,6 +208,7 @@ def test_pack_and_bad_views(tmp_path):
     assert sample.cameras['K'].shape == (4, 3, 3)
     assert sample.keypoints_3d.shape == (17, 3)
     assert sample.sample_key == '1_2_1_1'
+    assert sample.action_name == 'Directions'
     # views of different sizes
     pack = TRANSFORMS.build(dict(type='PackMultiViewPoseInputs'))
     views = [dict(img=np.zeros((64, 64, 3), np.uint8)),
@@ -226,3 +227,57 @@ def test_pack_and_bad_views(tmp_path):
     info = ds.get_data_info(0)
     with pytest.raises(ValueError, match='Resize changed the image size'):
         resize(info)
+
+
+def test_end_to_end_predict_and_metrics(tmp_path):
+    """Loader -> pipeline -> tiny TransFusion -> JDR / MPJPE."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.evaluator import Evaluator
+
+    from mmhuman_ext.registry import MODELS
+    ann, _ = write_fake(tmp_path, GROUPS[:2], img_hw=(1002, 1000))
+    codec = dict(type='MSRAHeatmap', input_size=(64, 64),
+                 heatmap_size=(16, 16), sigma=1)
+    views = [dict(type='LoadImage'), dict(type='CropImageRows'),
+             dict(type='GetBBoxCenterScale', padding=1.0),
+             dict(type='TopdownAffine', input_size=(64, 64)),
+             dict(type='ComputeCameraRays', stride=8)]
+    ds = MultiViewH36MDataset(
+        ann_file=ann, data_root=str(tmp_path), test_mode=True,
+        pipeline=[dict(type='ApplyToViews', transforms=views),
+                  dict(type='PackMultiViewPoseInputs')])
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='MultiViewTopdownPoseEstimator', view_mode='pairs',
+        train_pair_map={0: 2, 1: 3, 2: 0, 3: 1},
+        test_pairs=[(0, 2), (1, 3)],
+        data_preprocessor=dict(type='MultiViewPoseDataPreprocessor',
+                               mean=[0., 0., 0.], std=[255., 255., 255.]),
+        backbone=dict(type='ResNet', depth=18, num_stages=2,
+                      out_indices=(1, ), strides=(1, 2), dilations=(1, 1),
+                      base_channels=8, stem_channels=8),
+        neck=dict(type='CrossViewTransformerNeck', in_channels=16,
+                  embed_dims=32, num_layers=1, num_heads=4, ffn_dim=64,
+                  dropout=0., feat_size=(8, 8)),
+        head=dict(type='HeatmapHead', in_channels=32, out_channels=17,
+                  deconv_out_channels=(32, ), deconv_kernel_sizes=(4, ),
+                  conv_out_channels=None, decoder=codec))).eval()
+    batch = pseudo_collate([ds[0], ds[1]])
+    with torch.no_grad():
+        out = model.test_step(batch)
+    assert out[0].pred_keypoints.shape == (4, 17, 2)
+    # the untrained model is wrong, but the GT itself scores perfectly
+    evaluator = Evaluator([
+        dict(type='JointDetectionRate'),
+        dict(type='TriangulationMPJPE')])
+    evaluator.dataset_meta = ds.metainfo
+    evaluator.process(out, batch)
+    res = evaluator.evaluate(2)
+    assert 0 <= res['JDR'] < 100 and res['MPJPE'] > 10
+    assert 'MPJPE/Directions' in res and 'JDR/root' in res
+    for s in out:
+        s.pred_keypoints = s.keypoints_2d.copy()
+        s.pred_scores = np.ones((4, 17))
+    evaluator.process(out, batch)
+    res = evaluator.evaluate(2)
+    assert res['JDR'] == 100. and res['MPJPE'] < 1e-2

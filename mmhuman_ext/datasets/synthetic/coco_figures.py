@@ -172,16 +172,16 @@ def _sample_skeleton(rng: np.random.Generator, height: float,
         return np.cos(angle) * down + np.sin(angle) * side * left
 
     for side, (sh, el, wr) in ((1, (5, 7, 9)), (-1, (6, 8, 10))):
-        abduction = rng.uniform(-0.4, 2.6)
-        bend = rng.uniform(-0.3, 2.4) * rng.choice([-1, 1])
+        abduction = np.clip(rng.normal(0.4, 0.7), -0.5, 2.8)
+        bend = np.clip(rng.normal(0, 0.8), -2.4, 2.4)
         kpts[el] = kpts[sh] + lengths[1] * _UPPER_ARM * direction(
             abduction, side)
         kpts[wr] = kpts[el] + lengths[2] * _FOREARM * direction(
             abduction + bend, side)
     for side, (hip, knee, ankle) in ((1, (11, 13, 15)), (-1, (12, 14, 16))):
-        spread = rng.uniform(-0.25, 0.6) + (rng.uniform(0, 0.9)
-                                            if rng.random() < 0.1 else 0.)
-        flex = rng.uniform(-0.2, 0.9) * rng.choice([-1, 1])
+        spread = np.clip(rng.normal(0.12, 0.15), -0.25, 0.6) + (
+            rng.uniform(0, 0.9) if rng.random() < 0.1 else 0.)
+        flex = np.clip(rng.normal(0, 0.35), -1.2, 1.2)
         foreshorten = rng.uniform(0.6, 1.0) if rng.random() < 0.2 else 1.
         kpts[knee] = kpts[hip] + lengths[3] * _THIGH * foreshorten * (
             direction(spread, side))
@@ -242,9 +242,9 @@ def _draw_person(rng: np.random.Generator, image: np.ndarray,
     pelvis, neck = body['pelvis'], body['neck']
     # legs
     for hip, knee, ankle in rng.permutation([(11, 13, 15), (12, 14, 16)]):
-        paint.fill(_limb(kpts[hip], kpts[knee], 0.085 * h), pants)
+        paint.fill(_limb(kpts[hip], kpts[knee], 0.1 * h), pants)
         paint.fill(
-            _limb(kpts[knee], kpts[ankle], 0.06 * h),
+            _limb(kpts[knee], kpts[ankle], 0.07 * h),
             pants if long_pants else skin)
         foot_dir = kpts[ankle] - kpts[knee]
         foot_dir /= max(np.linalg.norm(foot_dir), 1e-9)
@@ -256,18 +256,18 @@ def _draw_person(rng: np.random.Generator, image: np.ndarray,
     waist = pelvis + 0.08 * h * up
     paint.fill([
         np.stack([
-            waist + 0.085 * h * left, waist - 0.085 * h * left,
-            pelvis - 0.095 * h * left - 0.05 * h * up,
-            pelvis + 0.095 * h * left - 0.05 * h * up
+            waist + 0.1 * h * left, waist - 0.1 * h * left,
+            pelvis - 0.105 * h * left - 0.05 * h * up,
+            pelvis + 0.105 * h * left - 0.05 * h * up
         ])
     ], pants)
     paint.fill([
         np.stack([
-            neck + 0.135 * h * left + 0.015 * h * up,
-            neck - 0.135 * h * left + 0.015 * h * up,
-            neck - 0.12 * h * left - 0.06 * h * up,
-            waist - 0.09 * h * left, waist + 0.09 * h * left,
-            neck + 0.12 * h * left - 0.06 * h * up
+            neck + 0.145 * h * left + 0.015 * h * up,
+            neck - 0.145 * h * left + 0.015 * h * up,
+            neck - 0.13 * h * left - 0.06 * h * up,
+            waist - 0.1 * h * left, waist + 0.1 * h * left,
+            neck + 0.13 * h * left - 0.06 * h * up
         ])
     ], shirt)
     # neck and head
@@ -291,9 +291,9 @@ def _draw_person(rng: np.random.Generator, image: np.ndarray,
         _material(rng, shape, skin_base * 0.7, 'plain'))
     # arms, in front of the body
     for shoulder, elbow, wrist in rng.permutation([(5, 7, 9), (6, 8, 10)]):
-        paint.fill(_limb(kpts[shoulder], kpts[elbow], 0.055 * h), shirt)
+        paint.fill(_limb(kpts[shoulder], kpts[elbow], 0.065 * h), shirt)
         paint.fill(
-            _limb(kpts[elbow], kpts[wrist], 0.045 * h),
+            _limb(kpts[elbow], kpts[wrist], 0.055 * h),
             shirt if long_sleeves else skin)
         hand_dir = kpts[wrist] - kpts[elbow]
         paint.fill([
@@ -584,6 +584,20 @@ def default_cache_root() -> str:
         osp.expanduser('~'), '.cache', 'mmhuman_ext')
 
 
+def _is_complete(root: str, params: dict) -> bool:
+    """Whether ``root`` holds a finished dataset made with ``params``."""
+    marker = osp.join(root, DONE_MARKER)
+    if not osp.isfile(marker):
+        return False
+    with open(marker) as f:
+        found = json.load(f)
+    if found != params:
+        raise ValueError(f'{root} holds synthetic COCO figures made with '
+                         f'{found}, not the requested {params}; choose '
+                         'another folder or delete this one.')
+    return True
+
+
 def ensure_coco_figures(root: Optional[str] = None,
                         num_train: int = 600,
                         num_val: int = 100,
@@ -618,16 +632,12 @@ def ensure_coco_figures(root: Optional[str] = None,
         root = osp.join(default_cache_root(), 'synthetic',
                         f'coco_figures-{VERSION}-{digest}')
     root = osp.abspath(osp.expanduser(root))
-    marker = osp.join(root, DONE_MARKER)
-    if osp.isfile(marker):
-        with open(marker) as f:
-            found = json.load(f)
-        if found != params:
-            raise ValueError(f'{root} holds synthetic COCO figures made with '
-                             f'{found}, not the requested {params}; choose '
-                             'another folder or delete this one.')
+    if _is_complete(root, params):
+        print_log(f'Using synthetic COCO figures in {root}', logger='current')
         return root
     if osp.isdir(root) and os.listdir(root):
+        if _is_complete(root, params):  # a concurrent caller just finished
+            return root
         raise FileExistsError(
             f'{root} exists, is not empty and has no {DONE_MARKER}: it is '
             'not a complete synthetic COCO dataset; delete it or choose '
@@ -647,7 +657,7 @@ def ensure_coco_figures(root: Optional[str] = None,
         try:
             os.rename(tmp, root)
         except OSError:
-            if not osp.isfile(marker):  # not another process that won
+            if not _is_complete(root, params):  # no other process won
                 raise
             print_log(f'{root} was completed by another process; using it',
                       logger='current')

@@ -203,6 +203,7 @@ class PackMultiViewPoseInputs(BaseTransform):
     ``cameras`` (original cameras, each field stacked to (V, ...)),
     ``keypoints_2d`` (V, K, 2) original pixels, ``keypoints_input``
     (V, K, 2) crop pixels, ``keypoints_visible`` (V, K), ``input_size``,
+    ``keypoints_occluded`` (V, K) when the views have it,
     plus the sample keys in ``meta_keys`` that exist (``keypoints_3d``
     world mm, ``subject``, ``action``, ...).
 
@@ -213,8 +214,8 @@ class PackMultiViewPoseInputs(BaseTransform):
     def __init__(self,
                  meta_keys: Sequence[str] = ('sample_idx', 'keypoints_3d',
                                              'subject', 'action',
-                                             'subaction', 'image_id',
-                                             'video_id')):
+                                             'action_name', 'subaction',
+                                             'image_id', 'video_id')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
@@ -255,6 +256,9 @@ class PackMultiViewPoseInputs(BaseTransform):
                 [np.asarray(v['keypoints_visible']).reshape(-1)
                  for v in views]),
             input_size=views[0].get('input_size'))
+        if all('keypoints_occluded' in v for v in views):
+            meta['keypoints_occluded'] = np.stack(
+                [v['keypoints_occluded'] for v in views])
         if all('transformed_keypoints' in v for v in views):
             meta['keypoints_input'] = np.stack(
                 [v['transformed_keypoints'][0] for v in views])

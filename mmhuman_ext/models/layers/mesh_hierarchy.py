@@ -75,6 +75,7 @@ def compute_spirals(vertices: np.ndarray, faces: np.ndarray,
         faces (np.ndarray): ``(F, 3)`` triangles.
         seq_length (int): Spiral length. Defaults to 9.
     """
+    vertices = np.asarray(vertices, np.float32).astype(np.float64)
     num = len(vertices)
     neighbours = [set() for _ in range(num)]
     for a, b, c in faces:
@@ -97,7 +98,8 @@ def compute_spirals(vertices: np.ndarray, faces: np.ndarray,
             if not nxt:
                 break
             d = vertices[nxt] - vertices[v]
-            angle = np.arctan2(d @ side, d @ ref)
+            # rounded so that float32/float64 copies of a mesh agree
+            angle = np.round(np.arctan2(d @ side, d @ ref), 4)
             order = np.lexsort((np.array(nxt), angle))
             ring = [nxt[i] for i in order]
             seen.update(ring)

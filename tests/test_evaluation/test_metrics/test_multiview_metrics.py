@@ -95,3 +95,17 @@ def test_mpjpe_after_triangulation(tmp_path):
     assert np.isclose(res['MPJPE'], res['MPJPE/Walk'] / 2)
     table = json.load(open(tmp_path / 'r.mpjpe.json'))
     assert table['num_samples'] == 3 and 'MPJPE/joint/j16' in table
+
+
+def test_jdr_occluded_subset():
+    s = sample(0, 'Walk')
+    occ = np.zeros((4, 17), bool)
+    occ[0, :3] = True
+    s['keypoints_occluded'] = occ
+    s['pred_keypoints'][0, 0] += 20.  # one of the 3 occluded joints missed
+    res = run(JointDetectionRate(subset='occluded'), [s])
+    assert np.isclose(res['JDR'], 100 * 2 / 3) and set(res) == {
+        'JDR', 'JDR/j0', 'JDR/j1', 'JDR/j2'}
+    assert run(JointDetectionRate(subset='unoccluded'), [s])['JDR'] == 100.
+    with pytest.raises(KeyError, match='keypoints_occluded'):
+        run(JointDetectionRate(subset='occluded'), [sample(1, 'Eat')])

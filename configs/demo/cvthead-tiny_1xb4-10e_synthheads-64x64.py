@@ -1,29 +1,30 @@
 # Demo: a narrow CVTHead (same architecture, fewer channels) trained with the
 # stage-1 recipe on the built-in synthetic heads (stand-in FLAME-format head
 # model, VoxCeleb-format videos; generated once into data/synthetic_heads/ on
-# first use), 128x128 network resolution, CPU-friendly. The VGG and identity
+# first use), 64x64 network resolution (frames stay 256 on disk), small
+# enough to train on a shared CPU in minutes. The VGG and identity
 # losses are left out: their pretrained weights are not available offline
 # (random-weight versions would add noise, not signal).
 _base_ = ['../cvthead/cvthead-s1_2xb8-200e_vox1-256x256.py']
 
 data_root = 'data/synthetic_heads/'
 synthetic_cfg = dict(root=data_root)
-img_size = 128
+img_size = 64
 model = dict(
     generator=dict(
-        embed_dim=64,
-        descriptor_dim=16,
+        embed_dim=32,
+        descriptor_dim=8,
         hierarchy=dict(
             path=data_root + 'flame/hierarchy.npz',
             synthetic_cfg=synthetic_cfg),
-        encoder=dict(base_channels=16, max_channels=128),
+        encoder=dict(base_channels=8, max_channels=32),
         vertex_transformer=dict(
-            in_channels=512, proj_channels=64, grid=img_size // 16,
-            embed_dim=64, depth=2, num_heads=2, mlp_dim=128),
-        upsampler=dict(embed_dim=64),
+            in_channels=128, proj_channels=32, grid=img_size // 16,
+            embed_dim=32, depth=2, num_heads=2, mlp_dim=64),
+        upsampler=dict(embed_dim=32),
         rasterizer=dict(image_size=img_size),
-        renderer=dict(in_channels=17, base_channels=16)),
-    discriminator=dict(base_channels=16, max_channels=128),
+        renderer=dict(in_channels=9, base_channels=8)),
+    discriminator=dict(base_channels=8, max_channels=64),
     flame=dict(
         model_path=data_root + 'flame/generic_model.pkl',
         synthetic_cfg=synthetic_cfg),
@@ -61,8 +62,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(lpips_backbone=None)
 test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=30, val_interval=10)
+train_cfg = dict(max_epochs=10, val_interval=5)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=10))
+    checkpoint=dict(interval=5))
 randomness = dict(seed=0)

@@ -1,7 +1,7 @@
 # Demo, P-STMO Stage II on the built-in synthetic Human3.6M-format motion:
 # the width-64 P-STMO-S of pstmo-s-mpm-d64_1xb64-2e_synthh36m-det-27f.py
 # (run that first; its encoder is loaded through init_cfg), N = 27 every
-# 3rd frame, MOFA 3 layers, detector-like 2D input, 5 epochs on every 10th
+# 3rd frame, MOFA 3 layers, detector-like 2D input, 4 epochs on every 20th
 # centre frame, evaluated on S9/S11 (every 5th frame) with flip test.
 _base_ = ['../pstmo/pstmo-s_1xb160-80e_h36m-cpn-243f.py']
 
@@ -32,7 +32,7 @@ train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         **synthetic,
-        sample_stride=10,
+        sample_stride=20,
         flip_mode='double',
         pipeline={{_base_.train_pipeline}}))
 val_dataloader = dict(
@@ -58,10 +58,10 @@ test_evaluator = [
     for mode in ('mpjpe', 'p-mpjpe', 'n-mpjpe', 'mpjve')
 ]
 
-train_cfg = dict(max_epochs=5)
+train_cfg = dict(max_epochs=4)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
-    dict(type='ExponentialLR', gamma=0.8, by_epoch=True, begin=0, end=5)
+    dict(type='ExponentialLR', gamma=0.8, by_epoch=True, begin=0, end=4)
 ]
 default_hooks = dict(logger=dict(interval=20))
 randomness = dict(seed=0)

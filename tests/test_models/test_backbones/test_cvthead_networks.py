@@ -1,0 +1,116 @@
+"""CVTHead networks at their exact size (spec §2.12) and their shapes."""
+import math
+import os.path as osp
+
+import pytest
+import torch
+
+from mmhuman_ext.registry import MODELS
+
+
+def _count(m):
+    return sum(p.numel() for p in m.parameters() if p.requires_grad)
+
+
+@pytest.fixture(scope='module')
+def generator(cvthead_small_data):
+    cfg = dict(
+        type='CVTHeadGenerator',
+        hierarchy=dict(type='MeshHierarchy',
+                       path=osp.join(cvthead_small_data, 'flame',
+                                     'hierarchy.npz')),
+        encoder=dict(type='ROMEBottleneckEncoder'),
+        vertex_transformer=dict(type='VertexFeatureTransformer'),
+        upsampler=dict(type='SpiralMeshUpsampler'),
+        rasterizer=dict(type='PointZBufferRasterizer', image_size=256),
+        renderer=dict(type='PointRenderUNet'))
+    return MODELS.build(cfg)
+
+
+def test_generator_parameter_counts(generator):
+    assert _count(generator) == 30_823_652
+    assert _count(generator.encoder) == 20_242_176
+    vt = generator.vertex_transformer
+    assert _count(vt.proj) == 524_544
+    assert _count(vt.patch_embed) == 131_200
+    assert _count(vt.layers) == 792_576
+    assert _count(generator.upsampler) == 442_752
+    assert _count(generator.descriptor_head) == 4_128
+    assert _count(generator.renderer) == 8_646_084
+    # FLAME coarse level has 314 queries; the stand-in mesh has 12 here
+    assert vt.queries.shape == (12, 128)
+    assert 314 * 128 == 40_192
+
+
+def test_discriminator_and_deca_sizes():
+    d = MODELS.build(dict(type='FeaturePatchDiscriminator'))
+    assert _count(d) == 2_758_849
+    feats, score = d(torch.zeros(1, 3, 256, 256))
+    assert [f.shape[1:] for f in feats] == [(64, 126, 126), (128, 61, 61),
+                                            (256, 29, 29), (512, 26, 26)]
+    assert score.shape == (1, 1, 26, 26)
+    deca = MODELS.build(dict(type='DECAEncoder'))
+    assert sum(p.numel() for p in deca.parameters()) == 25_848_108
+    assert _count(deca) == 0 and not deca.train().training
+
+
+def test_encoder_and_unet_shapes(generator):
+    with torch.no_grad():
+        out = generator.encoder(torch.zeros(1, 4, 32, 32))
+        assert out.shape == (1, 2048, 4, 4)
+        rgb, mask = generator.renderer(torch.randn(2, 33, 64, 64))
+    assert rgb.shape == (2, 3, 64, 64) and mask.shape == (2, 1, 64, 64)
+    assert rgb.abs().max() <= 1 and mask.min() >= 0 and mask.max() <= 1
+
+
+def test_ws_conv_standardises_weights():
+    from mmhuman_ext.models.backbones.rome_encoder import WSConv2d
+    conv = WSConv2d(3, 4, 3, bias=False)
+    with torch.no_grad():
+        conv.weight.mul_(7).add_(3)
+    x = torch.randn(1, 3, 8, 8)
+    w = conv.weight - conv.weight.mean((1, 2, 3), keepdim=True)
+    w = w / (w.flatten(1).std(1).view(-1, 1, 1, 1) + 1e-5)
+    assert torch.allclose(conv(x), torch.nn.functional.conv2d(x, w),
+                          atol=1e-5)
+
+
+def test_positional_encodings_and_queries(generator):
+    vt = generator.vertex_transformer
+    assert torch.count_nonzero(vt.queries) == 0
+    pe = vt.image_pe  # (256, 128), fixed
+    assert not pe.requires_grad and pe.shape == (256, 128)
+    for i, j in ((0, 0), (3, 7), (15, 15)):
+        t_y, t_x = (i + 1) / 16, (j + 1) / 16
+        expect = []
+        for t in (t_y, t_x):
+            for c in range(64):
+                w = 10000**(-2 * (c // 2) / 64)
+                f = math.sin if c % 2 == 0 else math.cos
+                expect.append(f(2 * math.pi * t * w))
+        assert torch.allclose(pe[i * 16 + j], torch.tensor(expect),
+                              atol=1e-4)
+    from mmhuman_ext.models.necks.vertex_feature_transformer import \
+        vertex_position_encoding
+    pts = torch.rand(2, 5, 3) * 2 - 1
+    enc = vertex_position_encoding(pts, 128, ('uv', ))
+    t_u = (pts[0, 0, 0] + 1) / 2
+    assert torch.isclose(enc[0, 0, 64], torch.sin(2 * math.pi * t_u))
+    assert torch.isclose(enc[0, 0, 65], torch.cos(2 * math.pi * t_u * 10000
+                                                  **(-2 * 0 / 64)))
+    dep = vertex_position_encoding(pts, 128, ('depth', ))
+    assert dep.abs().max() <= 1 and dep.shape == (2, 5, 128)
+
+
+def test_patch_tokens_are_row_major_p1_p2_c(generator):
+    vt = generator.vertex_transformer
+    feats = torch.randn(1, 2048, 32, 32)
+    with torch.no_grad():
+        x = vt.proj(feats)
+        manual = torch.stack([
+            torch.stack([x[0, :, 2 * r + p1, 2 * c + p2]
+                         for p1 in range(2) for p2 in range(2)]).reshape(-1)
+            for r in range(16) for c in range(16)
+        ])
+        expect = vt.patch_embed(manual)[None] + vt.image_pe
+        assert torch.allclose(vt.tokens(feats), expect, atol=1e-4)
