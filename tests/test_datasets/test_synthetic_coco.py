@@ -128,7 +128,8 @@ def test_visibility_rule():
 def test_cache_is_reused(tmp_path, monkeypatch):
     monkeypatch.setenv('MMHUMAN_EXT_DATA', str(tmp_path))
     root = ensure_coco_figures(**TINY)
-    assert root.startswith(str(tmp_path / 'synthetic' / 'coco_figures-v1-'))
+    assert root.startswith(
+        str(tmp_path / 'synthetic' / f'coco_figures-{coco_figures.VERSION}-'))
     files = [osp.join(root, f) for f in _files(root)]
     mtimes = [os.stat(f).st_mtime_ns for f in files]
 

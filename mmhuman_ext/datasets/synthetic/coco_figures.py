@@ -39,7 +39,7 @@ import numpy as np
 from mmengine.logging import print_log
 from tqdm import tqdm
 
-VERSION = 'v1'
+VERSION = 'v2'  # cached copies are keyed by it: bump when the output changes
 DONE_MARKER = '.coco_figures_complete.json'
 JPEG_QUALITY = 90
 
@@ -607,7 +607,7 @@ def ensure_coco_figures(root: Optional[str] = None,
 
     Args:
         root (str, optional): Folder of the dataset. Defaults to
-            ``<cache>/synthetic/coco_figures-v1-<hash of the arguments>``
+            ``<cache>/synthetic/coco_figures-<VERSION>-<arguments' hash>``
             with ``<cache>`` from :func:`default_cache_root`.
         num_train (int): Number of training images.
         num_val (int): Number of validation images.

@@ -1,7 +1,7 @@
 """CVTHead networks at their exact size (spec §2.12) and their shapes."""
 import math
-import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,12 +13,33 @@ def _count(m):
 
 
 @pytest.fixture(scope='module')
-def generator(cvthead_small_data):
+def flame_sized_hierarchy(tmp_path_factory):
+    """A hierarchy file with FLAME's level sizes 5023 -> 1256 -> 314 (random
+    connectivity: only the sizes matter for the parameter count)."""
+    rng = np.random.default_rng(0)
+    sizes = (5023, 1256, 314)
+    arrays = dict(num_levels=np.int64(2))
+    for lvl, n in enumerate(sizes):
+        arrays[f'vertices_{lvl}'] = rng.standard_normal((n, 3)).astype(
+            np.float32)
+        arrays[f'faces_{lvl}'] = rng.integers(0, n, (2 * n, 3))
+    for lvl in range(2):
+        fine, coarse = sizes[lvl], sizes[lvl + 1]
+        arrays[f'down_index_{lvl}'] = np.arange(coarse)[:, None]
+        arrays[f'down_weight_{lvl}'] = np.ones((coarse, 1), np.float32)
+        arrays[f'up_index_{lvl}'] = rng.integers(0, coarse, (fine, 3))
+        arrays[f'up_weight_{lvl}'] = np.full((fine, 3), 1 / 3, np.float32)
+        arrays[f'spiral_{lvl}'] = rng.integers(0, fine, (fine, 9))
+    path = tmp_path_factory.mktemp('flame_sizes') / 'hierarchy.npz'
+    np.savez(path, **arrays)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def generator(flame_sized_hierarchy):
     cfg = dict(
         type='CVTHeadGenerator',
-        hierarchy=dict(type='MeshHierarchy',
-                       path=osp.join(cvthead_small_data, 'flame',
-                                     'hierarchy.npz')),
+        hierarchy=dict(type='MeshHierarchy', path=flame_sized_hierarchy),
         encoder=dict(type='ROMEBottleneckEncoder'),
         vertex_transformer=dict(type='VertexFeatureTransformer'),
         upsampler=dict(type='SpiralMeshUpsampler'),
@@ -37,29 +58,35 @@ def test_generator_parameter_counts(generator):
     assert _count(generator.upsampler) == 442_752
     assert _count(generator.descriptor_head) == 4_128
     assert _count(generator.renderer) == 8_646_084
-    # FLAME coarse level has 314 queries; the stand-in mesh has 12 here
-    assert vt.queries.shape == (12, 128)
-    assert 314 * 128 == 40_192
+    assert vt.queries.shape == (314, 128) and _count(vt) - 792_576 - \
+        524_544 - 131_200 == 40_192
 
 
 def test_discriminator_and_deca_sizes():
     d = MODELS.build(dict(type='FeaturePatchDiscriminator'))
     assert _count(d) == 2_758_849
-    feats, score = d(torch.zeros(1, 3, 256, 256))
-    assert [f.shape[1:] for f in feats] == [(64, 126, 126), (128, 61, 61),
-                                            (256, 29, 29), (512, 26, 26)]
+    tiny = MODELS.build(dict(type='FeaturePatchDiscriminator',
+                             base_channels=4, max_channels=16))
+    with torch.no_grad():
+        feats, score = tiny(torch.zeros(1, 3, 256, 256))
+    assert [f.shape[2:] for f in feats] == [(126, 126), (61, 61), (29, 29),
+                                            (26, 26)]
     assert score.shape == (1, 1, 26, 26)
     deca = MODELS.build(dict(type='DECAEncoder'))
     assert sum(p.numel() for p in deca.parameters()) == 25_848_108
     assert _count(deca) == 0 and not deca.train().training
 
 
-def test_encoder_and_unet_shapes(generator):
+def test_encoder_and_unet_shapes():
+    """Narrow versions of the real architectures (shapes scale the same)."""
+    enc = MODELS.build(dict(type='ROMEBottleneckEncoder', base_channels=8,
+                            max_channels=32))
+    unet = MODELS.build(dict(type='PointRenderUNet', in_channels=9,
+                             base_channels=8))
     with torch.no_grad():
-        out = generator.encoder(torch.zeros(1, 4, 32, 32))
-        assert out.shape == (1, 2048, 4, 4)
-        rgb, mask = generator.renderer(torch.randn(2, 33, 64, 64))
-    assert rgb.shape == (2, 3, 64, 64) and mask.shape == (2, 1, 64, 64)
+        assert enc(torch.zeros(1, 4, 64, 64)).shape == (1, 128, 8, 8)
+        rgb, mask = unet(torch.randn(2, 9, 48, 48))
+    assert rgb.shape == (2, 3, 48, 48) and mask.shape == (2, 1, 48, 48)
     assert rgb.abs().max() <= 1 and mask.min() >= 0 and mask.max() <= 1
 
 

@@ -326,3 +326,25 @@ def test_mvppt_overfits_tiny_multiview():
         loss.backward()
         opt.step()
     assert loss.item() < 0.3 * first
+
+
+def test_transfusion_all_views_any_count():
+    """Three views fused at once ('all'): L_pos averages the 3 view pairs."""
+    torch.manual_seed(0)
+    model = tiny_transfusion(view_mode='all', num_views=3)
+    samples = fake_samples(2, 3)
+    data = model.data_preprocessor(
+        dict(inputs=[torch.randint(0, 255, (3, 3, 32, 32), dtype=torch.uint8)
+                     for _ in range(2)], data_samples=samples))
+    losses = model(**data, mode='loss')
+    pe = model.neck.ray_encoding(torch.stack([s.ray_dirs for s in samples]))
+    rays = torch.stack([s.ray_dirs for s in samples])
+    cent = torch.stack([s.cam_centers for s in samples])
+    want = sum(model.epipolar_loss(pe[:, i], pe[:, j], rays[:, i],
+                                   rays[:, j], cent[:, i], cent[:, j])
+               for i, j in ((0, 1), (0, 2), (1, 2))) / 3
+    assert torch.allclose(losses['loss_pos'], want)
+    model.eval()
+    with torch.no_grad():
+        assert model(data['inputs'], samples,
+                     mode='tensor').shape == (2, 3, 5, 8, 8)

@@ -1,14 +1,14 @@
 # Multi-view PPT at demo size on the built-in multi-view figures: a small
-# stem (stride 4) -> 32x32 features -> 8x8 tokens of 4x4 patches per view,
+# stem (stride 4) -> 16x16 features -> 8x8 tokens of 2x2 patches per view,
 # 6 pre-norm layers of width 96, HTI at layers 1 and 3 (64 -> 45 -> 32
 # tokens), the last 2 layers fuse all 4 views with 2D sine + ray PE
-# (stride 16). Data, schedule and metrics as the TransFusion demo.
-_base_ = ['./transfusion-tiny_1xb8-10e_synthmv-128x128.py']
+# (token stride 8). Data, schedule and metrics as the TransFusion demo.
+_base_ = ['./transfusion-tiny_1xb8-10e_synthmv-64x64.py']
 
 codec = dict(
     type='MSRAHeatmap',
-    input_size=(128, 128),
-    heatmap_size=(32, 32),
+    input_size=(64, 64),
+    heatmap_size=(16, 16),
     sigma=1,
     unbiased=False)
 model = dict(
@@ -35,8 +35,8 @@ model = dict(
     head=dict(
         type='MultiViewPPTHead',
         in_channels=128,
-        feat_size=(32, 32),
-        patch_size=(4, 4),
+        feat_size=(16, 16),
+        patch_size=(2, 2),
         num_keypoints=17,
         embed_dims=96,
         depth=6,
@@ -48,7 +48,7 @@ model = dict(
         fusion_start_layer=4,
         use_3d_pe=True,
         heatmap_size=codec['heatmap_size'],
-        hidden_heatmap_dim=256,
+        hidden_heatmap_dim=128,
         loss=dict(
             type='KeypointMSELoss', use_target_weight=True, loss_weight=17.),
         decoder=codec))
@@ -57,7 +57,7 @@ view_pipeline = [
     dict(type='GetBBoxCenterScale', padding=1.0),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='ComputeCameraRays', stride=16)
+    dict(type='ComputeCameraRays', stride=8)
 ]
 pipeline = [
     dict(type='ApplyToViews', transforms=view_pipeline),

@@ -62,8 +62,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(lpips_backbone=None)
 test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=10, val_interval=5)
+train_cfg = dict(max_epochs=8, val_interval=4)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=5))
+    checkpoint=dict(interval=4))
 randomness = dict(seed=0)
