@@ -12,7 +12,6 @@ from mmhuman_ext.datasets.layout import check_dataset_files
 from mmhuman_ext.datasets.synthetic.multiview_figures import (
     ensure_multiview_figures, render_view, toolbox_cameras)
 from mmhuman_ext.geometry import project_points
-from mmhuman_ext.geometry.camera import camera_from_toolbox
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GEN = dict(train_subjects=('S1', ), test_subjects=('S9', ),

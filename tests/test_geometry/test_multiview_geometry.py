@@ -158,8 +158,8 @@ def _crop_camera(cam, rng):
     """Camera of a rotated, scaled, shifted crop (K <- A K)."""
     ang = rng.uniform(-0.5, 0.5)
     s = rng.uniform(0.2, 0.5)
-    A = np.array([[s * math.cos(ang), -s * math.sin(ang), rng.uniform(-50, 50)],
-                  [s * math.sin(ang), s * math.cos(ang), rng.uniform(-50, 50)]])
+    c, n = s * math.cos(ang), s * math.sin(ang)
+    A = np.array([[c, -n, rng.uniform(-50, 50)], [n, c, rng.uniform(-50, 50)]])
     out = dict(cam)
     out['K'] = affine_to_3x3(A) @ cam['K']
     return out

@@ -24,7 +24,7 @@ dict, see :mod:`mmhuman_ext.geometry.camera`), plus sample-level
   ``(V, 3, H, W)`` and a :class:`MultiViewPoseDataSample`.
 """
 import copy
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -223,10 +223,10 @@ class PackMultiViewPoseInputs(BaseTransform):
         name = _sample_name(results)
         shapes = [v['img'].shape for v in views]
         if len(set(shapes)) > 1:
+            sizes = ', '.join(f'view {i}: {s}' for i, s in enumerate(shapes))
             raise ValueError(
-                f'sample {name}: views have different input sizes ' + ', '.join(
-                    f'view {i}: {s}' for i, s in enumerate(shapes)) +
-                '; every view needs the same TopdownAffine input_size')
+                f'sample {name}: views have different input sizes {sizes}; '
+                'every view needs the same TopdownAffine input_size')
         imgs = np.stack([v['img'] for v in views])
         if imgs.ndim == 3:
             imgs = imgs[..., None]

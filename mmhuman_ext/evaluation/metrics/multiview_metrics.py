@@ -27,7 +27,6 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MMLogger
 
 from mmhuman_ext.geometry import triangulate_with_confidence
 from mmhuman_ext.registry import METRICS

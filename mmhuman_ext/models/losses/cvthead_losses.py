@@ -74,15 +74,21 @@ class VGG19PerceptualLoss(_FrozenNet):
         self.layer_weights = {int(k): float(v) for k, v in (
             layer_weights or {1: 1 / 32, 6: 1 / 16, 11: 1 / 8, 20: 1 / 4,
                               29: 1.0}).items()}
-        vgg = torchvision.models.vgg19(weights=None)
+        # the torchvision VGG19 ``features`` stack (classifier not built)
+        features = torchvision.models.vgg.make_layers(
+            torchvision.models.vgg.cfgs['E'], batch_norm=False)
         if ckpt is not None:
-            vgg.load_state_dict(_load_state(
+            state = _load_state(
                 ckpt, 'VGG19', 'download vgg19-dcbb9e9d.pth from '
-                'https://download.pytorch.org/models/ and set its path'))
+                'https://download.pytorch.org/models/ and set its path')
+            features.load_state_dict({
+                k[len('features.'):]: v
+                for k, v in state.items() if k.startswith('features.')
+            })
         last = max(self.layer_weights)
-        if not isinstance(vgg.features[last], nn.ReLU):
+        if not isinstance(features[last], nn.ReLU):
             raise ValueError(f'vgg19.features[{last}] is not a ReLU')
-        self.features = vgg.features[:last + 1]
+        self.features = features[:last + 1]
         self.loss_weight = loss_weight
         self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(
             1, 3, 1, 1), persistent=False)

@@ -140,10 +140,11 @@ class CrossViewTransformerNeck(BaseModule):
         gpe = None
         if self.pe_3d == 'geometry':
             if ray_dirs is None or tuple(ray_dirs.shape) != (B, V, L, 3):
+                got = None if ray_dirs is None else tuple(ray_dirs.shape)
                 raise ValueError(
                     f'pe_3d="geometry" needs ray_dirs of shape {(B, V, L, 3)}'
                     f' (ComputeCameraRays with stride 8 in the pipeline), '
-                    f'got {None if ray_dirs is None else tuple(ray_dirs.shape)}')
+                    f'got {got}')
             gpe = self.ray_encoding(ray_dirs)
             pos = pos + gpe
         elif self.pe_3d == 'learnable':

@@ -62,8 +62,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(lpips_backbone=None)
 test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=8, val_interval=4)
+train_cfg = dict(max_epochs=20, val_interval=10)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=4))
+    checkpoint=dict(interval=10))
 randomness = dict(seed=0)

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import torch
+
+from mmhuman_ext.evaluation.metrics.reenact_metrics import (
+    CrossReenactMetric, SelfReenactMetric, mask_on_white, ms_ssim, ssim)
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _one_thread():
+    num = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(num)
+
+
+def _sample(pred, gt, mask):
+    return dict(pred_img=pred * 2 - 1, gt_img=gt * 2 - 1, pred_mask=mask,
+                src_img=gt * 2 - 1)
+
+
+def test_identical_images_are_perfect():
+    x = torch.rand(2, 3, 64, 64)
+    assert torch.allclose(ssim(x, x), torch.ones(2))
+    assert torch.allclose(ms_ssim(x, x), torch.ones(2))
+    m = SelfReenactMetric(use_lpips=True)
+    m.process(None, [_sample(x[i], x[i], torch.ones(1, 64, 64))
+                     for i in range(2)])
+    res = m.compute_metrics(m.results)
+    assert res['L1'] == 0 and res['LPIPS'] < 1e-6 and res['MS-SSIM'] == 1
+
+
+def test_psnr_of_mean_mse_not_mean_psnr():
+    gt = torch.zeros(3, 16, 16) + 0.5
+    a, b = gt + 0.1, gt + 0.3
+    m = SelfReenactMetric(use_lpips=False)
+    one = torch.ones(1, 16, 16)
+    m.process(None, [_sample(a, gt, one)])
+    m.process(None, [_sample(b, gt, one)])
+    res = m.compute_metrics(m.results)
+    mse = (0.01 + 0.09) / 2
+    assert res['PSNR'] == pytest.approx(10 * np.log10(1 / mse), abs=1e-4)
+    mean_psnr = (10 * np.log10(1 / 0.01) + 10 * np.log10(1 / 0.09)) / 2
+    assert res['PSNR_img'] == pytest.approx(mean_psnr, abs=1e-4)
+    assert res['PSNR'] < res['PSNR_img']
+
+
+def test_predicted_mask_threshold_on_white():
+    pred = torch.zeros(3, 16, 16)
+    gt = torch.ones(3, 16, 16) * 0.5
+    mask = torch.full((1, 16, 16), 0.5)
+    mask[:, :8] = 0.7  # half the image above 0.6
+    out = mask_on_white(pred, mask)
+    assert out[:, :8].eq(0).all() and out[:, 8:].eq(1).all()
+    m = SelfReenactMetric(use_lpips=False)
+    m.process(None, [_sample(pred, gt, mask)])
+    res = m.compute_metrics(m.results)
+    assert res['L1'] == pytest.approx(0.25)  # 0.5 error on half the pixels
+    assert res['L1_fg'] == pytest.approx(0.5)
+
+
+def test_ms_ssim_small_images_and_order():
+    x = torch.rand(1, 3, 200, 200)
+    noisy = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
+    very = (x + 0.4 * torch.randn_like(x)).clamp(0, 1)
+    assert ms_ssim(x, noisy) > ms_ssim(x, very)
+    assert ms_ssim(x[..., :40, :40], x[..., :40, :40]) == pytest.approx(1)
+
+
+def test_cross_metric_fid_and_csim():
+    m = CrossReenactMetric()
+    g = torch.Generator().manual_seed(0)
+    imgs = torch.rand(4, 3, 32, 32, generator=g)
+    m.process(None, [dict(pred_img=imgs[i] * 2 - 1, src_img=imgs[i] * 2 - 1,
+                          pred_mask=torch.ones(1, 32, 32)) for i in range(4)])
+    res = m.compute_metrics(m.results)
+    assert res['CSIM'] == pytest.approx(1, abs=1e-5)
+    assert abs(res['FID']) < 1e-3
+    m.results.clear()
+    m.process(None, [dict(pred_img=-imgs[i], src_img=imgs[i] * 2 - 1,
+                          pred_mask=torch.ones(1, 32, 32)) for i in range(4)])
+    res = m.compute_metrics(m.results)
+    assert res['FID'] > 1e-3 and res['CSIM'] < 1
