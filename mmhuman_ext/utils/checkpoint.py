@@ -12,6 +12,9 @@ exactly the globals that mmengine's own checkpoints contain:
 * numpy arrays and scalars (``ndarray``, ``dtype``, ``_reconstruct``,
   ``scalar`` and numpy>=1.25's concrete dtype classes), under both the
   numpy 1 (``numpy.core``) and numpy 2 (``numpy._core``) module paths,
+* ``builtins.bytes``: pickle protocol 2 (torch's default) writes an empty
+  ``bytes`` as a call to it, e.g. inside an empty numpy array such as the
+  ``sigmas`` of mmpose's 3D dataset metainfo; it builds bytes, nothing else,
 * ``builtins.getattr``, but only as ``getattr(HistoryBuffer, name)`` for the
   buffer's own statistic methods (``min``/``max``/``mean``/``current``); the
   stand-in refuses any other object or attribute.
@@ -77,6 +80,7 @@ def mmengine_checkpoint_globals() -> List[Tuple[Any, str]]:
     return [
         (HistoryBuffer, 'mmengine.logging.history_buffer.HistoryBuffer'),
         (_history_buffer_getattr, 'builtins.getattr'),
+        (bytes, 'builtins.bytes'),
     ] + _numpy_globals()
 
 

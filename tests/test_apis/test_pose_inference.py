@@ -14,6 +14,15 @@ DEMO = osp.join(ROOT, 'configs', 'demo',
                 'ppt-s-tiny_1xb32-30e_synthcoco-128x96.py')
 
 
+@pytest.fixture(autouse=True, scope='module')
+def _one_thread():
+    """Small CPU tensors on a shared 2-core machine: one thread is faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope='module')
 def model():
     torch.manual_seed(0)

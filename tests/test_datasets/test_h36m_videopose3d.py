@@ -237,20 +237,28 @@ def test_mmpose_format_path_gives_the_same_windows(root, tmp_path):
         stem = f"S1_Walking.{v['camera_id']}"
         for t in range(60):
             names.append(f'S1/{stem}/{stem}_{t + 1:06d}.jpg')
-        part.append(np.concatenate([v['keypoints'], np.ones((60, 17, 1))],
-                                   -1))
-        S.append(np.concatenate([v['keypoints_3d'], np.ones((60, 17, 1))],
-                                -1))
-    np.savez(tmp_path / 'h36m_train.npz', imgname=np.array(names),
-             part=np.concatenate(part).astype(np.float32),
-             S=np.concatenate(S).astype(np.float32),
-             center=np.zeros((len(names), 2), np.float32),
-             scale=np.ones(len(names), np.float32))
+        part.append(np.concatenate([v['keypoints'], np.ones((60, 17, 1))], -1))
+        S.append(np.concatenate([v['keypoints_3d'], np.ones((60, 17, 1))], -1))
+    np.savez(
+        tmp_path / 'h36m_train.npz',
+        imgname=np.array(names),
+        part=np.concatenate(part).astype(np.float32),
+        S=np.concatenate(S).astype(np.float32),
+        center=np.zeros((len(names), 2), np.float32),
+        scale=np.ones(len(names), np.float32))
     with open(tmp_path / 'cameras.pkl', 'wb') as f:
-        pickle.dump({k: dict(R=c['R'], T=c['T'].reshape(3, 1), c=c['c'].
-                             reshape(2, 1), f=c['f'].reshape(2, 1),
-                             w=c['w'], h=c['h'])
-                     for k, c in cameras.items()}, f)
+        pickle.dump(
+            {
+                k:
+                dict(
+                    R=c['R'],
+                    T=c['T'].reshape(3, 1),
+                    c=c['c'].reshape(2, 1),
+                    f=c['f'].reshape(2, 1),
+                    w=c['w'],
+                    h=c['h'])
+                for k, c in cameras.items()
+            }, f)
     codec = dict(type='SeqPoseLifting', num_keypoints=17)
     pipeline = [
         dict(type='FlipPoseSequence', mode='from_flag'),
@@ -258,14 +266,20 @@ def test_mmpose_format_path_gives_the_same_windows(root, tmp_path):
         dict(type='PackPoseInputs', meta_keys=('target_img_path', 'flip'))
     ]
     mm = DATASETS.build(
-        dict(type='Human36mDataset', data_root=str(tmp_path),
-             ann_file='h36m_train.npz', seq_len=9, seq_step=2,
-             pad_video_seq=True, causal=False, keypoint_2d_src='gt',
-             camera_param_file='cameras.pkl', pipeline=pipeline))
+        dict(
+            type='Human36mDataset',
+            data_root=str(tmp_path),
+            ann_file='h36m_train.npz',
+            seq_len=9,
+            seq_step=2,
+            pad_video_seq=True,
+            causal=False,
+            keypoint_2d_src='gt',
+            camera_param_file='cameras.pkl',
+            pipeline=pipeline))
     a, b = mm.get_data_info(70), ours.get_data_info(70)
     np.testing.assert_allclose(a['keypoints'], b['keypoints'], rtol=1e-6)
-    np.testing.assert_allclose(a['keypoints_3d'], b['keypoints_3d'],
-                               rtol=1e-6)
+    np.testing.assert_allclose(a['keypoints_3d'], b['keypoints_3d'], rtol=1e-6)
     assert a['target_img_path'][0].endswith(
         osp.basename(b['target_img_path'][0]))
     packed = mm[70]

@@ -67,12 +67,14 @@ def test_runner_checkpoint_resumes(tmp_path):
 def test_load_from_and_numpy_values(tmp_path):
     path = tmp_path / 'ckpt.pth'
     torch.save(dict(state_dict=_ToyModel().state_dict(),
-                    meta=dict(array=np.arange(3), value=np.float32(2.5))),
+                    meta=dict(array=np.arange(3), value=np.float32(2.5),
+                              empty=np.array([]))),
                path)
     model = _ToyModel()
     ckpt = load_checkpoint(model, str(path))
     assert ckpt['meta']['value'] == np.float32(2.5)
     np.testing.assert_array_equal(ckpt['meta']['array'], np.arange(3))
+    assert ckpt['meta']['empty'].shape == (0, )
 
 
 class _RunsCode:

@@ -74,11 +74,9 @@ class STMOHead(BaseHead):
 
     def forward(self, feats: STMOFeats) -> STMOFeats:
         tem, mofa = feats[:2]
-        single = self.single_head(mofa)
-        multi = self.multi_head(tem)
-        return (single.view(*single.shape[:2], self.num_joints,
-                            3), multi.view(*multi.shape[:2], self.num_joints,
-                                           3))
+        pose = (self.num_joints, 3)
+        return (self.single_head(mofa).unflatten(-1, pose),
+                self.multi_head(tem).unflatten(-1, pose))
 
     def loss(self,
              feats: STMOFeats,
@@ -184,7 +182,8 @@ class STMORefineHead(STMOHead):
              batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> dict:
         single = self.forward(feats)[0][:, 0]
-        refined = self.refined(single, feats[2][:, 0], batch_data_samples)
+        refined = self.refined(single, _centre_input(feats),
+                               batch_data_samples)
         target = torch.cat([
             d.gt_instance_labels.lifting_target_label
             for d in batch_data_samples
@@ -199,8 +198,9 @@ class STMORefineHead(STMOHead):
                 batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> Predictions:
         single = self.predict_centre(feats, batch_data_samples, False)
-        centre = (feats[0] if isinstance(feats, list) else feats)[2]
-        refined = self.refined(single, centre[:, 0], batch_data_samples)
+        plain = feats[0] if isinstance(feats, list) else feats
+        refined = self.refined(single, _centre_input(plain),
+                               batch_data_samples)
         refined[:, self.decoder.root_index] = 0
         return self.decode((refined, _target_root(batch_data_samples)))
 
@@ -235,6 +235,16 @@ class PoseRefinement(nn.Module):
         alpha = alpha.view(B, J, 2)
         xy = alpha * pred[..., :2] + (1 - alpha) * back[..., :2]
         return torch.cat([xy, pred[..., 2:]], dim=-1)
+
+
+def _centre_input(feats: tuple) -> Tensor:
+    """The centre-frame 2D input (B, J, 2) that ``STMO`` appends to its
+    outputs with ``return_centre_input=True``."""
+    if len(feats) < 3:
+        raise ValueError('STMORefineHead needs the centre-frame input: '
+                         'build the backbone with STMO(..., '
+                         'return_centre_input=True)')
+    return feats[2][:, 0]
 
 
 def _target_root(batch_data_samples: OptSampleList) -> Tensor:

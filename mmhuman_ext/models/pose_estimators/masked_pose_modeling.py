@@ -116,9 +116,9 @@ class MaskedPoseModeling(BaseModel):
         picked = scores.argsort(dim=-1)[..., :self.spatial_mask_num]
         spatial = torch.zeros(b, N, self.num_joints, dtype=torch.bool)
         spatial.scatter_(2, picked, True)
-        return (vis_idx.expand(batch_size,
-                               -1), mask_idx.expand(batch_size, -1),
-                spatial.expand(batch_size, -1, -1))
+        vis_idx = vis_idx.expand(batch_size, -1)
+        mask_idx = mask_idx.expand(batch_size, -1)
+        return vis_idx, mask_idx, spatial.expand(batch_size, -1, -1)
 
     def reconstruct(self, x: Tensor, vis_idx: Tensor, mask_idx: Tensor,
                     spatial: Tensor) -> Tensor:
@@ -165,10 +165,9 @@ class MaskedPoseModeling(BaseModel):
         order = torch.cat([vis_idx, mask_idx], 1)
         pred_temporal = torch.empty_like(pred).scatter_(
             1, order[:, :, None, None].expand_as(pred), pred)
-        pred_np = pred_temporal.cpu().numpy()
-        for i, data_sample in enumerate(data_samples):
-            data_sample.pred_instances = InstanceData(keypoints=pred_np[i:i +
-                                                                        1])
+        pred_np = pred_temporal.cpu().numpy()[:, None]  # (B, 1, N, J, 2)
+        for data_sample, keypoints in zip(data_samples, pred_np):
+            data_sample.pred_instances = InstanceData(keypoints=keypoints)
         return data_samples
 
     @staticmethod
@@ -178,5 +177,5 @@ class MaskedPoseModeling(BaseModel):
 
 def _gather_frames(x: Tensor, idx: Tensor) -> Tensor:
     """``x (B, N, J, C)``, ``idx (B, M)`` -> ``x[b, idx[b]]`` (B, M, J, C)."""
-    return torch.gather(x, 1, idx[:, :, None,
-                                  None].expand(-1, -1, *x.shape[2:]))
+    index = idx[:, :, None, None].expand(-1, -1, *x.shape[2:])
+    return torch.gather(x, 1, index)
