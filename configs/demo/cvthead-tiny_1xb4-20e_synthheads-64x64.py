@@ -60,7 +60,13 @@ val_dataloader = dict(
     dataset=dict(
         type='SyntheticHeadDataset', data_root=data_root, pipeline=pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(lpips_backbone=None)
+# the paper's protocol, and the strict variant (prediction over white with
+# its own mask vs the target with its ground-truth mask)
+val_evaluator = [
+    dict(type='SelfReenactMetric', mask_thr=0.6, lpips_backbone=None),
+    dict(type='SelfReenactMetric', mask_policy='own', lpips_backbone=None,
+         prefix='strict')
+]
 test_evaluator = val_evaluator
 train_cfg = dict(max_epochs=20, val_interval=10)
 default_hooks = dict(

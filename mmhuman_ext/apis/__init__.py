@@ -1,2 +1,3 @@
 from .pose_inference import (draw_poses, estimate_poses,  # noqa: F401
                              init_pose_model)
+from .head_animation import HeadAnimator  # noqa: F401

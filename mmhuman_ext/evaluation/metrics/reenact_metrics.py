@@ -9,8 +9,8 @@
 
 Why not mmagic's: its ``PSNR`` averages per-image PSNRs (spec: PSNR of the
 mean MSE), its ``MS_SSIM`` scores diversity between generated pairs, its
-``FID`` loads Inception weights itself and it has no LPIPS. The Fréchet
-distance itself is mmagic's. Every network loads from a local path; ``None``
+``FID`` loads Inception weights itself (and takes a 2048 x 2048 matrix
+square root), and it has no LPIPS. Every network loads from a local path; ``None``
 keeps random weights of the real architecture (tests only).
 """
 from typing import Dict, List, Optional, Sequence
@@ -132,18 +132,29 @@ class SelfReenactMetric(BaseMetric):
       mean of per-image PSNRs (for comparison);
     * ``SSIM``, ``MS-SSIM``, ``LPIPS`` (AlexNet, inputs in [0, 1]).
 
+    ``mask_policy='pred'`` is the paper's protocol. It rewards an empty
+    prediction (mask < 0.6 everywhere makes both images white: L1 = 0), so
+    ``mask_policy='own'`` [A] is also offered: the prediction over white with
+    its own soft mask (what a user sees), the target over white with the
+    ground-truth mask; ``L1_fg`` then averages over the ground-truth mask.
+
     Args:
         mask_thr (float): 0.6.
+        mask_policy (str): ``'pred'`` or ``'own'``.
         lpips_backbone (str, optional): AlexNet weights path; None keeps
             random weights (tests only).
         use_lpips (bool): compute LPIPS.
     """
     default_prefix = 'reenact'
 
-    def __init__(self, mask_thr: float = 0.6,
+    def __init__(self, mask_thr: float = 0.6, mask_policy: str = 'pred',
                  lpips_backbone: Optional[str] = None, use_lpips: bool = True,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if mask_policy not in ('pred', 'own'):
+            raise ValueError(f"mask_policy is 'pred' or 'own', got "
+                             f'{mask_policy!r}')
+        self.mask_policy = mask_policy
         self.mask_thr = mask_thr
         self.lpips = LPIPSAlex(lpips_backbone) if use_lpips else None
 
@@ -151,9 +162,15 @@ class SelfReenactMetric(BaseMetric):
         pred = torch.stack([(s['pred_img'] + 1) / 2 for s in data_samples])
         gt = torch.stack([(s['gt_img'] + 1) / 2 for s in data_samples])
         mask = torch.stack([s['pred_mask'] for s in data_samples]).float()
-        p = mask_on_white(pred.float().clamp(0, 1), mask, self.mask_thr)
-        g = mask_on_white(gt.float().clamp(0, 1), mask, self.mask_thr)
-        hard = (mask > self.mask_thr).float()
+        pred, gt = pred.float().clamp(0, 1), gt.float().clamp(0, 1)
+        if self.mask_policy == 'pred':
+            p = mask_on_white(pred, mask, self.mask_thr)
+            g = mask_on_white(gt, mask, self.mask_thr)
+            hard = (mask > self.mask_thr).float()
+        else:
+            hard = torch.stack([s['gt_mask'] for s in data_samples]).float()
+            p = pred * mask + (1 - mask)
+            g = gt * hard + (1 - hard)
         diff = (p - g).abs()
         mse = (p - g).pow(2).flatten(1).mean(1)
         rows = dict(
@@ -181,15 +198,37 @@ class SelfReenactMetric(BaseMetric):
         return out
 
 
+def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
+    """Fréchet distance of Gaussians fitted to features ``x (n, D)`` and
+    ``y (n, D)`` (same ``n``): ``|mu_x - mu_y|^2 + tr(C_x) + tr(C_y) -
+    2 tr sqrt(C_x C_y)``.
+
+    With sample covariances ``C = X_c^T X_c / (n - 1)``, ``tr sqrt(C_x C_y)``
+    is the nuclear norm of ``X_c Y_c^T`` divided by ``n - 1`` (same non-zero
+    eigenvalues), an ``n x n`` problem instead of mmagic's ``D x D`` matrix
+    square root (D = 2048), exact and fast for test-set sizes.
+    """
+    if len(x) != len(y):
+        raise ValueError(f'FID needs as many generated ({len(x)}) as real '
+                         f'({len(y)}) features here')
+    m = len(x) - 1
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    cross = np.linalg.svd(xc @ yc.T, compute_uv=False).sum() / m
+    return float(((x.mean(0) - y.mean(0))**2).sum() +
+                 (xc**2).sum() / m + (yc**2).sum() / m - 2 * cross)
+
+
 class InceptionPool3(nn.Module):
     """torchvision Inception-V3 up to the 2048-d average pool. Inputs in
-    [0, 1], resized to 299 and ImageNet-normalised. ``ckpt``: torchvision
+    [0, 1], resized to ``size`` (299; smaller only to test quickly) and
+    ImageNet-normalised. ``ckpt``: torchvision
     ``inception_v3_google-0cc3c7bd.pth``; None keeps random weights."""
 
-    def __init__(self, ckpt: Optional[str] = None):
+    def __init__(self, ckpt: Optional[str] = None, size: int = 299):
         super().__init__()
-        net = torchvision.models.inception_v3(weights=None, aux_logits=False,
-                                              init_weights=False)
+        self.size = size
+        net = torchvision.models.inception_v3(
+            weights=None, aux_logits=False, init_weights=ckpt is None)
         if ckpt is not None:
             from mmhuman_ext.models.losses.cvthead_losses import _load_state
             state = _load_state(
@@ -206,7 +245,7 @@ class InceptionPool3(nn.Module):
             [0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = F.interpolate(x, size=(299, 299), mode='bilinear',
+        x = F.interpolate(x, size=(self.size, self.size), mode='bilinear',
                           align_corners=False)
         return self.net((x - self.mean) / self.std)
 
@@ -223,14 +262,16 @@ class CrossReenactMetric(BaseMetric):
             -> (B, D)``; default ``FaceIdentityLoss`` (VGGFace2 ResNet-50;
             the paper's CSIM network is unnamed, ArcFace would be [205]'s).
         mask_thr (float): threshold of the predicted mask (0.6).
+        inception_size (int): Inception input side (299).
     """
     default_prefix = 'cross'
 
     def __init__(self, inception_ckpt: Optional[str] = None,
                  id_embedder: Optional[dict] = None, mask_thr: float = 0.6,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+                 inception_size: int = 299, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.inception = InceptionPool3(inception_ckpt)
+        self.inception = InceptionPool3(inception_ckpt, inception_size)
         self.embedder = MODELS.build(id_embedder or dict(
             type='FaceIdentityLoss'))
         self.mask_thr = mask_thr
@@ -251,11 +292,7 @@ class CrossReenactMetric(BaseMetric):
                                      csim=float(csim[i])))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        from mmagic.evaluation.metrics.fid import FrechetInceptionDistance
         fake = np.stack([r['fake'] for r in results]).astype(np.float64)
         real = np.stack([r['real'] for r in results]).astype(np.float64)
-        fid = FrechetInceptionDistance._calc_fid(
-            fake.mean(0), np.cov(fake, rowvar=False), real.mean(0),
-            np.cov(real, rowvar=False))[0]
-        return dict(FID=float(fid),
+        return dict(FID=frechet_distance(fake, real),
                     CSIM=float(np.mean([r['csim'] for r in results])))

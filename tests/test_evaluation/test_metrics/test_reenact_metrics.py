@@ -68,7 +68,7 @@ def test_ms_ssim_small_images_and_order():
 
 
 def test_cross_metric_fid_and_csim():
-    m = CrossReenactMetric()
+    m = CrossReenactMetric(inception_size=75)
     g = torch.Generator().manual_seed(0)
     imgs = torch.rand(4, 3, 32, 32, generator=g)
     m.process(None, [dict(pred_img=imgs[i] * 2 - 1, src_img=imgs[i] * 2 - 1,
@@ -81,3 +81,17 @@ def test_cross_metric_fid_and_csim():
                           pred_mask=torch.ones(1, 32, 32)) for i in range(4)])
     res = m.compute_metrics(m.results)
     assert res['FID'] > 1e-3 and res['CSIM'] < 1
+
+
+def test_own_mask_policy_penalises_empty_prediction():
+    gt = torch.rand(3, 16, 16)
+    empty = torch.zeros(1, 16, 16)
+    sample = dict(_sample(torch.zeros(3, 16, 16), gt, empty),
+                  gt_mask=torch.ones(1, 16, 16))
+    paper = SelfReenactMetric(use_lpips=False)
+    paper.process(None, [sample])
+    assert paper.compute_metrics(paper.results)['L1'] == 0
+    strict = SelfReenactMetric(use_lpips=False, mask_policy='own')
+    strict.process(None, [sample])
+    assert strict.compute_metrics(strict.results)['L1'] == pytest.approx(
+        (1 - gt).abs().mean().item(), abs=1e-5)
