@@ -1,7 +1,8 @@
 # Top-down heatmap pose estimation on the built-in COCO-style figures: a
 # narrow ResNet-18 with mmpose's HeatmapHead, trained and evaluated by
-# mmpose's COCO pipeline and CocoMetric. Trains on a 2-core CPU in about five
-# minutes, data generation included (see docs/benchmarks.md).
+# mmpose's COCO pipeline and CocoMetric (detected boxes, flip test). About
+# 5.6 CPU-minutes on a 2-core CPU, data generation included; AP 0.47 against
+# 0.00 untrained (docs/benchmarks.md).
 _base_ = ['../_base_/default_runtime.py']
 
 max_epochs = 16

@@ -11,8 +11,9 @@ Conventions:
   to crop pixels (skimage ``estimate_transform('similarity')`` semantics,
   pixel ``i`` at coordinate ``i``).
 * ``crop_to_image``: crop-normalised ``(x', y')`` -> crop pixels
-  ``(x' * 0.5 + 0.5) * 224`` -> ``T^-1`` -> image pixels ``p`` -> image-normalised
-  ``u = p_x / W * 2 - 1``, ``v = p_y / H * 2 - 1``. Depth stays in crop units.
+  ``(x' * 0.5 + 0.5) * 224`` -> ``T^-1`` -> image pixels ``p`` ->
+  image-normalised ``u = p_x / W * 2 - 1``, ``v = p_y / H * 2 - 1``.
+  Depth stays in crop units.
 """
 from typing import Sequence, Tuple
 

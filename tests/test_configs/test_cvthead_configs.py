@@ -10,7 +10,8 @@ def test_configs_load_with_paper_numbers():
     assert len(CONFIGS) == 4
     for path in CONFIGS:
         Config.fromfile(path)
-    s1 = Config.fromfile('configs/cvthead/cvthead-s1_2xb8-200e_vox1-256x256.py')
+    s1 = Config.fromfile(
+        'configs/cvthead/cvthead-s1_2xb8-200e_vox1-256x256.py')
     assert s1.model.stage == 1 and s1.train_cfg.max_epochs == 200
     assert s1.train_dataloader.batch_size == 8  # x 2 GPUs = 16
     assert s1.optim_wrapper.generator.optimizer.lr == 1e-4

@@ -141,3 +141,27 @@ def test_unknown_keys_are_refused():
     bad['module.something.else'] = torch.zeros(1)
     with pytest.raises(KeyError, match='something.else'):
         conv.convert(bad)
+
+
+def test_rome_and_deca_weights_load_from_local_files(tmp_path):
+    """ROME's ``autoencoder.*`` and DECA's ``E_flame`` state dicts load into
+    our encoders from local files (official key names)."""
+    official = {k[len('module.'):]: v for k, v in official_state().items()}
+    rome = {k: v for k, v in official.items() if k.startswith('autoencoder.')}
+    torch.save(rome, tmp_path / 'rome.pth')
+    enc = MODELS.build(dict(type='ROMEBottleneckEncoder', base_channels=8,
+                            max_channels=64,
+                            init_ckpt=str(tmp_path / 'rome.pth')))
+    assert torch.equal(enc.groups[2][0].skip.weight,
+                       rome['autoencoder.net.7.skip.weight'])
+    src = MODELS.build(dict(type='DECAEncoder'))
+    torch.save(dict(E_flame=src.state_dict()), tmp_path / 'deca_model.tar')
+    deca = MODELS.build(dict(type='DECAEncoder',
+                             ckpt=str(tmp_path / 'deca_model.tar')))
+    for k, v in src.state_dict().items():
+        assert torch.equal(v, deca.state_dict()[k])
+    codes = deca(torch.rand(1, 3, 64, 64))
+    assert [codes[k].shape[1] for k in ('shape', 'tex', 'exp', 'pose', 'cam',
+                                        'light')] == [100, 50, 50, 6, 3, 27]
+    with pytest.raises(FileNotFoundError, match='yfeng95/DECA'):
+        MODELS.build(dict(type='DECAEncoder', ckpt=str(tmp_path / 'no.tar')))

@@ -55,7 +55,7 @@ _UNET = {'down': {'conv1': 'conv1.0', 'norm0': 'conv1.1', 'conv2': 'conv2.0',
                 'norm2': 'conv2.1'}}
 
 
-def convert(state: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
+def convert(state: Dict[str, torch.Tensor]) -> 'OrderedDict':
     """Official generator state dict -> ours (``generator.*`` keys)."""
     for key in ('state_dict', 'model'):
         if key in state and isinstance(state[key], dict):

@@ -306,6 +306,7 @@ def _draw_person(rng: np.random.Generator, image: np.ndarray,
 
 def _random_shape(rng: np.random.Generator, center: np.ndarray,
                   size: float) -> List[np.ndarray]:
+    """Polygons of a clutter object about ``size`` pixels across."""
     kind = rng.integers(4)
     if kind == 0:  # rotated rectangle
         axis = _rot(np.array([1., 0.]), rng.uniform(0, np.pi))
@@ -330,7 +331,7 @@ def _random_shape(rng: np.random.Generator, center: np.ndarray,
             center + radii[:, None] *
             np.stack([np.cos(angles), np.sin(angles)], 1)
         ]
-    # a bar, or a limb-like stick with the colour of skin
+    # a bar; skin-coloured ones look like stray limbs
     end = center + _rot(np.array([size, 0.]), rng.uniform(0, 2 * np.pi))
     return _limb(center, end, size * rng.uniform(0.08, 0.25))
 
@@ -351,6 +352,7 @@ def _background(rng: np.random.Generator, img_w: int,
 
 
 def _draw_object(rng, image, id_map, polygons, obj_id, colour=None):
+    """Fill ``polygons`` with a random texture of ``colour``."""
     lo = np.floor(np.concatenate(polygons).min(0)).astype(int)
     hi = np.ceil(np.concatenate(polygons).max(0)).astype(int) + 1
     img_h, img_w = id_map.shape
@@ -387,6 +389,7 @@ def _place_people(rng: np.random.Generator, img_w: int,
 
 def _keypoint_visibility(kpts: np.ndarray, id_map: np.ndarray,
                          person_id: int) -> np.ndarray:
+    """COCO flags: 2 on the person's pixel, 1 covered, 0 outside."""
     img_h, img_w = id_map.shape
     px = np.floor(kpts + 0.5).astype(int)
     inside = ((px[:, 0] >= 0) & (px[:, 0] < img_w) & (px[:, 1] >= 0) &
@@ -398,6 +401,7 @@ def _keypoint_visibility(kpts: np.ndarray, id_map: np.ndarray,
 
 
 def _segmentation(mask: np.ndarray) -> List[List[float]]:
+    """COCO polygons of the outer contours of a binary mask."""
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
     return [

@@ -317,7 +317,9 @@ def render_head(points: torch.Tensor, verts: torch.Tensor,
     return image, mask.byte().numpy()
 
 
-def _random_codes(rng, n_shape: int = 100, n_exp: int = 50):
+def _random_codes(rng, n_exp: int = 50):
+    """Expression ``(n_exp,)`` (first 10 components strong) and pose
+    ``(6,)``: global pitch/yaw/roll and jaw opening."""
     exp = rng.standard_normal(n_exp) * np.concatenate(
         [np.full(10, 1.2), np.full(n_exp - 10, 0.3)])
     pose = np.zeros(6)

@@ -2,4 +2,5 @@ from .h36m_protocol_metric import H36MProtocolMPJPE  # noqa: F401
 from .mpi_3dhp_metric import MPI3DHPMetric  # noqa: F401
 from .mpm_metric import MPMReconstructionError  # noqa: F401
 from .multiview_metrics import JointDetectionRate, TriangulationMPJPE  # noqa: F401
-from .reenact_metrics import CrossReenactMetric, SelfReenactMetric  # noqa: F401
+from .reenact_metrics import (CrossReenactMetric,  # noqa: F401
+                              MotionTransferMetric, SelfReenactMetric)

@@ -10,8 +10,8 @@
 Why not mmagic's: its ``PSNR`` averages per-image PSNRs (spec: PSNR of the
 mean MSE), its ``MS_SSIM`` scores diversity between generated pairs, its
 ``FID`` loads Inception weights itself (and takes a 2048 x 2048 matrix
-square root), and it has no LPIPS. Every network loads from a local path; ``None``
-keeps random weights of the real architecture (tests only).
+square root), and it has no LPIPS. Every network loads from a local path;
+``None`` keeps random weights of the real architecture (tests only).
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -296,3 +296,60 @@ class CrossReenactMetric(BaseMetric):
         real = np.stack([r['real'] for r in results]).astype(np.float64)
         return dict(FID=frechet_distance(fake, real),
                     CSIM=float(np.mean([r['csim'] for r in results])))
+
+
+@METRICS.register_module()
+class MotionTransferMetric(BaseMetric):
+    """AKD / AED / APD [A] (optional extras, spec §5.2): DECA re-estimates
+    FLAME codes on the output and on the ground truth, each cropped with the
+    driver's crop transform (rescaled to the network resolution):
+
+    * ``AED``: mean absolute difference of the 50 expression codes;
+    * ``APD``: mean absolute difference of the 6 pose codes (radians);
+    * ``AKD``: mean distance in output pixels between the 68 FLAME landmarks
+      of the two code sets, each projected with its own camera.
+
+    Args:
+        deca (dict): ``DECAEncoder`` config (``ckpt`` = ``deca_model.tar``).
+        flame (dict): ``FLAMELayer`` config with ``landmark_path``.
+    """
+    default_prefix = 'motion'
+
+    def __init__(self, deca: dict, flame: dict, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.deca = MODELS.build(deca)
+        self.flame = MODELS.build(flame)
+
+    @torch.no_grad()
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        from mmhuman_ext.geometry.ortho_crop import (project_to_image,
+                                                     warp_crop)
+        pred = torch.stack([(s['pred_img'] + 1) / 2 for s in data_samples])
+        gt = torch.stack([(s['gt_img'] + 1) / 2 for s in data_samples])
+        size = pred.shape[-1]
+        scale = torch.tensor([s['frame_size'][1] / size
+                              for s in data_samples])
+        tform = torch.stack([s['drv_tform'] for s in data_samples]).float()
+        # net-resolution pixels -> frame pixels -> crop
+        tform = tform @ torch.diag_embed(torch.stack(
+            [scale, scale, torch.ones_like(scale)], -1))
+        codes = [self.deca(warp_crop(x.float().clamp(0, 1), tform))
+                 for x in (pred, gt)]
+        lmks = []
+        for c in codes:
+            verts = self.flame(c['shape'][:, :self.flame.n_shape],
+                               c['exp'][:, :self.flame.n_exp], c['pose'])
+            pts = project_to_image(self.flame.landmarks(verts), c['cam'],
+                                   tform, (size, size))
+            lmks.append((pts[..., :2] + 1) / 2 * size)
+        akd = (lmks[0] - lmks[1]).norm(dim=-1).mean(1)
+        aed = (codes[0]['exp'] - codes[1]['exp']).abs().mean(1)
+        apd = (codes[0]['pose'] - codes[1]['pose']).abs().mean(1)
+        for i in range(len(data_samples)):
+            self.results.append(dict(AKD=float(akd[i]), AED=float(aed[i]),
+                                     APD=float(apd[i])))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        return {k: float(np.mean([r[k] for r in results]))
+                for k in ('AKD', 'AED', 'APD')}

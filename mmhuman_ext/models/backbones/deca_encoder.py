@@ -64,7 +64,8 @@ class DECAEncoder(BaseModule):
         missing, unexpected = self.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise KeyError(f'{path}: not a DECA E_flame state dict (missing '
-                           f'{missing[:3]}..., unexpected {unexpected[:3]}...)')
+                           f'{missing[:3]}..., unexpected '
+                           f'{unexpected[:3]}...)')
 
     def forward(self, crops: Tensor) -> Dict[str, Tensor]:
         if crops.ndim != 4 or crops.shape[1] != 3:

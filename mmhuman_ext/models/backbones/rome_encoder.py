@@ -7,7 +7,6 @@ different epsilon placement), so it is written here.
 """
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn

@@ -70,6 +70,13 @@ class CVTHead(BaseModel):
         data_preprocessor (dict, optional): defaults to mmengine's
             ``BaseDataPreprocessor`` (moves tensors; images are already in
             [-1, 1]).
+        dummy_cached_source (bool): :meth:`dummy_inputs` includes the
+            source descriptors, so ``forward(mode='tensor')`` times the
+            driving-only path (FLAME, projection, splat, U-Net). Only for
+            ``tools/analysis/benchmark.py``.
+
+    ``inputs['src_descriptors'] (B, N, C)``, when given, replaces the source
+    branch (an avatar encoded once, spec §2.11).
     """
 
     def __init__(self, generator: dict, flame: dict,
@@ -83,9 +90,11 @@ class CVTHead(BaseModel):
                  frame_size: Tuple[int, int] = (256, 256),
                  crop_size: int = 224,
                  data_preprocessor: Optional[dict] = None,
+                 dummy_cached_source: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        self.dummy_cached_source = dummy_cached_source
         if stage not in (1, 2):
             raise ValueError(f'stage must be 1 or 2, got {stage}')
         self.stage = stage
@@ -139,7 +148,8 @@ class CVTHead(BaseModel):
     @torch.no_grad()
     def mesh_points(self, shape: Tensor, codes: Dict[str, Tensor]) -> Tensor:
         """FLAME(shape, codes['exp'], codes['pose']) projected with
-        ``codes['cam']`` and ``codes['tform']``: ``(B, N, 3)`` ``(u, v, d)``."""
+        ``codes['cam']`` and ``codes['tform']``: ``(B, N, 3)``
+        ``(u, v, d)``."""
         verts = self.flame(shape, codes['exp'], codes['pose'])
         return project_to_image(verts, codes['cam'].to(verts),
                                 codes['tform'].to(verts), self.frame_size,
@@ -161,8 +171,11 @@ class CVTHead(BaseModel):
         if mode == 'loss':
             return self.generator_losses(inputs)[1]
         src_pts, drv_pts = self._points(inputs)
-        out = self.generator(inputs['src_img'], inputs['src_mask'], src_pts,
-                             drv_pts)
+        if 'src_descriptors' in inputs:
+            out = self.generator.render(inputs['src_descriptors'], drv_pts)
+        else:
+            out = self.generator(inputs['src_img'], inputs['src_mask'],
+                                 src_pts, drv_pts)
         if mode == 'tensor':
             return out['rgb'], out['mask']
         if mode == 'predict':
@@ -172,7 +185,8 @@ class CVTHead(BaseModel):
     def predict(self, inputs: dict, out: Dict[str, Tensor],
                 data_samples=None) -> List[dict]:
         """Per sample: ``pred_img (3,H,W)`` [-1,1], ``pred_mask (1,H,W)``,
-        ``src_img``, ``gt_img``/``gt_mask`` when given, and the sample's
+        ``src_img``, ``gt_img``/``gt_mask`` when given, the driver's crop
+        transform ``drv_tform (3, 3)`` and ``frame_size``, and the sample's
         metadata (``data_samples``, a dict of batched fields)."""
         results = []
         for i in range(out['rgb'].shape[0]):
@@ -182,6 +196,8 @@ class CVTHead(BaseModel):
             if 'drv_img' in inputs:
                 res['gt_img'] = inputs['drv_img'][i].detach().cpu()
                 res['gt_mask'] = inputs['drv_mask'][i].detach().cpu()
+            res['drv_tform'] = inputs['drv_codes']['tform'][i].cpu()
+            res['frame_size'] = self.frame_size
             for key, value in (data_samples or {}).items():
                 res[key] = value[i]
             results.append(res)
@@ -277,7 +293,14 @@ class CVTHead(BaseModel):
             src_img=torch.rand(batch_size, 3, h, w, generator=gen) * 2 - 1,
             src_mask=torch.ones(batch_size, 1, h, w),
             src_codes=codes(), drv_codes=codes())
-        return dict(inputs=_to_device(inputs, device))
+        inputs = _to_device(inputs, device)
+        if self.dummy_cached_source:
+            with torch.no_grad():
+                src_pts = self.mesh_points(inputs['src_codes']['shape'],
+                                           inputs['src_codes'])
+                inputs['src_descriptors'] = self.generator.encode_source(
+                    inputs['src_img'], inputs['src_mask'], src_pts)
+        return dict(inputs=inputs)
 
 
 def _to_device(value, device):

@@ -155,7 +155,7 @@ class FLAMELayer(nn.Module):
         landmark_path (str, optional): DECA-layout landmark embedding; needed
             only for :meth:`landmarks`.
         synthetic_cfg (dict, optional): demo only: arguments of
-            :func:`~mmhuman_ext.datasets.synthetic.heads.ensure_synthetic_heads`
+            ``mmhuman_ext.datasets.synthetic.heads.ensure_synthetic_heads``
             that write the stand-in head (and its videos) when ``model_path``
             does not exist yet.
 

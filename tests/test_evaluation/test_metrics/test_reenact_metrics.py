@@ -73,14 +73,26 @@ def test_cross_metric_fid_and_csim():
     imgs = torch.rand(4, 3, 32, 32, generator=g)
     m.process(None, [dict(pred_img=imgs[i] * 2 - 1, src_img=imgs[i] * 2 - 1,
                           pred_mask=torch.ones(1, 32, 32)) for i in range(4)])
-    res = m.compute_metrics(m.results)
-    assert res['CSIM'] == pytest.approx(1, abs=1e-5)
-    assert abs(res['FID']) < 1e-3
+    same = m.compute_metrics(m.results)
+    assert same['CSIM'] == pytest.approx(1, abs=1e-5)
     m.results.clear()
     m.process(None, [dict(pred_img=-imgs[i], src_img=imgs[i] * 2 - 1,
                           pred_mask=torch.ones(1, 32, 32)) for i in range(4)])
-    res = m.compute_metrics(m.results)
-    assert res['FID'] > 1e-3 and res['CSIM'] < 1
+    diff = m.compute_metrics(m.results)
+    # random-weight Inception features are huge (~1e6): compare relatively
+    assert abs(same['FID']) < 1e-9 * diff['FID'] and diff['CSIM'] < 1
+
+
+def test_frechet_distance_closed_form():
+    from mmhuman_ext.evaluation.metrics.reenact_metrics import \
+        frechet_distance
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 3)) + 1
+    cx, cy = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    from scipy import linalg
+    expect = ((x.mean(0) - y.mean(0))**2).sum() + np.trace(cx + cy) - \
+        2 * np.trace(linalg.sqrtm(cx @ cy)).real
+    assert frechet_distance(x, y) == pytest.approx(expect, rel=1e-6)
 
 
 def test_own_mask_policy_penalises_empty_prediction():
@@ -95,3 +107,31 @@ def test_own_mask_policy_penalises_empty_prediction():
     strict.process(None, [sample])
     assert strict.compute_metrics(strict.results)['L1'] == pytest.approx(
         (1 - gt).abs().mean().item(), abs=1e-5)
+
+
+def test_motion_metric_zero_for_identical_images(cvthead_small_data):
+    import os.path as osp
+    from mmhuman_ext.evaluation.metrics.reenact_metrics import \
+        MotionTransferMetric
+    flame_dir = osp.join(cvthead_small_data, 'flame')
+    torch.manual_seed(0)
+    m = MotionTransferMetric(
+        deca=dict(type='DECAEncoder'),
+        flame=dict(type='FLAMELayer',
+                   model_path=osp.join(flame_dir, 'generic_model.pkl'),
+                   landmark_path=osp.join(flame_dir,
+                                          'landmark_embedding.npy')))
+    with torch.no_grad():  # small random codes keep FLAME in range
+        m.deca.layers[2].weight.mul_(1e-3)
+    img = torch.rand(3, 32, 32) * 2 - 1
+    tform = torch.eye(3)
+    tform[:2, :2] *= 224 / 64
+    base = dict(pred_mask=torch.ones(1, 32, 32), drv_tform=tform,
+                frame_size=(64, 64))
+    m.process(None, [dict(base, pred_img=img, gt_img=img)])
+    same = m.compute_metrics(m.results)
+    assert same == dict(AKD=0.0, AED=0.0, APD=0.0)
+    m.results.clear()
+    m.process(None, [dict(base, pred_img=img, gt_img=-img)])
+    diff = m.compute_metrics(m.results)
+    assert all(diff[k] > 0 for k in ('AKD', 'AED', 'APD'))

@@ -140,6 +140,13 @@ def test_dummy_inputs_batch_sizes(cvthead_small_data):
         with torch.no_grad():
             rgb, mask = model(**model.dummy_inputs(b), mode='tensor')
         assert rgb.shape == (b, 3, 64, 64) and mask.shape == (b, 1, 64, 64)
+    # driving-only path with a cached avatar gives the same frame
+    model.dummy_cached_source = True
+    with torch.no_grad():
+        cached = model.dummy_inputs(3)
+        assert 'src_descriptors' in cached['inputs']
+        rgb2, _ = model(**cached, mode='tensor')
+    assert torch.allclose(rgb, rgb2, atol=1e-6)
 
 
 def test_bad_codes_are_reported(cvthead_small_data, batch):

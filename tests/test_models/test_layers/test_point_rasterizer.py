@@ -43,7 +43,6 @@ def test_deterministic_bounded_and_gradient_to_winners_only():
     for b in range(3):
         ids = win[b][win[b] < 500]
         expect[b, ids] = 1
-        # every winner is the nearest of its pixel, lowest index on ties
     assert torch.equal(feats.grad[..., 0], expect)
     assert torch.equal(feats.grad[..., 3], expect)
 
