@@ -13,7 +13,7 @@ import torch
 from mmengine.config import Config
 from xtcocotools.coco import COCO
 
-from mmhuman_ext.datasets.synthetic import coco_figures
+from mmhuman_ext.datasets.synthetic import cache, coco_figures
 from mmhuman_ext.datasets.synthetic.coco_figures import (OCCLUDER_ID,
                                                          ensure_coco_figures,
                                                          render_image)
@@ -153,7 +153,7 @@ def test_concurrent_callers_share_one_copy(tmp_path):
         paths = list(pool.map(_ensure_in_subprocess, [root, root]))
     assert paths == [root, root]
     assert os.listdir(tmp_path) == ['shared']  # no temporary folder left
-    assert osp.isfile(osp.join(root, coco_figures.DONE_MARKER))
+    assert osp.isfile(osp.join(root, cache.MARKER))
 
 
 def test_refuses_a_foreign_folder(tmp_path):

@@ -26,21 +26,18 @@ every platform), shapes are filled by OpenCV in fixed point without
 anti-aliasing or fonts, and images are JPEG files of fixed quality. The same
 arguments give the same bytes for given numpy and OpenCV versions.
 """
-import hashlib
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from mmengine.logging import print_log
 from tqdm import tqdm
 
+from .cache import ensure_generated
+
 VERSION = 'v2'  # cached copies are keyed by it: bump when the output changes
-DONE_MARKER = '.coco_figures_complete.json'
 JPEG_QUALITY = 90
 
 KEYPOINT_NAMES = [
@@ -582,26 +579,6 @@ def write_coco_figures(out_dir: str, num_train: int, num_val: int,
     progress.close()
 
 
-def default_cache_root() -> str:
-    """``$MMHUMAN_EXT_DATA``, else ``~/.cache/mmhuman_ext``."""
-    return os.environ.get('MMHUMAN_EXT_DATA') or osp.join(
-        osp.expanduser('~'), '.cache', 'mmhuman_ext')
-
-
-def _is_complete(root: str, params: dict) -> bool:
-    """Whether ``root`` holds a finished dataset made with ``params``."""
-    marker = osp.join(root, DONE_MARKER)
-    if not osp.isfile(marker):
-        return False
-    with open(marker) as f:
-        found = json.load(f)
-    if found != params:
-        raise ValueError(f'{root} holds synthetic COCO figures made with '
-                         f'{found}, not the requested {params}; choose '
-                         'another folder or delete this one.')
-    return True
-
-
 def ensure_coco_figures(root: Optional[str] = None,
                         num_train: int = 600,
                         num_val: int = 100,
@@ -612,7 +589,7 @@ def ensure_coco_figures(root: Optional[str] = None,
     Args:
         root (str, optional): Folder of the dataset. Defaults to
             ``<cache>/synthetic/coco_figures-<VERSION>-<arguments' hash>``
-            with ``<cache>`` from :func:`default_cache_root`.
+            with ``<cache>`` from :func:`.cache.default_cache_root`.
         num_train (int): Number of training images.
         num_val (int): Number of validation images.
         img_size (tuple[int, int]): Image ``(width, height)``.
@@ -630,42 +607,7 @@ def ensure_coco_figures(root: Optional[str] = None,
         num_val=int(num_val),
         img_size=[int(v) for v in img_size],
         seed=int(seed))
-    if root is None:
-        digest = hashlib.sha1(
-            json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
-        root = osp.join(default_cache_root(), 'synthetic',
-                        f'coco_figures-{VERSION}-{digest}')
-    root = osp.abspath(osp.expanduser(root))
-    if _is_complete(root, params):
-        print_log(f'Using synthetic COCO figures in {root}', logger='current')
-        return root
-    if osp.isdir(root) and os.listdir(root):
-        if _is_complete(root, params):  # a concurrent caller just finished
-            return root
-        raise FileExistsError(
-            f'{root} exists, is not empty and has no {DONE_MARKER}: it is '
-            'not a complete synthetic COCO dataset; delete it or choose '
-            'another folder.')
 
-    parent = osp.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    print_log(
-        f'Generating synthetic COCO figures {params} into {root}',
-        logger='current')
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.tmp-', dir=parent)
-    try:
-        os.chmod(tmp, 0o755)  # mkdtemp made it private
-        write_coco_figures(tmp, num_train, num_val, img_size, seed)
-        with open(osp.join(tmp, DONE_MARKER), 'w') as f:
-            json.dump(params, f)
-        try:
-            os.rename(tmp, root)
-        except OSError:
-            if not _is_complete(root, params):  # no other process won
-                raise
-            print_log(f'{root} was completed by another process; using it',
-                      logger='current')
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print_log(f'Synthetic COCO figures ready in {root}', logger='current')
-    return root
+    def write(out):
+        write_coco_figures(out, num_train, num_val, img_size, seed)
+    return ensure_generated(f'coco_figures-{VERSION}', params, write, root)

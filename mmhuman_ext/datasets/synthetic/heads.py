@@ -30,13 +30,10 @@ their formats, and the demo and tests go through the real loaders:
 Deterministic: every identity / video draws from its own
 ``numpy.random.default_rng([seed, ...])`` stream.
 """
-import hashlib
 import json
 import os
 import os.path as osp
 import pickle
-import shutil
-import tempfile
 from typing import Dict, Optional, Tuple
 
 import cv2
@@ -44,15 +41,14 @@ import numpy as np
 import scipy.sparse
 import torch
 import torch.nn.functional as F
-from mmengine.logging import print_log
 
 from mmhuman_ext.geometry.ortho_crop import (crop_to_image,
                                              estimate_crop_tform,
                                              fit_ortho_cam, ortho_project)
-from .coco_figures import default_cache_root
+
+from .cache import ensure_generated
 
 VERSION = 'v1'
-DONE_MARKER = '.synthetic_heads_complete.json'
 HEAD_RADII = np.array([0.075, 0.1, 0.09])  # metres, x (width) y (up) z
 
 
@@ -441,43 +437,11 @@ def ensure_synthetic_heads(root: Optional[str] = None,
                   videos_per_subject=int(videos_per_subject),
                   frames_per_video=int(frames_per_video),
                   frame_size=int(frame_size), seed=int(seed))
-    if root is None:
-        digest = hashlib.sha1(json.dumps(
-            params, sort_keys=True).encode()).hexdigest()[:10]
-        root = osp.join(default_cache_root(), 'synthetic',
-                        f'heads-{VERSION}-{digest}')
-    root = osp.abspath(osp.expanduser(root))
-    marker = osp.join(root, DONE_MARKER)
-    if osp.isfile(marker):
-        with open(marker) as f:
-            found = json.load(f)
-        if found != params:
-            raise ValueError(f'{root} holds synthetic heads made with '
-                             f'{found}, not {params}; choose another folder '
-                             'or delete this one')
-        return root
-    if osp.isdir(root) and os.listdir(root):
-        raise FileExistsError(f'{root} exists, is not empty and has no '
-                              f'{DONE_MARKER}; delete it or choose another')
-    parent = osp.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    print_log(f'Generating synthetic heads {params} into {root}',
-              logger='current')
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.tmp-', dir=parent)
-    try:
-        os.chmod(tmp, 0o755)
-        make_standin_head_model(osp.join(tmp, 'flame'), subdivisions, seed)
-        write_synthetic_voxceleb(tmp, osp.join(tmp, 'flame'),
+
+    def write(out):
+        make_standin_head_model(osp.join(out, 'flame'), subdivisions, seed)
+        write_synthetic_voxceleb(out, osp.join(out, 'flame'),
                                  num_train_subjects, num_test_subjects,
                                  videos_per_subject, frames_per_video,
                                  frame_size, seed)
-        with open(osp.join(tmp, DONE_MARKER), 'w') as f:
-            json.dump(params, f)
-        try:
-            os.rename(tmp, root)
-        except OSError:
-            if not osp.isfile(marker):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    return ensure_generated(f'heads-{VERSION}', params, write, root)

@@ -28,24 +28,19 @@ four Human3.6M-like cameras for multi-view methods):
 Everything is deterministic: each (subject, action, camera) draws from its
 own ``numpy.random.default_rng([seed, ...])`` stream.
 """
-import hashlib
 import json
-import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.logging import print_log
 
 from mmhuman_ext.geometry.h36m_cameras import (cameras_to_json,
                                                project_to_pixels,
                                                world_to_camera)
-from .coco_figures import default_cache_root
+
+from .cache import ensure_generated
 
 VERSION = 'v1'
-DONE_MARKER = '.motion3d_complete.json'
 
 #: Parent of each of the 17 Human3.6M joints (VideoPose3D order).
 H36M_PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
@@ -457,45 +452,8 @@ def ensure_synthetic_h36m(root: Optional[str] = None,
         num_frames=int(num_frames),
         seed=int(seed),
         det_sigma=float(det_sigma))
-    if root is None:
-        digest = hashlib.sha1(json.dumps(
-            params, sort_keys=True).encode()).hexdigest()[:10]
-        root = osp.join(default_cache_root(), 'synthetic',
-                        f'h36m_motion3d-{VERSION}-{digest}')
-    root = osp.abspath(osp.expanduser(root))
-    marker = osp.join(root, DONE_MARKER)
-    if osp.isfile(marker):
-        with open(marker) as f:
-            found = json.load(f)
-        if found != params:
-            raise ValueError(f'{root} holds synthetic motion made with '
-                             f'{found}, not the requested {params}; choose '
-                             'another folder or delete this one.')
-        return root
-    if osp.isdir(root) and os.listdir(root):
-        raise FileExistsError(
-            f'{root} exists, is not empty and has no {DONE_MARKER}; delete '
-            'it or choose another folder.')
-    parent = osp.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    print_log(
-        f'Generating synthetic Human3.6M motion {params} into {root}',
-        logger='current')
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.tmp-', dir=parent)
-    try:
-        os.chmod(tmp, 0o755)
-        write_videopose3d_h36m(tmp, subjects, actions, num_frames, seed,
+
+    def write(out):
+        write_videopose3d_h36m(out, subjects, actions, num_frames, seed,
                                det_sigma)
-        with open(osp.join(tmp, DONE_MARKER), 'w') as f:
-            json.dump(params, f)
-        try:
-            os.rename(tmp, root)
-        except OSError:
-            if not osp.isfile(marker):
-                raise
-            print_log(
-                f'{root} was completed by another process; using it',
-                logger='current')
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    return ensure_generated(f'h36m_motion3d-{VERSION}', params, write, root)

@@ -42,7 +42,7 @@ import torch
 from mmengine.logging import print_log
 
 from mmhuman_ext.geometry.camera import camera_from_toolbox, project_points
-from .coco_figures import default_cache_root
+from .cache import default_cache_root
 from .motion3d import (ACTIONS, H36M_PARENTS, make_camera_rig, sample_body,
                        synthesize_motion)
 
