@@ -139,7 +139,7 @@ def test_cache_is_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(coco_figures, 'write_coco_figures', fail)
     assert ensure_coco_figures(**TINY) == root
     assert [os.stat(f).st_mtime_ns for f in files] == mtimes
-    with pytest.raises(ValueError, match='made with'):
+    with pytest.raises(ValueError, match='generated with'):
         ensure_coco_figures(root, **dict(TINY, num_val=2))
 
 
