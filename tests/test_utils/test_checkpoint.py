@@ -1,6 +1,5 @@
 """Safe checkpoint loading on torch >= 2.6 and crash-safe writes."""
 import os
-import pickle
 import subprocess
 import sys
 

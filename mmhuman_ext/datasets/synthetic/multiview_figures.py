@@ -27,27 +27,21 @@ so the demo exercises the real loader and metrics.
 Deterministic: each sequence draws from ``default_rng([seed, subject,
 action])``; the folder is written once (atomic rename) and re-used.
 """
-import hashlib
-import json
 import os
 import os.path as osp
 import pickle
-import shutil
-import tempfile
 from typing import Optional, Sequence
 
 import cv2
 import numpy as np
 import torch
-from mmengine.logging import print_log
 
 from mmhuman_ext.geometry.camera import camera_from_toolbox, project_points
-from .cache import default_cache_root
+from .cache import ensure_generated
 from .motion3d import (ACTIONS, H36M_PARENTS, make_camera_rig, sample_body,
                        synthesize_motion)
 
 VERSION = 'v1'
-DONE_MARKER = '.multiview_figures_complete.json'
 #: Human3.6M action ids of the motion generator's actions.
 ACTION_IDS = {'Directions': 2, 'Discussion': 3, 'Greeting': 5, 'Phoning': 6,
               'SittingDown': 11, 'Walking': 15}
@@ -270,41 +264,9 @@ def ensure_multiview_figures(root: Optional[str] = None, **kwargs) -> str:
         k: list(v) if isinstance(v, (tuple, list)) else v
         for k, v in sorted(kwargs.items())
     })
-    if root is None:
-        digest = hashlib.sha1(
-            json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
-        root = osp.join(default_cache_root(), 'synthetic',
-                        f'multiview_figures-{VERSION}-{digest}')
-    root = osp.abspath(osp.expanduser(root))
-    marker = osp.join(root, DONE_MARKER)
-    if osp.isfile(marker):
-        with open(marker) as f:
-            found = json.load(f)
-        if found != params:
-            raise ValueError(f'{root} holds multi-view figures made with '
-                             f'{found}, not {params}; choose another folder '
-                             'or delete this one.')
-        return root
-    if osp.isdir(root) and os.listdir(root):
-        raise FileExistsError(f'{root} exists, is not empty and has no '
-                              f'{DONE_MARKER}; delete it or choose another '
-                              'folder.')
-    parent = osp.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    print_log(f'Generating synthetic multi-view figures {params} into {root}',
-              logger='current')
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.tmp-', dir=parent)
-    try:
-        os.chmod(tmp, 0o755)
-        write_multiview_figures(tmp, **kwargs)
-        with open(osp.join(tmp, DONE_MARKER), 'w') as f:
-            json.dump(params, f)
-        try:
-            os.rename(tmp, root)
-        except OSError:
-            if not osp.isfile(marker):
-                raise
-    finally:
-        if osp.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-    return root
+
+    def write(out):
+        write_multiview_figures(out, **kwargs)
+
+    return ensure_generated(f'multiview_figures-{VERSION}', params, write,
+                            root)
