@@ -11,7 +11,7 @@ from mmhuman_ext.apis import estimate_poses, init_pose_model
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs', 'demo',
-                'ppt-s-tiny_1xb32-30e_synthcoco-128x96.py')
+                'ppt-s-tiny_1xb16-60e_synthcoco-128x96.py')
 
 
 @pytest.fixture(autouse=True, scope='module')
