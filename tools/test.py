@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 
 from mmhuman_ext.datasets.layout import check_dataset_files
 from mmhuman_ext.utils import (atomic_write_text, register_all_modules,
-                               setup_cpu_distributed)
+                               setup_cpu_distributed, shutdown_distributed)
 from mmhuman_ext.utils.errors import explain_unknown_type
 
 
@@ -114,6 +114,7 @@ def main(argv=None):
             args.out,
             json.dumps({k: float(v) if hasattr(v, '__float__') else v
                         for k, v in metrics.items()}, indent=2))
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

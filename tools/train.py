@@ -12,7 +12,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmhuman_ext.datasets.layout import check_dataset_files
-from mmhuman_ext.utils import register_all_modules, setup_cpu_distributed
+from mmhuman_ext.utils import (register_all_modules, setup_cpu_distributed,
+                               shutdown_distributed)
 from mmhuman_ext.utils.errors import explain_unknown_type
 
 
@@ -101,6 +102,7 @@ def main(argv=None):
             raise
         sys.exit(f'{args.config}: {message}')
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -43,3 +43,15 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
     return True
+
+
+def shutdown_distributed() -> None:
+    """Wait for every rank, then close the process group.
+
+    Call after a run finishes normally. A process that exits with its gloo
+    group still open can abort in the interpreter's teardown ("terminate
+    called without an active exception"), failing the whole launch.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

@@ -4,6 +4,7 @@ import json
 import os
 import os.path as osp
 import pickle
+import socket
 import subprocess
 import sys
 
@@ -16,10 +17,17 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'tests/data/configs/tiny_topdown_gn.py')
 
 
-def _run(args, **kwargs):
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+def _run(args, extra_env=(), **kwargs):
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1',
+               **dict(extra_env))
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
                           text=True, **kwargs)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def _train_losses(work_dir):
@@ -40,7 +48,7 @@ def test_two_processes_match_one_with_the_same_total_batch(tmp_path):
         'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
         str(tmp_path / 'dist'), '--cfg-options',
         'train_dataloader.batch_size=2'
-    ], timeout=900)
+    ], extra_env={'PORT': str(_free_port())}, timeout=900)
     assert dist.returncode == 0, dist.stderr[-3000:]
     one, two = _train_losses(tmp_path / 'single'), _train_losses(
         tmp_path / 'dist')
