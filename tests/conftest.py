@@ -13,6 +13,17 @@ def _register_modules():
     register_all_modules(init_default_scope=True)
 
 
+@pytest.fixture(autouse=True, scope='session')
+def _one_thread():
+    """Tests run small CPU tensors on a shared 2-core machine, where one
+    thread is faster than two."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _default_scope():
     with DefaultScope.overwrite_default_scope('mmhuman_ext'):

@@ -8,14 +8,6 @@ import torch
 from mmhuman_ext.registry import MODELS
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Tiny convolutions run faster on one thread on a loaded 2-core CPU."""
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
 
 def _count(m):
     return sum(p.numel() for p in m.parameters() if p.requires_grad)

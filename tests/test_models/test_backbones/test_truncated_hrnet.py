@@ -12,14 +12,6 @@ STAGE1 = dict(
     num_channels=(64, ))
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Small CPU tensors on a shared 2-core machine: one thread is faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _extra(width):
     return dict(

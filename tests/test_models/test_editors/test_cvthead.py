@@ -12,14 +12,6 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmhuman_ext.registry import DATASETS, MODELS
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Tiny convolutions run faster on one thread on a loaded 2-core CPU."""
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
 
 def tiny_cfg(root, stage=1, size=64):
     return dict(

@@ -15,14 +15,6 @@ CODEC = dict(
     blur_kernel_size=11)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Small CPU tensors on a shared 2-core machine: one thread is faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _head(**kwargs):
     cfg = dict(

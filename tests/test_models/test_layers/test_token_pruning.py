@@ -12,14 +12,6 @@ from mmhuman_ext.models.layers import transformer_layers
 from mmhuman_ext.models.layers.token_pruning import check_keep_ratio
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Small CPU tensors on a shared 2-core machine: one thread is faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_sine_table_formula_and_layout():
     h, w, d = 4, 3, 16

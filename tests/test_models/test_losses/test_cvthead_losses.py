@@ -4,13 +4,6 @@ import torch
 from mmhuman_ext.registry import MODELS
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
 
 def test_masked_l1_matches_hand_formula():
     l1 = MODELS.build(dict(type='mmagic.L1Loss', loss_weight=1.0))
