@@ -43,6 +43,9 @@ def parse_args(argv=None):
     parser.add_argument('--format-only', action='store_true',
                         help='only write result files (needs '
                         '--outfile-prefix), no evaluation')
+    parser.add_argument('--fuse-conv-bn', action='store_true',
+                        help='fold BatchNorm into the convolutions before '
+                        'testing (same outputs, faster CNN)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     parser.add_argument('--launcher',
@@ -84,6 +87,10 @@ def merge_args(cfg, args):
             evaluator['outfile_prefix'] = args.outfile_prefix
             if args.format_only:
                 evaluator['format_only'] = True
+    if args.fuse_conv_bn:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='mmhuman_ext.FuseConvBNHook')
+        ]
     if args.dump:
         if not args.dump.endswith(('.pkl', '.pickle')):
             sys.exit(f'--dump {args.dump}: the file must end with .pkl')

@@ -89,8 +89,9 @@ def test_test_dev_layout_writes_the_submission_file_only(coco_root,
     out = _test_tool(coco_root, tmp_path,
                      'annotations/image_info_test-dev2017.json', 'test2017',
                      '--outfile-prefix', str(tmp_path / 'sub'),
-                     '--format-only')
+                     '--format-only', '--fuse-conv-bn')
     assert out.returncode == 0, out.stderr[-3000:]
+    assert 'FuseConvBNHook' in out.stdout + out.stderr  # hook order table
     assert json.loads((tmp_path / 'metrics.json').read_text()) == {}
     results = json.loads((tmp_path / 'sub.keypoints.json').read_text())
     assert {r['image_id'] for r in results} == _detections(coco_root)
