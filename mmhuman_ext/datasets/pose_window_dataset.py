@@ -92,16 +92,10 @@ class PoseWindowDataset(BaseDataset):
 
     @classmethod
     def _load_metainfo(cls, metainfo: dict = None) -> dict:
-        """mmpose's parsed metainfo. The 3D datasets have no OKS sigmas and
-        mmpose gives an empty array; the Runner saves the metainfo in every
-        checkpoint and an empty array pickles through ``builtins.bytes``,
-        which :func:`mmhuman_ext.utils.load_checkpoint_file` refuses, so
-        the empty array becomes an empty list."""
+        """mmpose's parsed metainfo (skeleton, flip pairs, colours)."""
         if metainfo is None:
             metainfo = dict(cls.METAINFO)
         metainfo = parse_pose_metainfo(metainfo)
-        if np.size(metainfo.get('sigmas', 1)) == 0:
-            metainfo['sigmas'] = []
         return metainfo
 
     @property
