@@ -12,16 +12,14 @@ write them (test-dev style: no ground truth, no scores).
 import argparse
 import json
 import os
-import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from mmhuman_ext.datasets.layout import check_dataset_files
 from mmhuman_ext.utils import (atomic_write_text, register_all_modules,
                                setup_cpu_distributed, shutdown_distributed)
-from mmhuman_ext.utils.errors import explain_unknown_type
+from mmhuman_ext.utils.run import build_runner, set_work_dir
 
 
 def parse_args(argv=None):
@@ -67,11 +65,7 @@ def _evaluators(cfg):
 
 def merge_args(cfg, args):
     """Apply the command-line options to ``cfg``."""
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
@@ -108,13 +102,7 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     check_dataset_files(cfg, splits=('test', ))
     setup_cpu_distributed(cfg, args.launcher)
-    try:
-        runner = Runner.from_cfg(cfg)
-    except KeyError as exc:
-        message = explain_unknown_type(exc)
-        if message is None:
-            raise
-        sys.exit(f'{args.config}: {message}')
+    runner = build_runner(cfg, args.config)
     metrics = runner.test()
     if args.out and runner.rank == 0:
         atomic_write_text(

@@ -5,16 +5,14 @@
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from mmhuman_ext.datasets.layout import check_dataset_files
 from mmhuman_ext.utils import (register_all_modules, setup_cpu_distributed,
                                shutdown_distributed)
-from mmhuman_ext.utils.errors import explain_unknown_type
+from mmhuman_ext.utils.run import build_runner, set_work_dir
 
 
 def parse_args(argv=None):
@@ -56,11 +54,7 @@ def parse_args(argv=None):
 
 def merge_args(cfg, args):
     """Apply the command-line options to ``cfg``."""
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.launcher = args.launcher
     if args.amp:
         from mmengine.device import (is_cuda_available, is_mlu_available,
@@ -90,17 +84,7 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     check_dataset_files(cfg)
     setup_cpu_distributed(cfg, args.launcher)
-    try:
-        if 'runner_type' in cfg:
-            from mmhuman_ext.registry import RUNNERS
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
-    except KeyError as exc:
-        message = explain_unknown_type(exc)
-        if message is None:
-            raise
-        sys.exit(f'{args.config}: {message}')
+    runner = build_runner(cfg, args.config)
     runner.train()
     shutdown_distributed()
 
