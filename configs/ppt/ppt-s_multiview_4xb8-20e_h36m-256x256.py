@@ -8,7 +8,9 @@
 # Init: PPT-S trained on COCO at 256x256 (configs/ppt/ppt-s_4xb32-300e_
 # coco-256x256.py) with its keypoint tokens reordered COCO -> H36M (rows
 # [12, 12, 14, 16, 11, 13, 15, 11, 1, 0, 2, 5, 7, 9, 6, 8, 10], spec B3.2),
-# saved as the checkpoint below; the ray linear is new.
+# saved as the checkpoint below (tools/model_converters/ppt_official.py
+# --h36m-init makes it from the official COCO-256 PPT-S or from a run of the
+# config above); the ray linear is new.
 _base_ = ['../_base_/default_runtime.py']
 
 codec = dict(

@@ -15,13 +15,6 @@ sys.path.insert(0, osp.join(osp.dirname(__file__), '..', 'test_models',
 from test_cvthead import tiny_cfg  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
 
 def test_animate_source_with_codes(cvthead_small_data):
     root = cvthead_small_data

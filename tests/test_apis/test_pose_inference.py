@@ -14,14 +14,6 @@ DEMO = osp.join(ROOT, 'configs', 'demo',
                 'ppt-s-tiny_1xb16-60e_synthcoco-128x96.py')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Small CPU tensors on a shared 2-core machine: one thread is faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope='module')
 def model():

@@ -12,14 +12,6 @@ from mmhuman_ext.registry import MODELS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    """Small CPU tensors on a shared 2-core machine: one thread is faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _cfg(name):
     return Config.fromfile(osp.join(ROOT, 'configs', 'ppt', name + '.py'))

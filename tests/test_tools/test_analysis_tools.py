@@ -69,3 +69,47 @@ def test_browse_dataset_draws_inputs_and_heatmaps(tmp_path):
     # input (64x48) and the heatmap overlay side by side
     assert picture.shape == (64, 96, 3)
     assert torch.tensor(picture[:, 48:]).float().std() > 0
+
+
+def test_mmpose_pose_lifter_gets_keypoint_sequences():
+    """mmpose's VideoPose3D configs: (B, K * 2, T) inputs from the codec and
+    the dataset's seq_len."""
+    import mmpose
+    config = osp.join(
+        osp.dirname(mmpose.__file__), '.mim/configs/body_3d_keypoint/'
+        'video_pose_lift/h36m/video-pose-lift_tcn-27frm-supv_8xb128-160e_'
+        'h36m.py')
+    subject = make_subject(config)
+    inputs = subject.make_inputs(2)
+    assert inputs.shape == (2, 34, 27)
+    with torch.no_grad():
+        out = subject.forward(subject.model, inputs)
+    assert out.shape == (2, 17, 3)  # the centre frame's 3D pose
+    assert count_flops(subject, 1) > 0
+
+
+def test_multiview_model_gets_views_and_rays():
+    """Multi-view PPT: (B, V, 3, H, W) crops and unit rays at the token
+    stride; under the math SDPA backend the count adds exactly the
+    attention products (4 T^2 D per layer) that the fused kernel hides."""
+    from mmhuman_ext.apis.model_analysis import summarize
+    config = osp.join(ROOT,
+                      'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py')
+    subject = make_subject(config, views=2)
+    assert subject.views == 2
+    inputs = subject.make_inputs(1)
+    assert inputs['inputs'].shape == (1, 2, 3, 256, 256)
+    rays = inputs['data_samples'][0].ray_dirs
+    assert rays.shape == (2, 256, 3)  # 16 x 16 tokens (stride 16)
+    torch.testing.assert_close(rays.norm(dim=-1), torch.ones(2, 256))
+    with torch.no_grad():
+        out = subject.forward(subject.model, inputs)
+    assert out.shape == (1, 2, 17, 64, 64)
+    hidden = count_flops(subject, 1)
+    full = count_flops(subject, 1, math_attention=True)
+    # per view: layers 0-3 on 17 + 256 tokens, 4-6 on 17 + 180, 7-9 on
+    # 17 + 126; fused layers 10-11 on 2 x (17 + 89)
+    per_view = 4 * 273**2 + 3 * 197**2 + 3 * 143**2
+    assert full - hidden == 4 * 192 * (2 * per_view + 2 * 212**2)
+    subject.times = [0.5, 0.25, 0.5]
+    assert summarize(subject, 3)['views_per_s'] == 12

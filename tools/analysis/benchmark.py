@@ -9,6 +9,12 @@ so that their ratio (last column, relative to the first) holds on a noisy
 shared machine. A CONFIG may also be ``py:FILE.py:FUNC`` for code outside the
 repository (``FUNC(batch_size) -> (model, inputs)``), e.g. an official
 implementation. Peak memory is measured in a fresh process per model.
+
+Multi-view models (``MultiViewTopdownPoseEstimator``) get ``--views`` crops
+per sample (default: the config's ``num_views``); ``views/s`` is samples/s
+times the views per sample (``FUNC.views`` for ``py:`` subjects, or
+``--views``). ``--math-attention`` counts FLOPs under the math SDPA backend
+so that CPU attention products are included.
 """
 import argparse
 import json
@@ -39,6 +45,10 @@ def parse_args(argv=None):
                         help='input shape H W (or C H W) per sample')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='applied to every config')
+    parser.add_argument('--views', type=int,
+                        help='views per sample of multi-view models')
+    parser.add_argument('--math-attention', action='store_true',
+                        help='count FLOPs under the math SDPA backend')
     parser.add_argument('--matmul-reference', action='store_true',
                         help="also measure the device's fp32 matmul rate")
     parser.add_argument('--no-memory', action='store_true',
@@ -51,9 +61,9 @@ def parse_args(argv=None):
 
 def _build(args, spec, name=None):
     if spec.startswith('py:'):
-        return make_subject(spec, name=name)
+        return make_subject(spec, name=name, views=args.views)
     return make_subject(spec, name=name, shape=args.shape,
-                        cfg_options=args.cfg_options)
+                        cfg_options=args.cfg_options, views=args.views)
 
 
 def _memory_in_fresh_process(args, spec):
@@ -63,6 +73,8 @@ def _memory_in_fresh_process(args, spec):
         cmd += ['--threads', str(args.threads)]
     if args.shape:
         cmd += ['--shape'] + [str(s) for s in args.shape]
+    if args.views:
+        cmd += ['--views', str(args.views)]
     if args.cfg_options:
         cmd += ['--cfg-options'] + [f'{k}={v}'
                                     for k, v in args.cfg_options.items()]
@@ -85,7 +97,7 @@ def main(argv=None):
     if len(names) != len(args.configs):
         sys.exit('--names needs one label per config')
     subjects = [_build(args, c, n) for c, n in zip(args.configs, names)]
-    flops = [count_flops(s, 1) for s in subjects]
+    flops = [count_flops(s, 1, args.math_attention) for s in subjects]
     print(f'device {device}, {torch.get_num_threads()} threads, batch '
           f'{args.batch_size}, {args.warmup} warm-up + {args.repeats} timed '
           'rounds, alternating')
@@ -104,12 +116,16 @@ def main(argv=None):
                 if device.type == 'cuda' else
                 _memory_in_fresh_process(args, spec))
         rows.append(row)
-    header = (f'{"model":<28}{"samples/s":>11}{"ms/batch":>10}'
-              f'{"GFLOPs":>9}{"GFLOP/s":>9}{"peak MiB":>10}{"ratio":>7}')
+    multi = any(row['views_per_sample'] > 1 for row in rows)
+    header = (f'{"model":<28}{"samples/s":>11}'
+              + (f'{"views/s":>9}' if multi else '') +
+              f'{"ms/batch":>10}{"GFLOPs":>9}{"GFLOP/s":>9}{"peak MiB":>10}'
+              f'{"ratio":>7}')
     print(header)
     for row in rows:
         mem = row.get('peak_memory_mib')
         print(f'{row["name"][:27]:<28}{row["throughput"]:>11.1f}'
+              + (f'{row["views_per_s"]:>9.1f}' if multi else '') +
               f'{row["latency_ms"]:>10.1f}{row["gflops_per_sample"]:>9.2f}'
               f'{row["effective_gflops_per_s"]:>9.1f}'
               f'{(f"{mem:.0f}" if mem is not None else "-"):>10}'

@@ -10,6 +10,13 @@ the converted weights must also load strictly into that config's model.
 
 Supported (official module names -> ours):
 
+* multi-view PPT (``multi-view-PPT`` of HowieMa/PPT: PPT-S 256x256 under
+  ``features.*`` plus the 3D-PE linear ``features.pos_3d_linear`` ->
+  ``head.ray_encoding.proj``; config
+  ``configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py``). Its keypoint
+  tokens are already in Human3.6M order (the official code reorders the
+  COCO tokens once, when it initialises fine-tuning), so they are copied
+  as they are;
 * TokenPose-S-v1 / PPT-S (``features.*``: stem ``conv1 bn1 conv2 bn2 layer1``
   -> ``backbone.*``, the rest -> ``head.*``);
 * TokenPose-B / PPT-B (HRNet-W32) and PPT-L/D6 (HRNet-W48, the PPT repo's
@@ -25,6 +32,15 @@ Key map inside the head: ``keypoint_token`` -> ``keypoint_tokens``,
 ``pos_embedding`` is not copied (our sine table is rebuilt from the
 config) but must equal that table: checkpoints with a learnable or other
 position embedding are refused.
+
+``--h36m-init`` turns the COCO 256x256 PPT-S (the multi-view pre-training;
+official, or a checkpoint of ours from
+``configs/ppt/ppt-s_4xb32-300e_coco-256x256.py``) into the multi-view PPT
+initialisation: the keypoint tokens are reordered
+COCO -> Human3.6M (row ``i`` of the result is COCO token
+``COCO_TO_H36M[i]``, the map of the official fine-tuning; neck and head
+top come from the eyes, pelvis and belly from the hips), everything else
+is copied and the ray linear is left to its own initialisation.
 """
 import argparse
 import io
@@ -61,6 +77,17 @@ KNOWN_VARIANTS = {
     ('TokenPose-L/D6 / PPT-L/D6 (PPT repo version), COCO 256x192',
      'configs/ppt/ppt-l-d6_4xb32-300e_coco-256x192.py'),
 }
+# Multi-view PPT: the PPT-S variant its fusion model is built on.
+MULTIVIEW_VARIANTS = {
+    ('S', 17, 12, (4, 4), (64, 64)):
+    ('multi-view PPT (PPT-S 256x256 + 3D PE), Human3.6M',
+     'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py'),
+}
+MULTIVIEW_KEY = 'features.pos_3d_linear.'
+# Human3.6M joint i (root, rhip, rkne, rank, lhip, lkne, lank, belly, neck,
+# nose, head, lsho, lelb, lwri, rsho, relb, rwri) <- COCO keypoint token.
+COCO_TO_H36M = (12, 12, 14, 16, 11, 13, 15, 11, 1, 0, 2, 5, 7, 9, 6, 8, 10)
+H36M_INIT_SOURCE = ('S', 17, 12, (4, 4), (64, 64))
 BACKBONE_OF_WIDTH = {256: 'S', 32: 'B', 48: 'L'}
 BACKBONE_NAMES = {
     'S': 'stem + stage 1 (256 channels)',
@@ -97,9 +124,9 @@ class ConversionError(ValueError):
 
 
 def _supported() -> str:
+    variants = list(KNOWN_VARIANTS.items()) + list(MULTIVIEW_VARIANTS.items())
     return '; '.join(f'{desc} ({BACKBONE_NAMES[k[0]]}, {k[1]} keypoints, '
-                     f'depth {k[2]})'
-                     for k, (desc, _) in KNOWN_VARIANTS.items())
+                     f'depth {k[2]})' for k, (desc, _) in variants)
 
 
 def official_state_dict(ckpt) -> Dict[str, torch.Tensor]:
@@ -137,18 +164,27 @@ def _patch_shape(pos: torch.Tensor, heatmap_hw: Tuple[int, int],
         f'supported, not learnable ones')
 
 
-def convert(state: Dict[str, torch.Tensor]):
+def convert(state: Dict[str, torch.Tensor], h36m_init: bool = False):
     """Map an official state dict onto our names.
+
+    Args:
+        state: The official tensors (see :func:`official_state_dict`).
+        h36m_init (bool): Make the multi-view PPT initialisation from the
+            COCO 256x256 PPT-S: keypoint tokens reordered by
+            ``COCO_TO_H36M``. Refused for any other variant.
 
     Returns:
         tuple: ``(state_dict, info)``; ``info`` holds ``variant`` (the KNOWN
         key), ``description``, ``config``, ``qk_scale`` and ``note`` (a
-        caveat for that variant, or None).
+        caveat for that variant, or None); ``multiview`` / ``h36m_init``
+        True for a multi-view PPT checkpoint / a ``--h36m-init`` result.
 
     Raises:
         ConversionError: the keys or shapes are not those of a supported
             variant; the message names what was found and what is supported.
     """
+    if h36m_init and 'head.keypoint_tokens' in state:
+        return _ours_to_h36m(state)
     if any(k.startswith('features.') for k in state):
         cnn_prefix, tr_prefix = 'features.', 'features.'
         cnn_keys = [
@@ -159,6 +195,11 @@ def convert(state: Dict[str, torch.Tensor]):
         cnn_prefix, tr_prefix = 'pre_feature.', 'transformer.'
         cnn_keys = [k for k in state if k.startswith(cnn_prefix)]
         width_key = 'pre_feature.transition1.0.0.weight'
+    elif any(k.startswith(('global_encoder.', 'reduce.')) for k in state):
+        raise ConversionError(
+            'this is a TransPose / TransFusion checkpoint (global_encoder / '
+            'reduce): convert it with '
+            'tools/model_converters/transfusion_official.py')
     else:
         prefixes = sorted({k.split('.')[0] for k in state})
         raise ConversionError(
@@ -196,6 +237,9 @@ def convert(state: Dict[str, torch.Tensor]):
             out['head.patch_embed.' + name.split('.', 1)[1]] = state[key]
         elif name is not None and name.startswith('mlp_head.'):
             out['head.' + name] = state[key]
+        elif key.startswith(MULTIVIEW_KEY):
+            out['head.ray_encoding.proj.' + key[len(MULTIVIEW_KEY):]] = \
+                state[key]
         elif name is not None and _LAYER.match(name):
             index, rest = _LAYER.match(name).groups()
             for old, new in LAYER_MAP.items():
@@ -229,11 +273,57 @@ def convert(state: Dict[str, torch.Tensor]):
     patch = _patch_shape(state[tr_prefix + 'pos_embedding'], heatmap,
                          patch_dim // width)
     variant = (family, num_kpt, depth, patch, heatmap)
+    found = (f'{BACKBONE_NAMES[family]}, {num_kpt} keypoints, depth {depth}, '
+             f'{patch[0]}x{patch[1]} patches, {heatmap[0]}x{heatmap[1]} '
+             'heatmaps')
+    if 'head.ray_encoding.proj.weight' in out:
+        if variant not in MULTIVIEW_VARIANTS:
+            raise ConversionError(
+                f'multi-view checkpoint ({MULTIVIEW_KEY}*) with {found}: the '
+                'official multi-view PPT is PPT-S at 256x256 with 4x4 '
+                f'patches and 17 Human3.6M joints. Supported: {_supported()}')
+        ray = out['head.ray_encoding.proj.weight']
+        dim = out['head.keypoint_tokens'].shape[-1]
+        if tuple(ray.shape) != (dim, 3):
+            raise ConversionError(
+                f'{MULTIVIEW_KEY}weight is {tuple(ray.shape)}, expected a '
+                f'Linear(3, {dim}) ray encoding ({(dim, 3)})')
+        if h36m_init:
+            raise ConversionError(
+                '--h36m-init reorders the keypoint tokens of the COCO '
+                '256x256 PPT-S; this is already a multi-view PPT checkpoint '
+                '(Human3.6M order): convert it without --h36m-init')
+        description, config = MULTIVIEW_VARIANTS[variant]
+        return out, dict(
+            variant=variant,
+            description=description,
+            config=config,
+            qk_scale=QK_SCALE[family],
+            note=None,
+            multiview=True)
+    if h36m_init:
+        if variant != H36M_INIT_SOURCE:
+            raise ConversionError(
+                f'--h36m-init needs the COCO 256x256 PPT-S '
+                f'({KNOWN_VARIANTS[H36M_INIT_SOURCE][0]}); found {found}')
+        order = torch.tensor(COCO_TO_H36M)
+        out['head.keypoint_tokens'] = \
+            out['head.keypoint_tokens'][:, order].clone()
+        description, config = MULTIVIEW_VARIANTS[H36M_INIT_SOURCE]
+        return out, dict(
+            variant=variant,
+            description=(f'{KNOWN_VARIANTS[variant][0]}, keypoint tokens in '
+                         'Human3.6M order (initialisation of '
+                         f'{description})'),
+            config=config,
+            qk_scale=QK_SCALE[family],
+            note=('the ray encoding head.ray_encoding.proj is not in the '
+                  'file (new layer): use it as init_cfg / load_from, which '
+                  'load it non-strictly'),
+            h36m_init=True)
     if variant not in KNOWN_VARIANTS:
         raise ConversionError(
-            f'found {BACKBONE_NAMES[family]}, {num_kpt} keypoints, depth '
-            f'{depth}, {patch[0]}x{patch[1]} patches, {heatmap[0]}x'
-            f'{heatmap[1]} heatmaps: not a variant of the PPT paper. '
+            f'found {found}: not a variant of the PPT paper. '
             f'Supported: {_supported()}')
     description, config = KNOWN_VARIANTS[variant]
     return out, dict(
@@ -242,6 +332,32 @@ def convert(state: Dict[str, torch.Tensor]):
         config=config,
         qk_scale=QK_SCALE[family],
         note=NOTES.get(family))
+
+
+def _ours_to_h36m(state: Dict[str, torch.Tensor]):
+    """``--h36m-init`` on a checkpoint of ours (e.g. a run of
+    ``configs/ppt/ppt-s_4xb32-300e_coco-256x256.py``): the same reorder."""
+    tokens = state['head.keypoint_tokens']
+    patch = state.get('head.patch_embed.weight')
+    if (tokens.shape[1] != 17 or patch is None
+            or tuple(patch.shape) != (192, 4096)
+            or any(k.startswith('head.ray_encoding.') for k in state)):
+        raise ConversionError(
+            '--h36m-init needs a COCO 256x256 PPT-S (17 keypoint tokens, '
+            '4x4 patches of 256 channels, no ray encoding); found keypoint '
+            f'tokens {tuple(tokens.shape)}, patch embedding '
+            f'{None if patch is None else tuple(patch.shape)}')
+    out = OrderedDict(state)
+    out['head.keypoint_tokens'] = tokens[:, torch.tensor(COCO_TO_H36M)].clone()
+    description, config = MULTIVIEW_VARIANTS[H36M_INIT_SOURCE]
+    return out, dict(
+        variant=H36M_INIT_SOURCE,
+        description=('PPT-S, COCO 256x256 (ours), keypoint tokens in '
+                     f'Human3.6M order (initialisation of {description})'),
+        config=config,
+        qk_scale='dim',
+        note=None,
+        h36m_init=True)
 
 
 def check_against_config(state: Dict[str, torch.Tensor], info: dict,
@@ -261,11 +377,29 @@ def check_against_config(state: Dict[str, torch.Tensor], info: dict,
             f'qk_scale={info["qk_scale"]!r}; use {info["config"]}')
     model = MODELS.build(cfg.model)
     try:
-        model.load_state_dict(state, strict=True)
+        if info.get('h36m_init'):
+            # the ray encoding is new; everything else must fit
+            missing, unexpected = model.load_state_dict(state, strict=False)
+            extra = [
+                k for k in missing if not k.startswith('head.ray_encoding.')
+            ] + list(unexpected)
+            if extra or not any(
+                    k.startswith('head.ray_encoding.') for k in missing):
+                raise RuntimeError(
+                    f'missing or unexpected keys: {extra or missing}')
+        else:
+            model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError) as exc:
+        hint = ''
+        if (info['variant'] == H36M_INIT_SOURCE and not info.get('multiview')
+                and not info.get('h36m_init')
+                and 'head.ray_encoding.' in str(exc)):
+            hint = ('\nfor the multi-view PPT initialisation convert it '
+                    'with --h36m-init (keypoint tokens to Human3.6M order)')
         raise ConversionError(
             f'the checkpoint is {info["description"]} (config '
-            f'{info["config"]}) and does not fit {config}:\n{exc}') from None
+            f'{info["config"]}) and does not fit {config}:\n{exc}{hint}'
+        ) from None
 
 
 def main(argv=None) -> int:
@@ -274,12 +408,18 @@ def main(argv=None) -> int:
     parser.add_argument('dst', help='output .pth for load_from / test.py')
     parser.add_argument(
         '--config', help='also check that the result loads into this config')
+    parser.add_argument(
+        '--h36m-init',
+        action='store_true',
+        help='COCO 256x256 PPT-S -> multi-view PPT initialisation (keypoint '
+        'tokens reordered COCO -> Human3.6M)')
     args = parser.parse_args(argv)
 
     from mmhuman_ext.utils import atomic_write_bytes, load_checkpoint_file
     try:
         state, info = convert(
-            official_state_dict(load_checkpoint_file(args.src, 'cpu')))
+            official_state_dict(load_checkpoint_file(args.src, 'cpu')),
+            h36m_init=args.h36m_init)
         if args.config:
             check_against_config(state, info, args.config)
     except ConversionError as exc:

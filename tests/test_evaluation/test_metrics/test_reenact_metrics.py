@@ -6,13 +6,6 @@ from mmhuman_ext.evaluation.metrics.reenact_metrics import (
     CrossReenactMetric, SelfReenactMetric, mask_on_white, ms_ssim, ssim)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
 
 def _sample(pred, gt, mask):
     return dict(pred_img=pred * 2 - 1, gt_img=gt * 2 - 1, pred_mask=mask,
