@@ -62,6 +62,23 @@ def test_benchmark_compares_a_config_with_outside_code(tmp_path):
     assert conv['speed_ratio_to_first'] > 0
 
 
+def test_benchmark_fuses_batchnorm_on_request(tmp_path):
+    outside = tmp_path / 'outside.py'
+    outside.write_text(
+        'import torch\n'
+        'def build(batch_size):\n'
+        '    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3),\n'
+        '                                torch.nn.BatchNorm2d(8))\n'
+        '    return model, torch.randn(batch_size, 3, 16, 16)\n')
+    bench = _tool('tools/analysis/benchmark.py')
+    for flag, expect_bn in (([], True), (['--fuse-conv-bn'], False)):
+        args = bench.parse_args([f'py:{outside}:build'] + flag)
+        model = bench._build(args, args.configs[0]).model
+        has_bn = any(
+            isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+        assert has_bn == expect_bn
+
+
 def test_browse_dataset_draws_inputs_and_heatmaps(tmp_path):
     _tool('tools/misc/browse_dataset.py').main(
         [CONFIG, '--num', '2', '--out-dir', str(tmp_path)])

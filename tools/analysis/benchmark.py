@@ -2,7 +2,7 @@
 
     python tools/analysis/benchmark.py CONFIG [CONFIG ...] [--device cpu]
         [--batch-size 32] [--warmup 3] [--repeats 10] [--shape H W]
-        [--names A B] [--matmul-reference] [--out results.json]
+        [--names A B] [--fuse-conv-bn] [--matmul-reference] [--out results.json]
 
 Several configs are timed in one run, alternating one batch each per round,
 so that their ratio (last column, relative to the first) holds on a noisy
@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 import torch
+from mmcv.cnn import fuse_conv_bn
 from mmengine.config import DictAction
 
 from mmhuman_ext.apis.model_analysis import (count_flops, make_subject,
@@ -49,6 +50,9 @@ def parse_args(argv=None):
                         help='views per sample of multi-view models')
     parser.add_argument('--math-attention', action='store_true',
                         help='count FLOPs under the math SDPA backend')
+    parser.add_argument('--fuse-conv-bn', action='store_true',
+                        help='fold BatchNorm into the convolutions of every '
+                        'model (as tools/test.py --fuse-conv-bn)')
     parser.add_argument('--matmul-reference', action='store_true',
                         help="also measure the device's fp32 matmul rate")
     parser.add_argument('--no-memory', action='store_true',
@@ -61,9 +65,13 @@ def parse_args(argv=None):
 
 def _build(args, spec, name=None):
     if spec.startswith('py:'):
-        return make_subject(spec, name=name, views=args.views)
-    return make_subject(spec, name=name, shape=args.shape,
-                        cfg_options=args.cfg_options, views=args.views)
+        subject = make_subject(spec, name=name, views=args.views)
+    else:
+        subject = make_subject(spec, name=name, shape=args.shape,
+                               cfg_options=args.cfg_options, views=args.views)
+    if args.fuse_conv_bn:
+        fuse_conv_bn(subject.model)
+    return subject
 
 
 def _memory_in_fresh_process(args, spec):
@@ -75,6 +83,8 @@ def _memory_in_fresh_process(args, spec):
         cmd += ['--shape'] + [str(s) for s in args.shape]
     if args.views:
         cmd += ['--views', str(args.views)]
+    if args.fuse_conv_bn:
+        cmd.append('--fuse-conv-bn')
     if args.cfg_options:
         cmd += ['--cfg-options'] + [f'{k}={v}'
                                     for k, v in args.cfg_options.items()]
@@ -100,7 +110,8 @@ def main(argv=None):
     flops = [count_flops(s, 1, args.math_attention) for s in subjects]
     print(f'device {device}, {torch.get_num_threads()} threads, batch '
           f'{args.batch_size}, {args.warmup} warm-up + {args.repeats} timed '
-          'rounds, alternating')
+          'rounds, alternating'
+          + (', BatchNorm fused into convs' if args.fuse_conv_bn else ''))
     time_alternating(subjects, args.batch_size, args.warmup, args.repeats,
                      device)
     ratios = ratios_to_first(subjects)
@@ -135,6 +146,7 @@ def main(argv=None):
     if args.out:
         atomic_write_text(args.out, json.dumps(
             dict(device=str(device), threads=torch.get_num_threads(),
+                 fuse_conv_bn=args.fuse_conv_bn,
                  batch_size=args.batch_size, repeats=args.repeats,
                  matmul_gflops=reference, models=rows), indent=2))
 
