@@ -2,7 +2,8 @@
 
     python tools/analysis/benchmark.py CONFIG [CONFIG ...] [--device cpu]
         [--batch-size 32] [--warmup 3] [--repeats 10] [--shape H W]
-        [--names A B] [--fuse-conv-bn] [--matmul-reference] [--out results.json]
+        [--names A B] [--fuse-conv-bn] [--matmul-reference]
+        [--out results.json]
 
 Several configs are timed in one run, alternating one batch each per round,
 so that their ratio (last column, relative to the first) holds on a noisy
