@@ -6,7 +6,9 @@ Data flow (spec B2.2-B2.5; shapes for PPT-S on COCO, B = batch):
    patches, each flattened in ``(p_h, p_w, c)`` order with the channel
    fastest (the official layout, so converted checkpoints match):
    ``(B, N=256, 3072)``.
-2. ``patch_embed`` (Linear 3072 -> D=192): visual tokens ``(B, 256, 192)``.
+2. ``patch_embed`` (Linear 3072 -> D=192): visual tokens ``(B, 256, 192)``
+   (steps 1-2 run as one strided convolution with the Linear's weight,
+   :func:`~mmhuman_ext.models.layers.embed_patches`).
 3. J learnable keypoint tokens ``(1, J, D)`` go in front:
    ``(B, J + 256, D)``.
 4. :class:`~mmhuman_ext.models.layers.PPTTransformer` (12 pre-norm layers,
@@ -37,6 +39,7 @@ import torch
 from mmpose.models.heads import HeatmapHead
 from torch import Tensor, nn
 
+from mmhuman_ext.models.layers.patch_embedding import embed_patches
 from mmhuman_ext.models.layers.positional_encoding import \
     sine_position_table_2d
 from mmhuman_ext.registry import KEYPOINT_CODECS, MODELS
@@ -205,8 +208,7 @@ class PPTHead(HeatmapHead):
                 f'config: (w, h) = ({4 * fw}, {4 * fh}) for the stride-4 '
                 f'TokenPose / PPT backbones (codec input_size and '
                 f'TopdownAffine input_size).')
-        x = x.view(B, C, gh, ph, gw, pw).permute(0, 2, 4, 3, 5, 1)
-        x = self.patch_embed(x.reshape(B, gh * gw, ph * pw * C))
+        x = embed_patches(x, self.patch_embed, (ph, pw))
         return torch.cat((self.keypoint_tokens.expand(B, -1, -1), x), dim=1)
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:

@@ -7,3 +7,4 @@ from .flame import FLAMELayer  # noqa: F401
 from .mesh_hierarchy import MeshHierarchy  # noqa: F401
 from .point_rasterizer import PointZBufferRasterizer  # noqa: F401
 from .camera_ray_encoding import CameraRayEncoding  # noqa: F401
+from .patch_embedding import embed_patches  # noqa: F401

@@ -16,7 +16,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmhuman_ext.models.layers import (PreNormTransformerLayer,
-                                       sine_position_table_2d)
+                                       embed_patches, sine_position_table_2d)
 from mmhuman_ext.registry import MODELS
 
 
@@ -107,15 +107,13 @@ class VertexFeatureTransformer(BaseModule):
     def tokens(self, features: Tensor) -> Tensor:
         """``(B, in, 2g, 2g) -> (B, g*g, C)`` image tokens with position."""
         x = self.proj(features)
-        b, c, h, w = x.shape
+        h, w = x.shape[-2:]
         p = self.patch_size
-        if (h // p, w // p) != (self.grid, self.grid):
+        if (h, w) != (self.grid * p, self.grid * p):
             raise ValueError(f'encoder features {h}x{w} do not give the '
                              f'{self.grid}x{self.grid} token grid with '
                              f'patch size {p}')
-        x = x.view(b, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1)
-        x = self.patch_embed(x.reshape(b, (h // p) * (w // p), p * p * c))
-        return x + self.image_pe
+        return embed_patches(x, self.patch_embed, (p, p)) + self.image_pe
 
     def forward(self, features: Tensor, points: Tensor) -> Tensor:
         if points.shape[1] != self.queries.shape[0]:
