@@ -70,3 +70,29 @@ def test_recipes():
         type='ComputeCameraRays', stride=16)
     assert {'MultiViewH36MDataset', 'MultiViewSkiPoseDataset'} <= set(
         DATA_LAYOUTS)
+
+
+def test_demo_pair_differs_only_in_fusion():
+    """The demo comparison: same data, seed, schedule and network, the
+    baseline without fusion, GPE and L_pos."""
+    demo = osp.join(ROOT, 'configs', 'demo')
+    fus = Config.fromfile(
+        osp.join(demo, 'transfusion-tiny_1xb8-40e_synthmv-128x128.py'))
+    base = Config.fromfile(osp.join(
+        demo, 'transfusion-tiny-nofusion_1xb8-40e_synthmv-128x128.py'))
+    assert fus.randomness == base.randomness == dict(seed=0)
+    assert fus.model.neck.fusion and fus.model.neck.pe_3d == 'geometry'
+    assert fus.model.epipolar_loss.type == 'EpipolarFieldLoss'
+    assert not base.model.neck.fusion and base.model.neck.pe_3d == 'none'
+    assert base.model.epipolar_loss is None
+    a, b = fus.to_dict(), base.to_dict()
+    for cfg in (a, b):
+        cfg['model']['neck'].pop('fusion')
+        cfg['model']['neck'].pop('pe_3d')
+        cfg['model'].pop('epipolar_loss')
+    assert a == b
+    # 16x16 tokens per view at stride 8, rays of the same grid
+    assert fus.model.neck.feat_size == (16, 16)
+    assert fus.codec.input_size == (128, 128)
+    view = fus.train_dataloader.dataset.pipeline[0].transforms
+    assert view[-1] == dict(type='ComputeCameraRays', stride=8)

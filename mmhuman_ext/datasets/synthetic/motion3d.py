@@ -294,13 +294,15 @@ def _look_at(center: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def make_camera_rig(
     rng: np.random.Generator,
-    subjects: Sequence[str] = H36M_SUBJECTS
+    subjects: Sequence[str] = H36M_SUBJECTS,
+    azimuths: Sequence[float] = (45., 135., 225., 315.)
 ) -> Tuple[Dict[Tuple[str, str], dict], list]:
     """Four calibrated cameras around the capture area.
 
-    Cameras stand at the corners (azimuths ~45, 135, 225, 315 degrees),
-    4.5-5.5 m from the centre and 1.2-1.9 m high, looking at a point 0.9 m
-    above the floor centre; focal length ~1150 px, principal point near the
+    Camera i stands at azimuth ``azimuths[i]`` (+-8 degrees; default: the
+    corners ~45, 135, 225, 315 degrees in id order), 4.5-5.5 m from the
+    centre and 1.2-1.9 m high, looking at a point 0.9 m above the floor
+    centre; focal length ~1150 px, principal point near the
     image centre, mild radial/tangential distortion; Human3.6M's ids and
     resolutions. The same rig serves every subject.
 
@@ -311,7 +313,7 @@ def make_camera_rig(
     """
     rig = {}
     for i, (cam_id, (w, h)) in enumerate(H36M_CAMERAS):
-        az = np.deg2rad(45 + 90 * i + rng.uniform(-8, 8))
+        az = np.deg2rad(azimuths[i] + rng.uniform(-8, 8))
         dist, height = rng.uniform(4.5, 5.5), rng.uniform(1.2, 1.9)
         center = np.array([dist * np.cos(az), dist * np.sin(az), height])
         target = np.array([0., 0., 0.9]) + rng.uniform(-0.1, 0.1, 3)

@@ -8,24 +8,32 @@ so the demo exercises the real loader and metrics.
 * Motion: the P-STMO generator (:mod:`.motion3d`): subjects of human
   proportions (:func:`~.motion3d.sample_body`) performing its actions
   (:func:`~.motion3d.synthesize_motion`), in metres, converted to mm.
-* Cameras: :func:`~.motion3d.make_camera_rig` (four corners of the capture
-  area like Human3.6M's), its intrinsics scaled by ``image_scale`` (default
-  0.25: 250 x 250 images) and converted to the toolbox layout (``R``
-  world->camera, ``T`` centre in mm, ``fx fy cx cy k p``). 2D labels are
-  projections with Human3.6M's distortion model
-  (:func:`mmhuman_ext.geometry.project_points`), the model the images are
-  drawn with.
+* Cameras: :func:`~.motion3d.make_camera_rig`, placed like Human3.6M's
+  (``camera_layout='h36m'``, :data:`H36M_AZIMUTHS`): cameras 0 and 2
+  stand ~40 degrees apart on one side of the capture area, 1 and 3 on the
+  other, so the fixed TransFusion pairs (0, 2) and (1, 3) are neighbouring
+  views with a useful baseline, and (0, 3), (1, 2) face each other, as in
+  Human3.6M. Intrinsics scaled by ``image_scale`` (default 0.25: 250 x 250
+  images) and converted to the toolbox layout (``R`` world->camera, ``T``
+  centre in mm, ``fx fy cx cy k p``). 2D labels are projections with
+  Human3.6M's distortion model (:func:`mmhuman_ext.geometry.project_points`),
+  the model the images are drawn with.
 * Images: the body as depth-sorted capsules (painter's algorithm, so limbs
   hide each other), left limbs warm and right limbs cool colours, a head,
-  on a smooth random background; every sequence also has two box-shaped
-  pillars standing between the subject and two of the cameras, so joints
-  are hidden in some views and seen in others.
+  on a smooth random background. Every sequence has one box-shaped pillar
+  per camera pair of ``occluder_pairs`` (default the fixed pairs (0, 2),
+  (1, 3)), standing between the subject and one camera of the pair drawn
+  at random: the joints it hides in that view are seen by the other view
+  of the pair.
 * Per view, ``joints_occluded`` (K,) flags joints whose pixel shows a
   pillar or a body part more than 8 cm nearer the camera; the loader
   passes it on, and ``JointDetectionRate(subset='occluded')`` scores them.
 
 Deterministic: each sequence draws from ``default_rng([seed, subject,
 action])``; the folder is written once (atomic rename) and re-used.
+Version history (part of the cache key): v1 had the cameras at the
+corners in id order (pairs (0, 2) and (1, 3) facing each other) and two
+narrower pillars in front of random cameras; v2 is the layout above.
 """
 import os
 import os.path as osp
@@ -41,7 +49,7 @@ from .cache import ensure_generated
 from .motion3d import (ACTIONS, H36M_PARENTS, make_camera_rig, sample_body,
                        synthesize_motion)
 
-VERSION = 'v1'
+VERSION = 'v2'
 #: Human3.6M action ids of the motion generator's actions.
 ACTION_IDS = {'Directions': 2, 'Discussion': 3, 'Greeting': 5, 'Phoning': 6,
               'SittingDown': 11, 'Walking': 15}
@@ -53,12 +61,25 @@ _RADIUS = np.array([0, 75, 60, 50, 75, 60, 50, 110, 120, 45, 0, 55, 45, 38,
 _LEFT = {4, 5, 6, 11, 12, 13}
 _HEAD_RADIUS = 105.
 _OCCLUSION_MARGIN = 80.
+#: Base azimuths (degrees) of cameras 0-3 in the ``'h36m'`` layout, close to
+#: Human3.6M's: 0 and 2 neighbours on one side, 1 and 3 on the other.
+H36M_AZIMUTHS = (70., 290., 110., 245.)
+CAMERA_LAYOUTS = {'h36m': H36M_AZIMUTHS, 'corners': (45., 135., 225., 315.)}
 
 
-def toolbox_cameras(image_scale: float, seed: int) -> list:
+def toolbox_cameras(image_scale: float, seed: int,
+                    layout: str = 'corners') -> list:
     """The rig of :func:`~.motion3d.make_camera_rig` in the H36M-Toolbox
-    layout (mm), intrinsics scaled by ``image_scale``; with image sizes."""
-    rig, order = make_camera_rig(np.random.default_rng([seed, 1000]), ['S1'])
+    layout (mm), intrinsics scaled by ``image_scale``; with image sizes.
+
+    ``layout``: ``'h36m'`` (:data:`H36M_AZIMUTHS`, what the multi-view
+    data use) or ``'corners'`` (azimuths 45, 135, 225, 315 in id order).
+    """
+    if layout not in CAMERA_LAYOUTS:
+        raise ValueError(f'layout must be one of {sorted(CAMERA_LAYOUTS)}, '
+                         f'got {layout!r}')
+    rig, order = make_camera_rig(np.random.default_rng([seed, 1000]), ['S1'],
+                                 CAMERA_LAYOUTS[layout])
     cams = []
     for cam_id in order:
         c = rig[('S1', cam_id)]
@@ -96,18 +117,21 @@ def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _pillars(rng: np.random.Generator, center: np.ndarray,
-             cams: list) -> list:
-    """Two boxes (8 corners, mm) between ``center`` and two cameras."""
+def _pair_pillars(rng: np.random.Generator, center: np.ndarray, cams: list,
+                  pairs: Sequence[Sequence[int]]) -> list:
+    """One box (8 corners, mm) per camera pair, between ``center`` and a
+    camera of the pair drawn at random, 1.5-2.2 m from ``center``: about
+    0.3-0.45 m wide and 1.0-1.7 m high, so it hides a good part of the
+    body in that view and none in the pair's other view."""
     boxes = []
-    for ci in rng.choice(len(cams), 2, replace=False):
-        c = cams[ci]['T'].reshape(3)
+    for pair in pairs:
+        c = cams[pair[rng.integers(len(pair))]]['T'].reshape(3)
         d = c[:2] - center[:2]
         d /= np.linalg.norm(d)
         pos = center[:2] + d * rng.uniform(1500, 2200)
-        pos += np.array([-d[1], d[0]]) * rng.uniform(-300, 300)
-        hw, hd = rng.uniform(80, 150), rng.uniform(80, 150)
-        height = rng.uniform(800, 1500)
+        pos += np.array([-d[1], d[0]]) * rng.uniform(-200, 200)
+        hw, hd = rng.uniform(150, 225), rng.uniform(80, 150)
+        height = rng.uniform(1000, 1700)
         xs, ys, zs = np.meshgrid([-hw, hw], [-hd, hd], [0, height],
                                  indexing='ij')
         boxes.append(np.stack([xs + pos[0], ys + pos[1], zs], -1).reshape(
@@ -196,16 +220,19 @@ def _toolbox_box(world: np.ndarray, cam: dict) -> np.ndarray:
 
 
 def write_multiview_figures(out_dir: str,
-                            train_subjects: Sequence[str] = ('S1', 'S5',
-                                                             'S6'),
+                            train_subjects: Sequence[str] = (
+                                'S1', 'S5', 'S6', 'S7', 'S8'),
                             test_subjects: Sequence[str] = ('S9', 'S11'),
                             actions: Sequence[str] = ACTIONS,
                             frames_per_sequence: int = 24,
                             frame_step: int = 8,
                             image_scale: float = 0.25,
+                            camera_layout: str = 'h36m',
+                            occluder_pairs: Sequence[Sequence[int]] = (
+                                (0, 2), (1, 3)),
                             seed: int = 0) -> None:
     """Write annotations and images (module docstring) to ``out_dir``."""
-    cams = toolbox_cameras(image_scale, seed)
+    cams = toolbox_cameras(image_scale, seed, camera_layout)
     splits = (('train', train_subjects), ('validation', test_subjects))
     for split, subjects in splits:
         records = []
@@ -219,7 +246,8 @@ def write_multiview_figures(out_dir: str,
                 motion = synthesize_motion(
                     action, frames_per_sequence * frame_step, rng,
                     body)[::frame_step] * 1000.
-                boxes = _pillars(rng, motion[:, 0].mean(0), cams)
+                boxes = _pair_pillars(rng, motion[:, 0].mean(0), cams,
+                                      occluder_pairs)
                 colours = _segment_colours(rng)
                 for ci, cam in enumerate(cams):
                     video = (f's_{s_id:02d}_act_{a_id:02d}_subact_'
@@ -256,9 +284,9 @@ def ensure_multiview_figures(root: Optional[str] = None, **kwargs) -> str:
     """Write the dataset once (arguments of
     :func:`write_multiview_figures`) and return its folder.
 
-    Defaults to ``<cache>/synthetic/multiview_figures-v1-<hash>``; written
-    into a temporary folder and renamed in one step; a complete folder has
-    a marker with the arguments and is re-used as is.
+    Defaults to ``<cache>/synthetic/multiview_figures-<VERSION>-<hash>``;
+    written into a temporary folder and renamed in one step; a complete
+    folder has a marker with the arguments and is re-used as is.
     """
     params = dict(version=VERSION, **{
         k: list(v) if isinstance(v, (tuple, list)) else v
