@@ -2,7 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--out metrics.json]
         [--dump predictions.pkl] [--show-dir DIR]
-        [--outfile-prefix PREFIX] [--format-only]
+        [--outfile-prefix PREFIX] [--format-only] [--fuse-conv-bn]
     bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args]
 
 ``--outfile-prefix`` makes the metrics write the benchmark's result files
