@@ -10,8 +10,9 @@
 #       tp_r_256x192_enc3_d256_h1024_mh8.pth checkpoints/transpose_r_a3.pth
 _base_ = ['../_base_/default_runtime.py']
 
+# plain argmax decoding, as the official test (TEST.POST_PROCESS: false)
 codec = dict(
-    type='MSRAHeatmap',
+    type='ArgmaxHeatmap',
     input_size=(256, 256),
     heatmap_size=(64, 64),
     sigma=2,

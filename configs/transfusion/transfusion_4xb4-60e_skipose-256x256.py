@@ -8,8 +8,9 @@ model = dict(
     test_pairs=[(0, 1), (2, 3), (4, 5)],
     num_views=6)
 
+# plain argmax decoding, as the official test (TEST.POST_PROCESS: false)
 codec = dict(
-    type='MSRAHeatmap',
+    type='ArgmaxHeatmap',
     input_size=(256, 256),
     heatmap_size=(64, 64),
     sigma=2,
