@@ -13,10 +13,11 @@ class ArgmaxHeatmap(MSRAHeatmap):
     """``MSRAHeatmap`` targets; ``decode`` returns the heatmap argmax itself.
 
     mmpose's ``MSRAHeatmap`` moves the argmax a quarter pixel towards the
-    higher neighbour. The official TransFusion and multi-view PPT tests do
-    not (``TEST.POST_PROCESS = False``), so converted official models are
-    scored as their authors scored them with this codec. Arguments are
-    ``MSRAHeatmap``'s (``unbiased`` must stay False).
+    higher neighbour. The official TransFusion experiments do not
+    (``TEST.POST_PROCESS: false``; the multi-view PPT one does), so
+    converted TransFusion models are scored as their authors scored them
+    with this codec. Arguments are ``MSRAHeatmap``'s (``unbiased`` must
+    stay False).
     """
 
     def __init__(self, *args, **kwargs):
