@@ -35,6 +35,7 @@ and 3D for comparison. With ``--video`` any file OpenCV reads; the person
 box is ``--bbox`` (default: the whole frame).
 """
 import argparse
+import io
 import os
 import os.path as osp
 import sys
@@ -160,6 +161,8 @@ def synthetic_video(num_frames: int = 100,
                                                          sample_body,
                                                          synthesize_motion)
     from mmhuman_ext.geometry.h36m_cameras import world_to_camera
+    if style not in ('coco', 'capsules'):
+        raise ValueError(f"style must be 'coco' or 'capsules', got {style!r}")
     sid = int(subject.lstrip('S'))
     body = sample_body(np.random.default_rng([seed, 2000, sid]))
     rng = np.random.default_rng([seed, sid, sum(map(ord, action))])
@@ -200,8 +203,6 @@ def synthetic_video(num_frames: int = 100,
                 np.random.default_rng([seed, sid]), img,
                 np.zeros((h, w), np.uint8), figure, 1)
             frames.append(img)
-    elif style != 'capsules':
-        raise ValueError(f"style must be 'coco' or 'capsules', got {style!r}")
     lo, hi = kpts.min(1), kpts.max(1)
     centre, half = (lo + hi) / 2, (hi - lo).max(1, keepdims=True) * 0.625
     return dict(
@@ -294,10 +295,12 @@ def run_pipeline(pose_model, lifter, frames: np.ndarray,
 
 
 def mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Mean joint error after moving both roots (joint 0) to 0."""
-    pred = pred - pred[:, :1]
-    gt = gt - gt[:, :1]
-    return float(np.linalg.norm(pred - gt, axis=-1).mean())
+    """mmpose's MPJPE of (T, 17, 3) poses after moving both roots (joint 0)
+    to 0."""
+    from mmpose.evaluation.functional import keypoint_mpjpe
+    return float(
+        keypoint_mpjpe(pred - pred[:, :1], gt - gt[:, :1],
+                       np.ones(pred.shape[:2], bool)))
 
 
 def draw_results(path: str,
@@ -409,6 +412,7 @@ def main(argv=None):
     args = parse_args(argv)
     _check_files(args)
     from mmhuman_ext.apis import init_pose_model
+    from mmhuman_ext.utils import atomic_write_bytes
     pose_model = init_pose_model(args.pose_config, args.pose_checkpoint,
                                  args.device)
     lifter = init_pose_model(args.lift_config, args.lift_checkpoint,
@@ -430,11 +434,10 @@ def main(argv=None):
                                  video['keypoints_3d'])
     result = run_pipeline(pose_model, lifter, frames, bboxes)
     os.makedirs(args.work_dir, exist_ok=True)
-    np.savez(
-        osp.join(args.work_dir, 'results.npz'), **{
-            k: v
-            for k, v in result.items() if k != 'windows'
-        })
+    buffer = io.BytesIO()
+    np.savez(buffer, **{k: v for k, v in result.items() if k != 'windows'})
+    atomic_write_bytes(osp.join(args.work_dir, 'results.npz'),
+                       buffer.getvalue())
     T = len(frames)
     show = args.show or [int(round(x)) for x in np.linspace(0, T - 1, 4)]
     picture = osp.join(args.work_dir, 'ppt_pstmo_video.png')
