@@ -114,7 +114,9 @@ def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash leaves the old file intact.
 
     The bytes go to a temporary file in the same folder, are flushed to disk,
-    then renamed over ``path`` (``os.replace`` is atomic on POSIX).
+    then renamed over ``path`` (``os.replace`` is atomic on POSIX). The file
+    gets the permissions ``open()`` would give it (0666 less the umask), not
+    the temporary file's private 0600.
     """
     path = os.fspath(path)
     folder = osp.dirname(osp.abspath(path))
@@ -126,6 +128,9 @@ def atomic_write_bytes(path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

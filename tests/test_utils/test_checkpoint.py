@@ -12,7 +12,8 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 
 import mmhuman_ext  # noqa: F401  (installs the loader)
-from mmhuman_ext.utils import UnsafeCheckpointError, load_checkpoint_file
+from mmhuman_ext.utils import (UnsafeCheckpointError, atomic_write_bytes,
+                               load_checkpoint_file)
 
 
 class _ToyModel(BaseModel):
@@ -120,6 +121,14 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         LocalBackend().put(object(), path)  # write fails midway
     assert path.read_bytes() == b'good checkpoint'
     assert os.listdir(tmp_path) == ['epoch_1.pth']
+
+
+def test_atomic_write_gives_the_permissions_of_open(tmp_path):
+    with open(tmp_path / 'plain', 'wb') as f:
+        f.write(b'x')
+    atomic_write_bytes(tmp_path / 'atomic', b'x')
+    assert (tmp_path / 'atomic').stat().st_mode == \
+        (tmp_path / 'plain').stat().st_mode
 
 
 def test_process_killed_while_saving_keeps_previous_checkpoint(tmp_path):
