@@ -306,9 +306,8 @@ def convert(state: Dict[str, torch.Tensor], h36m_init: bool = False):
             raise ConversionError(
                 f'--h36m-init needs the COCO 256x256 PPT-S '
                 f'({KNOWN_VARIANTS[H36M_INIT_SOURCE][0]}); found {found}')
-        order = torch.tensor(COCO_TO_H36M)
-        out['head.keypoint_tokens'] = \
-            out['head.keypoint_tokens'][:, order].clone()
+        out['head.keypoint_tokens'] = _to_h36m_order(
+            out['head.keypoint_tokens'])
         description, config = MULTIVIEW_VARIANTS[H36M_INIT_SOURCE]
         return out, dict(
             variant=variant,
@@ -334,6 +333,11 @@ def convert(state: Dict[str, torch.Tensor], h36m_init: bool = False):
         note=NOTES.get(family))
 
 
+def _to_h36m_order(tokens: torch.Tensor) -> torch.Tensor:
+    """``(1, 17, D)`` COCO keypoint tokens in Human3.6M order."""
+    return tokens[:, torch.tensor(COCO_TO_H36M)].clone()
+
+
 def _ours_to_h36m(state: Dict[str, torch.Tensor]):
     """``--h36m-init`` on a checkpoint of ours (e.g. a run of
     ``configs/ppt/ppt-s_4xb32-300e_coco-256x256.py``): the same reorder."""
@@ -348,7 +352,7 @@ def _ours_to_h36m(state: Dict[str, torch.Tensor]):
             f'tokens {tuple(tokens.shape)}, patch embedding '
             f'{None if patch is None else tuple(patch.shape)}')
     out = OrderedDict(state)
-    out['head.keypoint_tokens'] = tokens[:, torch.tensor(COCO_TO_H36M)].clone()
+    out['head.keypoint_tokens'] = _to_h36m_order(tokens)
     description, config = MULTIVIEW_VARIANTS[H36M_INIT_SOURCE]
     return out, dict(
         variant=H36M_INIT_SOURCE,
