@@ -6,8 +6,8 @@ import os.path as osp
 import cv2
 import torch
 
-from mmhuman_ext.apis.model_analysis import (count_flops, count_parameters,
-                                             make_subject)
+from mmhuman_ext.utils.model_analysis import (count_flops, count_parameters,
+                                              make_subject)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'tests/data/configs/tiny_topdown_gn.py')
@@ -109,7 +109,7 @@ def test_multiview_model_gets_views_and_rays():
     """Multi-view PPT: (B, V, 3, H, W) crops and unit rays at the token
     stride; under the math SDPA backend the count adds exactly the
     attention products (4 T^2 D per layer) that the fused kernel hides."""
-    from mmhuman_ext.apis.model_analysis import summarize
+    from mmhuman_ext.utils.model_analysis import summarize
     config = osp.join(ROOT,
                       'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py')
     subject = make_subject(config, views=2)

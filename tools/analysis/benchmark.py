@@ -26,11 +26,11 @@ import torch
 from mmcv.cnn import fuse_conv_bn
 from mmengine.config import DictAction
 
-from mmhuman_ext.apis.model_analysis import (count_flops, make_subject,
-                                             matmul_gflops, peak_memory_mib,
-                                             ratios_to_first, summarize,
-                                             time_alternating)
 from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils.model_analysis import (count_flops, make_subject,
+                                              matmul_gflops, peak_memory_mib,
+                                              ratios_to_first, summarize,
+                                              time_alternating)
 
 
 def parse_args(argv=None):

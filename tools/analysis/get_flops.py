@@ -11,8 +11,8 @@ import argparse
 
 from mmengine.config import DictAction
 
-from mmhuman_ext.apis.model_analysis import (count_flops, count_parameters,
-                                             make_subject)
+from mmhuman_ext.utils.model_analysis import (count_flops, count_parameters,
+                                              make_subject)
 
 
 def main(argv=None):
