@@ -1,2 +1,3 @@
 from .cvthead_generator import CVTHeadGenerator  # noqa: F401
 from .cvthead import CVTHead  # noqa: F401
+from . import maskint  # noqa: F401

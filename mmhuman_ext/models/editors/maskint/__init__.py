@@ -1,0 +1,2 @@
+from .structure import (CannyEdgeDetector, DepthDetector,  # noqa: F401
+                        HEDEdgeDetector)
