@@ -4,7 +4,9 @@ from .token_pruning import (HumanTokenIdentification,  # noqa: F401
 from .transformer_layers import PreNormTransformerLayer  # noqa: F401
 from .transformer_layers import PostNormTransformerLayer  # noqa: F401
 from .flame import FLAMELayer  # noqa: F401
+from .hair_deformer import LinearHairDeformer  # noqa: F401
 from .mesh_hierarchy import MeshHierarchy  # noqa: F401
 from .point_rasterizer import PointZBufferRasterizer  # noqa: F401
 from .camera_ray_encoding import CameraRayEncoding  # noqa: F401
 from .patch_embedding import embed_patches  # noqa: F401
+from .extended_attention import ExtendedSelfAttnProcessor  # noqa: F401
