@@ -4,3 +4,5 @@ from .mpm_metric import MPMReconstructionError  # noqa: F401
 from .multiview_metrics import JointDetectionRate, TriangulationMPJPE  # noqa: F401
 from .reenact_metrics import (CrossReenactMetric,  # noqa: F401
                               MotionTransferMetric, SelfReenactMetric)
+from .video_edit_metrics import (CLIPVideoConsistency,  # noqa: F401
+                                 EditRuntime, FlowWarpingError)
