@@ -1,3 +1,7 @@
 from .structure import (CannyEdgeDetector, DepthDetector,  # noqa: F401
                         HEDEdgeDetector)
 from .keyframe_editor import JointKeyframeEditor  # noqa: F401
+from .data_preprocessor import MaskINTDataPreprocessor  # noqa: F401
+from .maskint import MaskINT  # noqa: F401
+from .transformer import MaskINTTransformer  # noqa: F401
+from .vq_tokenizer import PatchVQTokenizer, VQGANTokenizer  # noqa: F401
