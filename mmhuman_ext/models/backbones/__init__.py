@@ -3,3 +3,4 @@ from .stmo import STMO, STMOEncoder, StridedTransformerEncoder  # noqa: F401
 from .rome_encoder import ROMEBottleneckEncoder  # noqa: F401
 from .deca_encoder import DECAEncoder  # noqa: F401
 from .patch_discriminator import FeaturePatchDiscriminator  # noqa: F401
+from .resnet_patch_discriminator import ResNetPatchDiscriminator  # noqa: F401

@@ -10,3 +10,4 @@ from .point_rasterizer import PointZBufferRasterizer  # noqa: F401
 from .camera_ray_encoding import CameraRayEncoding  # noqa: F401
 from .patch_embedding import embed_patches  # noqa: F401
 from .extended_attention import ExtendedSelfAttnProcessor  # noqa: F401
+from .vgg19 import VGG19FeatureExtractor  # noqa: F401

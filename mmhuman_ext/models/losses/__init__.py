@@ -1,3 +1,9 @@
 from .epipolar_field_loss import EpipolarFieldLoss  # noqa: F401
 from .cvthead_losses import (CVTDiceLoss, DiscFeatureMatchingLoss,  # noqa: F401
                              FaceIdentityLoss, VGG19PerceptualLoss)
+from .flow_losses import (AffineRegularizationLoss, FlowTVLoss,  # noqa: F401
+                          MultiScaleFlowConsistencyLoss,
+                          PerceptualCorrectnessLoss)
+from .motion_transfer_losses import (DensePoseSegLoss,  # noqa: F401
+                                     DensePoseUVLoss, MaskBCELoss,
+                                     MaskedL1Loss, PyramidPerceptualLoss)
