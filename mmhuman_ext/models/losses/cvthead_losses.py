@@ -22,10 +22,9 @@ import torch.nn.functional as F
 import torchvision
 from torch import Tensor, nn
 
+from mmhuman_ext.models.layers.vgg19 import (IMAGENET_MEAN, IMAGENET_STD,
+                                             build_vgg19_features)
 from mmhuman_ext.registry import MODELS
-
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def _load_state(path: str, what: str, where: str) -> Dict[str, Tensor]:
@@ -74,25 +73,11 @@ class VGG19PerceptualLoss(_FrozenNet):
         self.layer_weights = {int(k): float(v) for k, v in (
             layer_weights or {1: 1 / 32, 6: 1 / 16, 11: 1 / 8, 20: 1 / 4,
                               29: 1.0}).items()}
-        # the torchvision VGG19 ``features`` stack (classifier not built)
-        features = torchvision.models.vgg.make_layers(
-            torchvision.models.vgg.cfgs['E'], batch_norm=False)
-        if ckpt is not None:
-            state = _load_state(
-                ckpt, 'VGG19', 'download vgg19-dcbb9e9d.pth from '
-                'https://download.pytorch.org/models/ and set its path')
-            features.load_state_dict({
-                k[len('features.'):]: v
-                for k, v in state.items() if k.startswith('features.')
-            })
-        last = max(self.layer_weights)
-        if not isinstance(features[last], nn.ReLU):
-            raise ValueError(f'vgg19.features[{last}] is not a ReLU')
-        self.features = features[:last + 1]
+        self.features = build_vgg19_features(ckpt, max(self.layer_weights))
         self.loss_weight = loss_weight
-        self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(
+        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(
             1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(
+        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(
             1, 3, 1, 1), persistent=False)
         self._freeze()
 
