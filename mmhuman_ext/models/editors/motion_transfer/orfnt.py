@@ -272,11 +272,11 @@ class ORFNTMotionTransfer(BaseModel):
     def predict(self, inputs: Dict[str, Tensor], out: Dict[str, Tensor],
                 data_samples=None) -> List[BaseDataElement]:
         """Per sample: ``pred_img (3, S, S)`` and ``gt_img`` /
-        ``src_img`` in [0, 1], ``pred_mask (1, S, S)``, ``pred_iuv`` (the
+        ``src_img`` in [-1, 1], ``pred_mask (1, S, S)``, ``pred_iuv`` (the
         translated DensePose: part id, U, V of the most likely part) when the
         texture branch runs, and the input sample's metainfo."""
         size = out['image'].shape[-1]
-        to01 = (lambda x: ((x.detach() + 1) / 2).clamp(0, 1).cpu())
+        cpu = (lambda x: x.detach().cpu())
         src = F.interpolate(inputs['src_img'], size=(size, size),
                             mode='bilinear', align_corners=False)
         results = []
@@ -287,14 +287,14 @@ class ORFNTMotionTransfer(BaseModel):
                 meta = dict(sample.metainfo) if hasattr(
                     sample, 'metainfo') else dict(sample)
             res = BaseDataElement(metainfo=meta)
-            res.pred_img = to01(out['image'][i])
+            res.pred_img = cpu(out['image'][i])
             res.pred_mask = out['mask'][i].detach().cpu()
-            res.src_img = to01(src[i])
+            res.src_img = cpu(src[i])
             if 'drv_img_out' in inputs:
                 gt = inputs['drv_img_out']
                 if gt.shape[-1] != size:
                     gt = inputs['drv_img']
-                res.gt_img = to01(gt[i])
+                res.gt_img = cpu(gt[i])
             if 'texture' in out:
                 res.pred_iuv = self.translated_iuv(out['texture'])[i].cpu()
             results.append(res)
