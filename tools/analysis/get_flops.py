@@ -37,6 +37,10 @@ def main(argv=None):
     print(f'config:               {args.config}')
     print(f'parameters:           {counts["params"]:,}')
     print(f'trainable parameters: {counts["trainable"]:,}')
+    # models with several networks (e.g. ORFNT) list their parts
+    breakdown = getattr(subject.model, 'parameter_breakdown', None)
+    for name, count in (breakdown() if breakdown else {}).items():
+        print(f'  {name + ":":<20}{count:,}')
     print(f'FLOPs per sample:     {flops / 1e9:.3f} G '
           f'({flops / 2e9:.3f} GMACs)')
     if subject.views > 1:
