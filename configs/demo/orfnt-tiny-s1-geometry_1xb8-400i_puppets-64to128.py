@@ -1,0 +1,94 @@
+# Demo, stage 1 of 4 (geometry): a narrow ORFNT (same architecture, fewer
+# channels) on the built-in puppet videos (true DensePose, masks and
+# OpenPose-18 joints; generated once into data/puppets/ on first use),
+# frames resized to 128, network input 64, output 128 through BlenderNet's
+# x2 SR block. Small enough for a shared CPU: the four demo stages together
+# train in about 20 minutes. The VGG-19 losses (pyramid perceptual,
+# perceptual correctness) are left out: their pretrained weights are not
+# available offline and random-weight versions add noise, not signal.
+# Run the stages in order with tools/train.py (each loads the previous
+# stage's last checkpoint from work_dirs/<config name>/):
+#   orfnt-tiny-s1-geometry_1xb8-400i_puppets-64to128.py
+#   orfnt-tiny-s2-warping_1xb8-600i_puppets-64to128.py
+#   orfnt-tiny-s3-joint_1xb8-600i_puppets-64to128.py
+#   orfnt-tiny-s4-blender-sr_1xb8-300i_puppets-64to128.py
+_base_ = ['../motion_transfer/orfnt-s1-geometry_1xb8-100ki_ted-128to256.py']
+
+data_root = 'data/puppets/'
+frame_size, in_size = 128, 64
+signals = dict(tex_signal_ch=32, geo_signal_ch=32)
+model = dict(
+    data_preprocessor=dict(in_size=in_size, out_size=frame_size),
+    motion_net=dict(base_channels=8, **signals),
+    warp_generator=dict(channels=(64, 32, 16), bottleneck_blocks=2),
+    texture_branch=dict(
+        encoder_channels=(16, 32, 64, 64, 64),
+        code_channels=64,
+        translator_channels=64,
+        num_res_blocks=1,
+        atlas_up_channels=(64, 64, 64),
+        tex_channels=8,
+        geo_up_channels=(64, 32, 16, 16),
+        **signals),
+    blender=dict(base_channels=16),
+    discriminator=dict(base_channels=16, max_channels=64),
+    vgg=None,
+    loss_cfg=dict(
+        corr=None,
+        per=None,
+        gan=dict(loss_weight=0.1)))
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(lr=5e-4)),
+    discriminator=dict(optimizer=dict(lr=2e-4)))
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel', find_unused_parameters=True)
+
+train_pipeline = [
+    dict(type='LoadFramePair', with_keypoints=False),
+    dict(type='LoadDensePoseIUV'),
+    dict(type='LoadHumanMask'),
+    dict(type='PairedResize', size=(frame_size, frame_size)),
+    dict(type='PackMotionTransferInputs')
+]
+test_pipeline = [
+    dict(type='LoadFramePair', with_keypoints=True),
+    dict(type='LoadDensePoseIUV'),
+    dict(type='LoadHumanMask'),
+    dict(type='PairedResize', size=(frame_size, frame_size)),
+    dict(type='PackMotionTransferInputs')
+]
+puppets = dict(
+    type='SyntheticPuppetDataset',
+    data_root=data_root,
+    generator_cfg=dict(num_train=16, num_test=4, num_frames=32, size=256))
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True, split='train', mode='train_pair',
+        pipeline=train_pipeline, **puppets))
+# self-reconstruction on the 4 test puppets, every 4th frame driving frame 0
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True, split='test', mode='reconstruction',
+        max_test_frames=8, pipeline=test_pipeline, **puppets))
+test_dataloader = val_dataloader
+# keypoints of the generated frames from the puppets' colour markers,
+# reference = the generator's true joints (no OpenPose weights offline)
+val_evaluator = [
+    dict(type='FrameL1Metric'),
+    dict(type='KeypointAKDMKRMetric', backend='markers',
+         reference='ground_truth')
+]
+test_evaluator = val_evaluator
+
+max_iters = 400
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+randomness = dict(seed=0)
