@@ -55,7 +55,7 @@ class MaskINTDataPreprocessor(BaseDataPreprocessor):
                 '(tools/dataset_converters/maskint_precompute_tokens.py)')
         return part
 
-    def _encode(self, images: Tensor) -> Tensor:
+    def encode_images(self, images: Tensor) -> Tensor:
         """``(B, N, 3, H, W)`` in [-1, 1] -> ``(B, N, h, w)`` tokens."""
         tokenizer = self._require('tokenizer', 'tokens')
         B, N = images.shape[:2]
@@ -72,7 +72,8 @@ class MaskINTDataPreprocessor(BaseDataPreprocessor):
             B, N = frames.shape[:2]
             maps = detector((frames.flatten(0, 1) + 1) / 2).view(
                 B, N, 1, *frames.shape[-2:])
-        return self._encode(maps.float().expand(-1, -1, 3, -1, -1) * 2 - 1)
+        return self.encode_images(
+            maps.float().expand(-1, -1, 3, -1, -1) * 2 - 1)
 
     @torch.no_grad()
     def forward(self, data: dict, training: bool = False) -> dict:
@@ -84,7 +85,7 @@ class MaskINTDataPreprocessor(BaseDataPreprocessor):
             if 'frames' not in inputs:
                 raise ValueError('MaskINT batch needs color_tokens or frames, '
                                  f'got keys {sorted(inputs)}')
-            inputs['color_tokens'] = self._encode(inputs['frames'])
+            inputs['color_tokens'] = self.encode_images(inputs['frames'])
         if 'structure_tokens' not in inputs:
             maps = inputs.pop('structure_maps', None)
             if maps is not None:

@@ -50,7 +50,8 @@ def _gumbel(shape, generator: Optional[torch.Generator],
             device: torch.device) -> Tensor:
     """Standard Gumbel noise, float32, drawn from ``generator``."""
     u = torch.rand(shape, generator=generator, device=device)
-    return -torch.log(-torch.log(u.clamp_(1e-20, 1.)).clamp_(min=1e-20))
+    neg_log_u = -torch.log(u.clamp_(min=1e-20))
+    return -torch.log(neg_log_u.clamp_(min=1e-20))
 
 
 def _lowest(scores: Tensor, counts: Tensor) -> Tensor:
