@@ -282,7 +282,12 @@ def test_stage1_conversion_loads_strictly():
             model.eval().encoder(x), ref_encoder(sd, x), rtol=1e-4, atol=1e-5)
 
 
-def test_refine_merge_and_back_projection(tmp_path, monkeypatch):
+@pytest.mark.parametrize('flip_test', [False, True])
+def test_refine_merge_and_back_projection(tmp_path, monkeypatch, flip_test):
+    """Our refine model against the official run.py refine branch; with
+    flip test the 3D output is averaged with the un-flipped output of the
+    mirrored input, and the back-projection reads the *unflipped* centre
+    frame (``input_augmentation`` returns the non-flipped input)."""
     torch.manual_seed(0)
     n, strides = 9, (3, 3)
     stage2 = official_stage2(n, 2, strides)
@@ -304,6 +309,7 @@ def test_refine_merge_and_back_projection(tmp_path, monkeypatch):
     ckpt = torch.load(tmp_path / 'ours.pth', weights_only=True)
     model = lifter(n, 2, strides, refine=True)
     model.load_state_dict(ckpt['state_dict'], strict=True)
+    model.test_cfg['flip_test'] = flip_test
     # reference: official back-projection with the GT root depth + blend
     x = torch.randn(2, n, J, 2) * 0.3
     root = np.array([[0.1, -0.2, 4.5]])
@@ -317,9 +323,15 @@ def test_refine_merge_and_back_projection(tmp_path, monkeypatch):
         s.gt_instance_labels = InstanceData()
         data.append(s)
     with torch.no_grad():
-        pred = model.predict(x, data)[0].pred_instances.keypoints[0]
+        # mmpose's flip test mirrors the batch in place: give it a copy
+        pred = model.predict(x.clone(), data)[0].pred_instances.keypoints[0]
         plain = {k[7:]: v for k, v in stage2.items()}
         out = ref_stage2(plain, x, strides)[0][:, 0]  # (B, J, 3)
+        if flip_test:
+            mirror = torch.tensor([-1., 1.])
+            out_flip = ref_stage2(plain, x[:, :, FLIP] * mirror,
+                                  strides)[0][:, 0]
+            out = (out + out_flip[:, FLIP] * torch.tensor([-1., 1., 1.])) / 2
         uv = x[:, n // 2]
         f = torch.tensor(cam['f'] / 1000 * 2, dtype=torch.float32)
         c = torch.tensor((cam['c'] - [500, 501]) / 500, dtype=torch.float32)

@@ -172,8 +172,10 @@ class STMO(BaseModule):
     Shape:
         ``x (B, N, J, 2)`` -> ``(tem (B, N, d), mofa (B, 1, d))``; ``tem``
         feeds the all-frame head, ``mofa`` the centre-frame head. With
-        ``return_centre_input`` a third item ``x[:, N // 2 : N // 2 + 1]``
-        (B, 1, J, 2).
+        ``return_centre_input`` a third item, a copy of
+        ``x[:, N // 2 : N // 2 + 1]`` (B, 1, J, 2): a copy because mmpose's
+        ``PoseLifter`` flip test mirrors ``inputs`` in place after this
+        forward, and the refinement must see the unflipped frame.
     """
 
     def __init__(self,
@@ -195,5 +197,5 @@ class STMO(BaseModule):
         tem = self.encoder(x)
         if self.return_centre_input:
             centre = x.shape[1] // 2
-            return tem, self.mofa(tem), x[:, centre:centre + 1]
+            return tem, self.mofa(tem), x[:, centre:centre + 1].clone()
         return tem, self.mofa(tem)
