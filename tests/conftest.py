@@ -54,3 +54,17 @@ def cvthead_small_data(tmp_path_factory):
     return ensure_synthetic_heads(
         str(tmp_path_factory.getbasetemp() / 'cvthead_small'),
         **CVTHEAD_SMALL)
+
+
+# Motion transfer: one small puppet dataset (frames, IUV, masks, keypoints)
+# per test session, shared by the data, metric, converter and API tests.
+PUPPETS_SMALL = dict(num_train=3, num_test=2, num_frames=6, size=64, seed=0,
+                     num_pairs=3)
+
+
+@pytest.fixture(scope='session')
+def puppet_small_data(tmp_path_factory):
+    from mmhuman_ext.datasets.synthetic.puppets import ensure_puppets
+    return ensure_puppets(
+        str(tmp_path_factory.getbasetemp() / 'puppets_small'),
+        **PUPPETS_SMALL)
