@@ -17,7 +17,7 @@ model = dict(
             init_cfg=dict(
                 checkpoint='work_dirs/pstmo-s-mpm-d64_1xb64-2e_synthh36m-'
                 'det-27f/best_mpm_2d_mpjpe_stage1.pth')),
-        mofa=dict(strides=(3, 3, 3), seq_len=N, **width)),
+        mofa=width),
     head=dict(in_channels=64))
 synthetic = dict(
     type='SyntheticH36MDataset',

@@ -13,7 +13,7 @@ width = dict(embed_dims=64, sem_hidden_dims=128, ffn_dims=128, dropout=0.)
 model = dict(
     encoder=dict(seq_len=N, **width),
     decoder=dict(
-        in_dims=64, embed_dims=32, ffn_dims=64, seq_len=N, dropout=0.))
+        in_dims=64, embed_dims=32, ffn_dims=64, dropout=0.))
 synthetic = dict(
     type='SyntheticH36MDataset',
     data_root=None,  # generator cache ($MMHUMAN_EXT_DATA or ~/.cache)

@@ -38,7 +38,6 @@ model = dict(
         ffn_dims=256,
         num_layers=2,
         num_heads=8,
-        seq_len=N,
         num_joints=17,
         dropout=0.1),
     temporal_mask_ratio=0.8,

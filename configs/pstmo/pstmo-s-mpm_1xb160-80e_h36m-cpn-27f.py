@@ -4,7 +4,7 @@
 _base_ = ['./pstmo-s-mpm_1xb160-80e_h36m-cpn-243f.py']
 
 N, S = 27, 9
-model = dict(encoder=dict(seq_len=N), decoder=dict(seq_len=N))
+model = dict(encoder=dict(seq_len=N))
 train_dataloader = dict(dataset=dict(seq_len=N, seq_step=S))
 val_dataloader = dict(dataset=dict(seq_len=N, seq_step=S))
 test_dataloader = val_dataloader

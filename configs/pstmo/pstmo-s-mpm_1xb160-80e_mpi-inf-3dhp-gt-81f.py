@@ -21,7 +21,6 @@ val_pipeline = [
 ]
 model = dict(
     encoder=dict(seq_len=N),
-    decoder=dict(seq_len=N),
     temporal_mask_ratio=0.7,
     spatial_mask_num=2)
 train_dataloader = dict(

@@ -34,13 +34,12 @@ model = dict(
                 type='Pretrained',
                 checkpoint=stage1_checkpoint,
                 prefix='encoder.')),
+        # N comes from the encoder; strides 3 until one token is left
         mofa=dict(
             type='StridedTransformerEncoder',
             embed_dims=256,
             ffn_dims=512,
             num_heads=8,
-            strides=(3, 3, 3, 3, 3),
-            seq_len=N,
             num_pos_embeds=3,
             dropout=0.1)),
     head=dict(

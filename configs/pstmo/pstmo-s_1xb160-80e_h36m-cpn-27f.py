@@ -11,8 +11,7 @@ model = dict(
             seq_len=N,
             init_cfg=dict(
                 checkpoint='work_dirs/pstmo-s-mpm_1xb160-80e_h36m-cpn-27f/'
-                'best_mpm_2d_mpjpe_stage1.pth')),
-        mofa=dict(strides=(3, 3, 3), seq_len=N)))
+                'best_mpm_2d_mpjpe_stage1.pth'))))
 train_dataloader = dict(dataset=dict(seq_len=N, seq_step=S))
 val_dataloader = dict(dataset=dict(seq_len=N, seq_step=S))
 test_dataloader = val_dataloader

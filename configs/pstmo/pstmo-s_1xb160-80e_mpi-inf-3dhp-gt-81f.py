@@ -26,8 +26,7 @@ model = dict(
             seq_len=N,
             init_cfg=dict(
                 checkpoint='work_dirs/pstmo-s-mpm_1xb160-80e_mpi-inf-3dhp-'
-                'gt-81f/best_mpm_2d_mpjpe_stage1.pth')),
-        mofa=dict(strides=(3, 3, 3, 3), seq_len=N)),
+                'gt-81f/best_mpm_2d_mpjpe_stage1.pth'))),
     head=dict(decoder=codec))
 train_dataloader = dict(
     dataset=dict(

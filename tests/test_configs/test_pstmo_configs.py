@@ -66,6 +66,22 @@ def test_stage2_configs_build_the_paper_models(name):
         assert osp.isfile(osp.join(ROOT, 'configs', 'pstmo', stage1))
 
 
+def test_frame_count_override_reaches_every_part():
+    """One --cfg-options value for N rebuilds MOFA and the decoder."""
+    c = cfg('pstmo-s_1xb160-80e_h36m-cpn-243f.py')
+    c.merge_from_dict({'model.backbone.encoder.seq_len': 27})
+    model = MODELS.build(c.model)
+    assert len(model.backbone.mofa.layers) == 3
+    assert sum(p.numel() for p in model.parameters()) == STAGE2[
+        'pstmo-s_1xb160-80e_h36m-cpn-27f.py'][0]
+    c = cfg('pstmo-s-mpm_1xb160-80e_h36m-cpn-243f.py')
+    c.merge_from_dict({'model.encoder.seq_len': 81})
+    model = MODELS.build(c.model)
+    assert model.decoder.pos_embed.shape[1] == 81
+    assert sum(p.numel() for p in model.parameters()) == STAGE1[
+        'pstmo-s-mpm_1xb160-80e_h36m-cpn-81f.py'][0]
+
+
 STAGE1 = {
     'pstmo-s-mpm_1xb160-80e_h36m-cpn-243f.py': (2_656_036, 0.8, 2),
     'pstmo-mpm_1xb160-80e_h36m-cpn-243f.py': (3_315_620, 0.6, 3),

@@ -23,8 +23,9 @@ from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
 from ..layers.pstmo_transformer import (PoseMLPEmbedding,
-                                        TemporalTransformerLayer,
-                                        StridedTransformerLayer, build_norm)
+                                        StridedTransformerLayer,
+                                        TemporalTransformerLayer, build_norm,
+                                        mofa_strides, take_seq_len)
 
 
 @MODELS.register_module()
@@ -112,36 +113,49 @@ class StridedTransformerEncoder(BaseModule):
     Before layer ``i < num_pos_embeds`` the slice ``pos_embeds[i, :L_i]`` of
     a learned table (init N(0, 1)) is added; later layers get none. Token
     lengths go ``L_{i+1} = ceil(L_i / strides[i])`` (243 -> 81 -> 27 -> 9 ->
-    3 -> 1 for strides (3,) * 5). ``final_norm`` is unused by default, as in
-    the official module.
+    3 -> 1 for strides (3,) * 5) and must end at one token, the input of
+    the centre-frame head; this is checked here. ``final_norm`` is unused by
+    default, as in the official module.
+
+    Inside :class:`STMO` the frame count N comes from the encoder; leave
+    ``seq_len`` and ``strides`` unset in configs.
 
     Args:
         embed_dims (int): d. Defaults to 256.
         ffn_dims (int): FFN width. Defaults to 512.
         num_heads (int): Attention heads. Defaults to 8.
-        strides (Sequence[int]): One stride per layer: (3, 3, 3) for N=27,
-            (3,) * 4 for N=81, (3,) * 5 for N=243.
+        strides (Sequence[int], optional): One stride per layer. None (the
+            official choice) takes stride 3 in as many layers as bring N
+            to one token: (3, 3, 3) for N=27, (3,) * 4 for N=81, (3,) * 5
+            for N=243.
         seq_len (int): N (length of the position tables).
         num_pos_embeds (int): Number of position tables. Defaults to 3.
         dropout (float): Dropout everywhere. Defaults to 0.1.
         norm (str): ``'pstmo_ln'`` or ``'ln'``.
         apply_final_norm (bool): Apply ``final_norm`` to the output.
 
-    Shape: ``(B, N, d) -> (B, L_out, d)``, ``L_out = 1`` for the strides above.
+    Shape: ``(B, N, d) -> (B, 1, d)``.
     """
 
     def __init__(self,
                  embed_dims: int = 256,
                  ffn_dims: int = 512,
                  num_heads: int = 8,
-                 strides: Sequence[int] = (3, 3, 3, 3, 3),
-                 seq_len: int = 243,
+                 strides: Optional[Sequence[int]] = None,
+                 seq_len: Optional[int] = None,
                  num_pos_embeds: int = 3,
                  dropout: float = 0.1,
                  norm: str = 'pstmo_ln',
                  apply_final_norm: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        if seq_len is None:
+            raise ValueError(
+                'StridedTransformerEncoder needs seq_len (N frames); inside '
+                'STMO it is taken from the encoder')
+        strides = mofa_strides(seq_len, strides)
+        self.seq_len = seq_len
+        self.strides = strides
         self.apply_final_norm = apply_final_norm
         self.pos_embeds = nn.Parameter(
             torch.randn(num_pos_embeds, seq_len, embed_dims))
@@ -163,8 +177,10 @@ class STMO(BaseModule):
     """Spatial Temporal Many-to-One backbone for mmpose's ``PoseLifter``.
 
     Args:
-        encoder (dict): :class:`STMOEncoder` config (SEM + TEM).
-        mofa (dict): :class:`StridedTransformerEncoder` config.
+        encoder (dict): :class:`STMOEncoder` config (SEM + TEM); its
+            ``seq_len`` is the frame count N of the whole model.
+        mofa (dict): :class:`StridedTransformerEncoder` config; ``seq_len``
+            comes from the encoder (an explicit value must agree).
         return_centre_input (bool): Also return the centre frame of the
             input, for heads that need it (``STMORefineHead``).
         init_cfg (dict, optional): Initialisation config.
@@ -185,7 +201,8 @@ class STMO(BaseModule):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.encoder = MODELS.build(encoder)
-        self.mofa = MODELS.build(mofa)
+        self.mofa = MODELS.build(
+            take_seq_len(mofa, self.encoder.seq_len, 'STMO mofa'))
         self.return_centre_input = return_centre_input
 
     @property

@@ -40,7 +40,8 @@ class MPMDecoder(BaseModule):
         ffn_dims (int): Decoder FFN width. Defaults to 256.
         num_layers (int): L_D (L1 - 1: 2 for P-STMO-S, 3 for P-STMO).
         num_heads (int): Attention heads. Defaults to 8.
-        seq_len (int): N. Defaults to 243.
+        seq_len (int): N; inside ``MaskedPoseModeling`` taken from the
+            encoder (leave it unset in configs).
         num_joints (int): J. Defaults to 17.
         out_channels (int): Coordinates per joint. Defaults to 2.
         dropout (float): Dropout. Defaults to 0.1.
@@ -57,13 +58,16 @@ class MPMDecoder(BaseModule):
                  ffn_dims: int = 256,
                  num_layers: int = 2,
                  num_heads: int = 8,
-                 seq_len: int = 243,
+                 seq_len: Optional[int] = None,
                  num_joints: int = 17,
                  out_channels: int = 2,
                  dropout: float = 0.1,
                  norm: str = 'pstmo_ln',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        if seq_len is None:
+            raise ValueError('MPMDecoder needs seq_len (N frames); inside '
+                             'MaskedPoseModeling it is taken from the encoder')
         self.num_joints = num_joints
         self.in_norm = build_norm(norm, in_dims)
         self.in_proj = nn.Linear(in_dims, embed_dims, bias=False)

@@ -13,7 +13,8 @@ projection (fast on CPU and GPU, no Python loops).
 
 Shapes: tokens are ``(B, L, C)`` (batch, sequence length, channels).
 """
-from typing import Optional
+import math
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -279,3 +280,42 @@ class BNLinearHead(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         B, L, C = x.shape
         return self.fc(self.bn(x.reshape(B * L, C))).view(B, L, -1)
+
+
+def mofa_strides(seq_len: int,
+                 strides: Optional[Sequence[int]] = None) -> Tuple[int, ...]:
+    """Strides of the MOFA layers for ``seq_len`` frames: checked to reduce
+    the N tokens to exactly one (``L <- ceil(L / s)`` per layer), or, when
+    None, stride 3 in as many layers as that takes."""
+    if seq_len < 1:
+        raise ValueError(f'MOFA: seq_len must be >= 1, got {seq_len}')
+    if strides is None:
+        strides, length = [], seq_len
+        while length > 1:
+            strides.append(3)
+            length = math.ceil(length / 3)
+    strides = tuple(int(s) for s in strides)
+    length = seq_len
+    for s in strides:
+        length = math.ceil(length / s)
+    if length != 1 or min(strides, default=1) < 1:
+        raise ValueError(
+            f'MOFA strides {strides} reduce {seq_len} frames to {length} '
+            'tokens; the centre-frame head needs exactly 1 (leave strides '
+            'unset for stride 3 in as many layers as needed, e.g. (3,) * 5 '
+            'for 243 frames)')
+    return strides
+
+
+def take_seq_len(cfg: dict, seq_len: int, owner: str) -> dict:
+    """``cfg`` with ``seq_len`` set to the encoder's; an explicit value that
+    disagrees is an error (one source of truth for N)."""
+    cfg = dict(cfg)
+    given = cfg.get('seq_len')
+    if given is not None and int(given) != seq_len:
+        raise ValueError(
+            f'{owner}: seq_len={given} disagrees with the encoder\'s '
+            f'seq_len={seq_len}; leave it unset, it is taken from the '
+            'encoder')
+    cfg['seq_len'] = seq_len
+    return cfg

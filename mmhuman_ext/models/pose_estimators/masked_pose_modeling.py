@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
 from ..heads.stmo_head import unflip_poses
+from ..layers.pstmo_transformer import take_seq_len
 
 
 @MODELS.register_module()
@@ -44,7 +45,8 @@ class MaskedPoseModeling(BaseModel):
 
     Args:
         encoder (dict): :class:`~mmhuman_ext.models.backbones.STMOEncoder`.
-        decoder (dict): :class:`~mmhuman_ext.models.heads.MPMDecoder`.
+        decoder (dict): :class:`~mmhuman_ext.models.heads.MPMDecoder`;
+            ``seq_len`` comes from the encoder.
         temporal_mask_ratio (float): q^T. 0.8 (P-STMO-S), 0.6 (P-STMO),
             0.7 (3DHP).
         spatial_mask_num (int): m^S joints per frame. 2 (P-STMO-S), 3
@@ -75,7 +77,9 @@ class MaskedPoseModeling(BaseModel):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.encoder = MODELS.build(encoder)
-        self.decoder = MODELS.build(decoder)
+        self.decoder = MODELS.build(
+            take_seq_len(decoder, self.encoder.seq_len,
+                         'MaskedPoseModeling decoder'))
         self.seq_len = self.encoder.seq_len
         self.num_joints = self.decoder.num_joints
         if not 0 <= temporal_mask_ratio < 1:

@@ -38,6 +38,32 @@ def stmo(seq_len, strides, num_layers=3, **kw):
             }))
 
 
+def test_mofa_takes_the_frame_count_from_the_encoder():
+    mofa = dict(type='StridedTransformerEncoder', embed_dims=32, ffn_dims=64,
+                num_heads=4)
+
+    def build(n, **kw):
+        return STMO(dict(type='STMOEncoder', seq_len=n, **SMALL),
+                    dict(mofa, **kw))
+
+    model = build(81)
+    assert model.mofa.seq_len == 81 and model.mofa.strides == (3, 3, 3, 3)
+    assert model.mofa.pos_embeds.shape[1] == 81
+    assert len(model.mofa.layers) == 4
+    # 30 -> 10 -> 4 -> 2 -> 1: stride 3 in four layers also reaches one
+    assert build(30).eval()(torch.randn(1, 30, 17, 2))[1].shape == (1, 1, 32)
+    with pytest.raises(ValueError, match='disagrees with the encoder'):
+        build(81, seq_len=243)
+    with pytest.raises(ValueError,
+                       match=r'reduce 243 frames to 27 tokens.*exactly 1'):
+        build(243, strides=(3, 3))
+    with pytest.raises(ValueError, match='reduce 27 frames to 27 tokens'):
+        build(27, strides=())  # no layer at all
+    assert build(27, strides=(3, 9)).mofa.strides == (3, 9)
+    with pytest.raises(ValueError, match='needs seq_len'):
+        StridedTransformerEncoder(embed_dims=32)
+
+
 @pytest.mark.parametrize('seq_len, strides, lengths', [
     (27, (3, 3, 3), [27, 9, 3, 1]),
     (81, (3, 3, 3, 3), [81, 27, 9, 3, 1]),
@@ -119,7 +145,7 @@ def test_ablation_counts_of_tables_4_and_7():
         parts = [enc, BNLinearHead(d, 51)]
         if mofa:
             parts += [
-                StridedTransformerEncoder(embed_dims=d),
+                StridedTransformerEncoder(embed_dims=d, seq_len=243),
                 BNLinearHead(d, 51)
             ]
         return sum(thop_style_count(p) for p in parts)

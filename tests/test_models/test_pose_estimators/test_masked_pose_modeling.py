@@ -28,8 +28,21 @@ def build(seq_len, **kw):
         dict(
             type='MaskedPoseModeling',
             encoder=dict(SMALL_ENC, seq_len=seq_len),
-            decoder=dict(SMALL_DEC, seq_len=seq_len),
+            decoder=SMALL_DEC,
             **kw))
+
+
+def test_decoder_takes_the_frame_count_from_the_encoder():
+    model = build(81)
+    assert model.decoder.pos_embed.shape[1] == 81
+    with pytest.raises(ValueError, match='disagrees with the encoder'):
+        MODELS.build(
+            dict(
+                type='MaskedPoseModeling',
+                encoder=dict(SMALL_ENC, seq_len=81),
+                decoder=dict(SMALL_DEC, seq_len=243)))
+    with pytest.raises(ValueError, match='MPMDecoder needs seq_len'):
+        MODELS.build(SMALL_DEC)
 
 
 @pytest.mark.parametrize('seq_len, ratio, masked', [(243, 0.8, 194),
@@ -157,9 +170,7 @@ def test_stage1_encoder_loads_into_stage2_through_init_cfg(tmp_path):
                 type='StridedTransformerEncoder',
                 embed_dims=32,
                 ffn_dims=64,
-                num_heads=4,
-                strides=(3, 3, 3),
-                seq_len=27)))
+                num_heads=4)))
     stage2.init_weights()
     enc1 = stage1.encoder.state_dict()
     enc2 = stage2.encoder.state_dict()
