@@ -6,3 +6,9 @@ from .reenact_metrics import (CrossReenactMetric,  # noqa: F401
                               MotionTransferMetric, SelfReenactMetric)
 from .video_edit_metrics import (CLIPVideoConsistency,  # noqa: F401
                                  EditRuntime, FlowWarpingError)
+from .motion_transfer_metrics import (FrameL1Metric,  # noqa: F401
+                                      KeypointAKDMKRMetric,
+                                      PairedFIDMetric, ReIDAEDMetric)
+from .motion_transfer_nets import (MarkerKeypointDetector,  # noqa: F401
+                                   OpenPose18Detector, OpenPoseBodyNet,
+                                   ReIDResNet50)
