@@ -15,10 +15,10 @@ REAL = [
     'orfnt-s4-blender-sr_1xb8-200ki_ted-128to256',
 ]
 DEMO = [
-    'orfnt-tiny-s1-geometry_1xb8-400i_puppets-64to128',
-    'orfnt-tiny-s2-warping_1xb8-600i_puppets-64to128',
-    'orfnt-tiny-s3-joint_1xb8-600i_puppets-64to128',
-    'orfnt-tiny-s4-blender-sr_1xb8-300i_puppets-64to128',
+    'orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128',
+    'orfnt-tiny-s2-warping_1xb4-400i_puppets-64to128',
+    'orfnt-tiny-s3-joint_1xb4-400i_puppets-64to128',
+    'orfnt-tiny-s4-blender-sr_1xb4-200i_puppets-64to128',
 ]
 STAGES = ['geometry', 'warping', 'joint', 'blender_sr']
 

@@ -1,10 +1,10 @@
 # Demo, stage 3 of 4 (joint): everything but the SR block, output at 64, with
 # LSGAN; from the last stage-2 demo checkpoint.
-_base_ = ['./orfnt-tiny-s1-geometry_1xb8-400i_puppets-64to128.py']
+_base_ = ['./orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128.py']
 
 model = dict(train_stage='joint')
-max_iters = 600
+max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))
-load_from = ('work_dirs/orfnt-tiny-s2-warping_1xb8-600i_puppets-64to128/'
-             'iter_600.pth')
+load_from = ('work_dirs/orfnt-tiny-s2-warping_1xb4-400i_puppets-64to128/'
+             'iter_400.pth')

@@ -3,15 +3,15 @@
 # OpenPose-18 joints; generated once into data/puppets/ on first use),
 # frames resized to 128, network input 64, output 128 through BlenderNet's
 # x2 SR block. Small enough for a shared CPU: the four demo stages together
-# train in about 20 minutes. The VGG-19 losses (pyramid perceptual,
+# train in about 30 minutes. The VGG-19 losses (pyramid perceptual,
 # perceptual correctness) are left out: their pretrained weights are not
 # available offline and random-weight versions add noise, not signal.
 # Run the stages in order with tools/train.py (each loads the previous
 # stage's last checkpoint from work_dirs/<config name>/):
-#   orfnt-tiny-s1-geometry_1xb8-400i_puppets-64to128.py
-#   orfnt-tiny-s2-warping_1xb8-600i_puppets-64to128.py
-#   orfnt-tiny-s3-joint_1xb8-600i_puppets-64to128.py
-#   orfnt-tiny-s4-blender-sr_1xb8-300i_puppets-64to128.py
+#   orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128.py
+#   orfnt-tiny-s2-warping_1xb4-400i_puppets-64to128.py
+#   orfnt-tiny-s3-joint_1xb4-400i_puppets-64to128.py
+#   orfnt-tiny-s4-blender-sr_1xb4-200i_puppets-64to128.py
 _base_ = ['../motion_transfer/orfnt-s1-geometry_1xb8-100ki_ted-128to256.py']
 
 data_root = 'data/puppets/'
@@ -62,7 +62,7 @@ puppets = dict(
     data_root=data_root,
     generator_cfg=dict(num_train=16, num_test=4, num_frames=32, size=256))
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=4,
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
@@ -86,7 +86,7 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-max_iters = 400
+max_iters = 300
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=20),
