@@ -120,7 +120,7 @@ def test_neck_fuses_views_only_with_fusion():
 
 
 def test_epipolar_loss_target_and_training():
-    loss = MODELS.build(dict(type='EpipolarFieldLoss'))
+    loss = MODELS.build(dict(type='EpipolarFieldLoss', target='transposed'))
     cam = random_cameras(3, 2, seed=1)
     rays = rays_for(cam, 6, 10).double()
     c = cam['T']
@@ -144,7 +144,7 @@ def test_epipolar_loss_target_and_training():
         history.append(value.item())
     assert np.mean(history[-10:]) < 0.6 * np.mean(history[:10])
     raw = MODELS.build(dict(type='EpipolarFieldLoss',
-                            normalize_embeddings=False, symmetric=False))
+                            normalize_embeddings=False, target='one_way'))
     e = torch.ones(1, 4, 2)
     # raw dot product = 2 everywhere, target <= 1
     assert raw(e, e, r[:1, 0, :4], r[:1, 1, :4], cc[:1, 0],
