@@ -4,3 +4,4 @@ from .stmo_head import STMOHead  # noqa: F401
 from .stmo_head import STMORefineHead  # noqa: F401
 from .point_render_unet import PointRenderUNet  # noqa: F401
 from .multiview_ppt_head import MultiViewPPTHead  # noqa: F401
+from .multiview_ppt_head import MultiViewHead  # noqa: F401

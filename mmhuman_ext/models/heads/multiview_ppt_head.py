@@ -33,8 +33,29 @@ from mmhuman_ext.registry import MODELS
 from .ppt_head import PPTHead
 
 
+class MultiViewHead:
+    """Kind of head that fuses the views of a group itself.
+
+    :class:`~mmhuman_ext.models.pose_estimators.MultiViewTopdownPoseEstimator`
+    calls such a head as ``head(feats, num_views, ray_dirs)`` (``feats[-1]``
+    ``(B*V, C, H, W)`` with the V views of a group consecutive, ``ray_dirs``
+    ``(B, V, N, 3)`` or None) and any other head as ``head(feats)`` on
+    per-view features (after a fusing neck, e.g. TransFusion). Subclasses
+    give ``requires_rays`` and ``ray_embeddings`` (for the estimator's
+    optional epipolar loss).
+    """
+
+    @property
+    def requires_rays(self) -> bool:
+        raise NotImplementedError
+
+    def ray_embeddings(self, ray_dirs: Tensor) -> Tensor:
+        """``(B, V, N, 3)`` rays -> 3D PE ``(B, V, N, D)``."""
+        raise NotImplementedError
+
+
 @MODELS.register_module()
-class MultiViewPPTHead(PPTHead):
+class MultiViewPPTHead(PPTHead, MultiViewHead):
     """See the module docstring; arguments as :class:`PPTHead` plus:
 
     Args:
@@ -62,13 +83,12 @@ class MultiViewPPTHead(PPTHead):
         if not 0 <= fusion_start_layer <= self.depth:
             raise ValueError(f'fusion_start_layer must be in [0, '
                              f'{self.depth}], got {fusion_start_layer}')
-        late = [i for i in self.transformer.prune_layers
-                if i >= fusion_start_layer]
+        late = [i for i in self.prune_layers if i >= fusion_start_layer]
         if late:
             raise ValueError(
-                f'prune_layers {self.transformer.prune_layers} include fused '
-                f'layers {late} (fusion_start_layer={fusion_start_layer}); '
-                'HTI runs only in the per-view stage')
+                f'prune_layers {self.prune_layers} include fused layers '
+                f'{late} (fusion_start_layer={fusion_start_layer}); HTI runs '
+                'only in the per-view stage')
         self.fusion_start_layer = fusion_start_layer
         self.use_3d_pe = use_3d_pe
         if use_3d_pe:
@@ -103,18 +123,14 @@ class MultiViewPPTHead(PPTHead):
                     'patches at stride 4), got '
                     f'{None if ray_dirs is None else tuple(ray_dirs.shape)}')
             aligned.append(self.ray_embeddings(ray_dirs).reshape(BV, N, D))
-        transformer = self.transformer
-        prune = transformer.hti.active
-        for i in range(self.fusion_start_layer):
-            layer = transformer.layers[i]
-            pruning_here = prune and i in transformer.prune_layers
-            x, rows = layer.attention(x, aligned[0], J if pruning_here else 0)
-            if pruning_here:
-                x, aligned, _ = transformer.hti(x, rows, aligned)
-            x = layer.ffn(x)
+        per_view = self.transformer.run_layers(
+            x, pos, 0, self.fusion_start_layer, aligned=aligned[1:])
+        x = per_view.tokens
         if self.fusion_start_layer < self.depth:
-            x = self._fuse(x, sum(a.expand(BV, -1, -1) for a in aligned), B,
-                           V)
+            fused_pos = sum(
+                a.expand(BV, -1, -1)
+                for a in (per_view.pos, *per_view.aligned))
+            x = self._fuse(x, fused_pos, B, V)
         heatmaps = self.mlp_head(x[:, :J])
         hm_w, hm_h = self.heatmap_size
         return heatmaps.view(BV, J, hm_h, hm_w)
@@ -128,8 +144,8 @@ class MultiViewPPTHead(PPTHead):
         seq = torch.cat((x[:, :, :J].reshape(B, V * J, D),
                          x[:, :, J:].reshape(B, V * K, D)), dim=1)
         pos = pos.reshape(B, V * K, D)
-        for layer in self.transformer.layers[self.fusion_start_layer:]:
-            seq = layer(seq, pos)
+        seq = self.transformer.run_layers(
+            seq, pos, self.fusion_start_layer, prune=False).tokens
         kpt = seq[:, :V * J].reshape(BV, J, D)
         vis = seq[:, V * J:].reshape(BV, K, D)
         return torch.cat((kpt, vis), dim=1)

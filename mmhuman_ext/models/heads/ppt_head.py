@@ -175,6 +175,11 @@ class PPTHead(HeatmapHead):
         ]
 
     @property
+    def prune_layers(self) -> Tuple[int, ...]:
+        """0-based layers where HTI prunes (sorted)."""
+        return self.transformer.prune_layers
+
+    @property
     def keep_ratio(self) -> float:
         """HTI keep ratio r; settable (validated to lie in (0, 1])."""
         return self.transformer.keep_ratio

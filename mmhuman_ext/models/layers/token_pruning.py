@@ -23,7 +23,7 @@ Choices (spec Part G, official PPT code):
   the model is exactly TokenPose.
 """
 import math
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule, ModuleList
@@ -110,6 +110,24 @@ class HumanTokenIdentification(nn.Module):
         return f'keep_ratio={self._keep_ratio}'
 
 
+class LayerRangeOutput(NamedTuple):
+    """What :meth:`PPTTransformer.run_layers` returns.
+
+    Attributes:
+        tokens (Tensor): ``(B, J + K, C)``.
+        pos (Tensor): ``(B or 1, K, C)`` position table of the kept tokens.
+        aligned (list[Tensor]): the ``aligned`` inputs, ``(B or 1, K, C')``
+            each, gathered with the kept tokens.
+        kept (list[Tensor]): per pruning step, ``(B, K_s)`` indices of the
+            kept tokens into the N visual tokens that entered the range
+            (only with ``return_indices``; empty otherwise).
+    """
+    tokens: Tensor
+    pos: Tensor
+    aligned: List[Tensor]
+    kept: List[Tensor]
+
+
 @MODELS.register_module()
 class PPTTransformer(BaseModule):
     """Encoder over ``[keypoint tokens; visual tokens]`` with HTI pruning.
@@ -133,6 +151,11 @@ class PPTTransformer(BaseModule):
 
     Shapes: ``x`` ``(B, J + N, C)``, ``pos`` ``(N, C)`` or ``(B, N, C)``;
     output ``(B, J + K, C)``.
+
+    :meth:`run_layers` runs a range of the layers (with the pruning steps
+    that fall inside it), so that models which do something between two
+    stages (multi-view PPT fuses the views before its last layers) use the
+    stack without reaching into ``layers`` or ``hti``.
     """
 
     def __init__(self,
@@ -163,6 +186,60 @@ class PPTTransformer(BaseModule):
     def keep_ratio(self, value: float) -> None:
         self.hti.keep_ratio = value
 
+    def run_layers(self,
+                   x: Tensor,
+                   pos: Tensor,
+                   start: int = 0,
+                   end: Optional[int] = None,
+                   aligned: Sequence[Tensor] = (),
+                   prune: bool = True,
+                   return_indices: bool = False) -> LayerRangeOutput:
+        """Run layers ``start .. end - 1``.
+
+        Args:
+            x (Tensor): ``(B, J' + N, C)``; the first ``num_keypoints``
+                tokens are the keypoint tokens HTI scores with (a fused
+                sequence may put more tokens in front when ``prune`` is
+                False).
+            pos (Tensor): ``(N, C)``, ``(1, N, C)`` or ``(B, N, C)``,
+                added to the N visual tokens before every layer.
+            start (int): First layer. Defaults to 0.
+            end (int, optional): One past the last layer; None = all.
+            aligned (Sequence[Tensor]): More ``(B or 1, N, C')`` tensors
+                indexed like the visual tokens, gathered when HTI prunes.
+            prune (bool): Let the layers in ``prune_layers`` prune (when
+                the keep ratio is below 1). Defaults to True.
+            return_indices (bool): Fill ``kept`` of the output.
+
+        Returns:
+            LayerRangeOutput: tokens, pos, aligned and kept indices.
+        """
+        end = len(self.layers) if end is None else end
+        if not 0 <= start <= end <= len(self.layers):
+            raise ValueError(f'layer range [{start}, {end}) is not inside '
+                             f'the {len(self.layers)} layers')
+        if pos.dim() == 2:
+            pos = pos.unsqueeze(0)
+        aligned = list(aligned)
+        prune = prune and self.hti.active
+        origin: Optional[Tensor] = None
+        if return_indices:
+            origin = torch.arange(
+                pos.shape[1], device=x.device).expand(x.shape[0], -1)
+        kept: List[Tensor] = []
+        for i in range(start, end):
+            layer = self.layers[i]
+            if not (prune and i in self.prune_layers):
+                x = layer(x, pos)
+                continue
+            x, rows = layer.attention(x, pos, self.num_keypoints)
+            x, (pos, *aligned), index = self.hti(x, rows, (pos, *aligned))
+            if origin is not None:
+                origin = origin.gather(1, index)
+                kept.append(origin)
+            x = layer.ffn(x)
+        return LayerRangeOutput(x, pos, aligned, kept)
+
     def forward(self, x: Tensor, pos: Tensor, return_indices: bool = False):
         """Run the encoder.
 
@@ -177,22 +254,5 @@ class PPTTransformer(BaseModule):
             Tensor | (Tensor, list[Tensor]): ``(B, J + K, C)``, and if asked
             a list of ``(B, K_s)`` long tensors, one per pruning step.
         """
-        if pos.dim() == 2:
-            pos = pos.unsqueeze(0)
-        prune = self.hti.active
-        origin: Optional[Tensor] = None
-        if return_indices:
-            origin = torch.arange(
-                pos.shape[1], device=x.device).expand(x.shape[0], -1)
-        kept: List[Tensor] = []
-        for i, layer in enumerate(self.layers):
-            pruning_here = prune and i in self.prune_layers
-            x, rows = layer.attention(
-                x, pos, self.num_keypoints if pruning_here else 0)
-            if pruning_here:
-                x, (pos, ), index = self.hti(x, rows, (pos, ))
-                if origin is not None:
-                    origin = origin.gather(1, index)
-                    kept.append(origin)
-            x = layer.ffn(x)
-        return (x, kept) if return_indices else x
+        out = self.run_layers(x, pos, return_indices=return_indices)
+        return (out.tokens, out.kept) if return_indices else out.tokens

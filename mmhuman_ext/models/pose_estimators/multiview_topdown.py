@@ -35,6 +35,7 @@ from mmpose.models.pose_estimators.base import BasePoseEstimator
 from torch import Tensor
 
 from mmhuman_ext.registry import MODELS
+from ..heads.multiview_ppt_head import MultiViewHead
 
 VIEW_MODES = ('all', 'pairs')
 
@@ -46,8 +47,10 @@ class MultiViewTopdownPoseEstimator(BasePoseEstimator):
     Args:
         backbone (dict): Per-view CNN (e.g. mmpose ``ResNet`` or
             ``TruncatedHRNet``).
-        head (dict): ``HeatmapHead`` (after a ``CrossViewTransformerNeck``)
-            or ``MultiViewPPTHead``.
+        head (dict): A per-view head, e.g. ``HeatmapHead`` (after a
+            fusing ``CrossViewTransformerNeck``), or a
+            :class:`~mmhuman_ext.models.heads.MultiViewHead` that fuses the
+            views itself (``MultiViewPPTHead``).
         neck (dict, optional): ``CrossViewTransformerNeck``.
         view_mode (str): ``'all'`` or ``'pairs'``.
         train_pair_map (dict, optional): ``{view: partner}`` for training
@@ -97,6 +100,9 @@ class MultiViewTopdownPoseEstimator(BasePoseEstimator):
         self.num_views = num_views
         self.epipolar_loss = MODELS.build(epipolar_loss) \
             if epipolar_loss else None
+        # a MultiViewHead fuses the views itself and takes (feats, V, rays);
+        # any other head gets per-view features (fused by the neck, if any)
+        self.head_fuses_views = isinstance(self.head, MultiViewHead)
 
     # ------------------------------------------------------------------
     # grouping
@@ -149,9 +155,9 @@ class MultiViewTopdownPoseEstimator(BasePoseEstimator):
         pe = None
         if self.with_neck:
             feats, pe = self.neck(feats, grays, Vg)
-        if hasattr(self.head, 'fusion_start_layer'):
+        if self.head_fuses_views:
             heatmaps = self.head(feats, Vg, grays)
-            if self.epipolar_loss is not None and self.head.use_3d_pe:
+            if self.epipolar_loss is not None and self.head.requires_rays:
                 pe = self.head.ray_embeddings(grays)
         else:
             heatmaps = self.head(feats)

@@ -207,6 +207,35 @@ def test_pruned_encoder_shapes_and_grad(layer_type):
     assert all(p.grad is not None for p in enc.layers[0].parameters())
 
 
+def test_layer_ranges_compose_to_the_whole_encoder():
+    """run_layers over [0, 2) then [2, 4) equals forward; tensors passed as
+    ``aligned`` travel with the kept tokens like the position table."""
+    torch.manual_seed(0)
+    enc = _tiny_encoder(prune=(1, 2), ratio=0.7).eval()
+    B, J, N = 2, 3, 16
+    x, pos = torch.randn(B, J + N, 8), torch.randn(N, 8)
+    ident = torch.arange(N, dtype=torch.float).view(1, N, 1).expand(B, N, 5)
+    whole, kept = enc(x, pos, return_indices=True)
+    first = enc.run_layers(x, pos, 0, 2, aligned=[ident],
+                           return_indices=True)
+    second = enc.run_layers(first.tokens, first.pos, 2, aligned=first.aligned,
+                            return_indices=True)
+    torch.testing.assert_close(second.tokens, whole)
+    assert [k.shape[1] for k in first.kept + second.kept] == [12, 9]
+    # kept indices of the second range point into the first range's output
+    torch.testing.assert_close(first.kept[0].gather(1, second.kept[0]),
+                               kept[1])
+    torch.testing.assert_close(second.aligned[0][..., 0], kept[1].float())
+    torch.testing.assert_close(second.pos,
+                               pos[kept[1]].view(B, 9, 8))
+    # prune=False runs the same layers without dropping tokens
+    assert enc.run_layers(x, pos, 0, 4, prune=False).tokens.shape == (B,
+                                                                      J + N,
+                                                                      8)
+    with pytest.raises(ValueError, match=r'layer range \[3, 5\)'):
+        enc.run_layers(x, pos, 3, 5)
+
+
 def test_encoder_rejects_bad_prune_layers():
     with pytest.raises(ValueError, match=r'\[0, 4\)'):
         _tiny_encoder(prune=(2, 4))

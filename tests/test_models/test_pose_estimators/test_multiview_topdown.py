@@ -151,6 +151,67 @@ def test_epipolar_loss_target_and_training():
                cc[:1, 1]) >= 1.
 
 
+def test_estimator_calls_heads_by_their_declared_kind():
+    """A head that subclasses MultiViewHead gets (feats, V, rays) whatever
+    its attributes; any other head gets the per-view features."""
+    from torch import nn
+
+    from mmhuman_ext.models.heads import MultiViewHead
+
+    calls = []
+
+    class ProbeMultiViewHead(nn.Module, MultiViewHead):
+
+        def __init__(self):
+            super().__init__()
+            self.decoder = None
+
+        @property
+        def requires_rays(self):
+            return True
+
+        def forward(self, feats, num_views, ray_dirs):
+            calls.append((feats[-1].shape[0], num_views,
+                          tuple(ray_dirs.shape)))
+            return feats[-1].new_zeros(feats[-1].shape[0], 5, 4, 4)
+
+    class ProbePerViewHead(nn.Module):
+        fusion_start_layer = 10  # a look-alike attribute changes nothing
+
+        def forward(self, feats):
+            calls.append(feats[-1].shape[0])
+            return feats[-1].new_zeros(feats[-1].shape[0], 5, 4, 4)
+
+    for head in (ProbeMultiViewHead, ProbePerViewHead):
+        MODELS.register_module(module=head, force=True)
+    model = MODELS.build(
+        dict(type='MultiViewTopdownPoseEstimator', view_mode='all',
+             backbone=dict(type='mmpose.ResNet', depth=18, num_stages=1,
+                           base_channels=8, stem_channels=8,
+                           out_indices=(0, ), strides=(1, ),
+                           dilations=(1, )),
+             head=dict(type='ProbeMultiViewHead'))).eval()
+    assert model.head_fuses_views
+    inputs = torch.randn(2, 3, 3, 32, 32)
+    samples = [
+        type('S', (), dict(ray_dirs=torch.randn(3, 16, 3), metainfo={}))()
+        for _ in range(2)
+    ]
+    model(inputs, samples)
+    assert calls == [(6, 3, (2, 3, 16, 3))]
+    calls.clear()
+    model = MODELS.build(
+        dict(type='MultiViewTopdownPoseEstimator', view_mode='all',
+             backbone=dict(type='mmpose.ResNet', depth=18, num_stages=1,
+                           base_channels=8, stem_channels=8,
+                           out_indices=(0, ), strides=(1, ),
+                           dilations=(1, )),
+             head=dict(type='ProbePerViewHead'))).eval()
+    assert not model.head_fuses_views
+    model(inputs, samples)
+    assert calls == [6]
+
+
 def tiny_mvppt(**kw):
     cfg = dict(type='MultiViewPPTHead', in_channels=8, feat_size=(64, 64),
                patch_size=(4, 4), num_keypoints=5, embed_dims=32, depth=12,
