@@ -25,8 +25,8 @@ auto_scale_lr = dict(base_batch_size=128)
 custom_hooks = [
     dict(type='AverageLogVarsHook'),
     dict(
+        # targets the model's keep_ratio (model.head.keep_ratio)
         type='KeepRatioScheduleHook',
-        final_ratio=0.7,
         warmup_epochs=10,
         decay_epochs=100)
 ]

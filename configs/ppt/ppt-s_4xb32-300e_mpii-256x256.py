@@ -24,8 +24,8 @@ default_hooks = dict(checkpoint=dict(save_best='PCK', rule='greater'))
 custom_hooks = [
     dict(type='AverageLogVarsHook'),
     dict(
+        # targets the model's keep_ratio (model.head.keep_ratio)
         type='KeepRatioScheduleHook',
-        final_ratio=0.7,
         warmup_epochs=10,
         decay_epochs=100)
 ]

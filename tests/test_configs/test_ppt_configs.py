@@ -63,8 +63,9 @@ def test_recipe(name):
     assert cfg.train_cfg.max_epochs == 300
     assert cfg.train_dataloader.batch_size == 32
     hook, = [h for h in cfg.custom_hooks if h.type == 'KeepRatioScheduleHook']
-    assert (hook.final_ratio, hook.warmup_epochs,
-            hook.decay_epochs) == (0.7, 10, 100)
+    # the schedule's target is the model's keep ratio, written once
+    assert 'final_ratio' not in hook
+    assert (hook.warmup_epochs, hook.decay_epochs) == (10, 100)
     bbox, = [t for t in cfg.train_pipeline if t.type == 'RandomBBoxTransform']
     assert bbox.shift_prob == 0 and bbox.rotate_prob == 0.6
     assert (bbox.rotate_factor,
@@ -140,3 +141,56 @@ def test_macs_match_the_official_model():
     assert macs[0] == pytest.approx(2.726, abs=1e-3)
     assert 2.186 <= macs[1] <= 2.186 + 3e-3
     assert 0.18 < 1 - macs[1] / macs[0] < 0.22
+
+
+def test_keep_ratio_override_trains_and_tests_at_that_ratio(
+        tmp_path, monkeypatch):
+    """``--cfg-options model.head.keep_ratio=0.8`` on the PPT demo config:
+    the schedule decays to 0.8 and validation and test prune at 0.8 (the
+    hook takes its target from the model)."""
+    from mmhuman_ext.utils.run import build_runner
+    monkeypatch.setenv('MMHUMAN_EXT_DATA', str(tmp_path / 'data'))
+    # the Runner formats the config with yapf for every log line and
+    # checkpoint (slow on a busy CPU); a plain dump suffices here
+    monkeypatch.setattr(Config, 'pretty_text',
+                        property(lambda self: repr(self.to_dict())))
+    path = osp.join(ROOT, 'configs', 'demo',
+                    'ppt-s-tiny_1xb16-60e_synthcoco-128x96.py')
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict({'model.head.keep_ratio': 0.8})  # as --cfg-options
+    tiny = dict(num_train=8, num_val=4, img_size=(128, 96), seed=3)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg.merge_from_dict({
+            f'{loader}.dataset.generator_cfg': tiny,
+            f'{loader}.batch_size': 4,
+            f'{loader}.num_workers': 0,
+            f'{loader}.persistent_workers': False
+        })
+    cfg.merge_from_dict({
+        'train_cfg.max_epochs': 2,
+        'train_cfg.val_interval': 2,
+        'custom_hooks.1.warmup_epochs': 0,
+        'custom_hooks.1.decay_epochs': 1,
+        'default_hooks.checkpoint.interval': 2,
+        'visualizer.vis_backends': [dict(type='LocalVisBackend')],
+        'work_dir': str(tmp_path / 'work')
+    })
+    seen = []
+
+    def record(runner):
+        runner.model.head.transformer.register_forward_pre_hook(
+            lambda enc, args: seen.append((enc.training, enc.keep_ratio)))
+
+    runner = build_runner(cfg, path)
+    record(runner)
+    runner.train()
+    train = [r for t, r in seen if t]
+    assert train[0] == 1.0 and train[-1] == pytest.approx(0.8)
+    assert min(train) == pytest.approx(0.8)
+    assert {r for t, r in seen if not t} == {0.8}  # validation
+    seen.clear()
+    cfg.load_from = str(tmp_path / 'work' / 'epoch_2.pth')
+    runner = build_runner(cfg, path)
+    record(runner)
+    runner.test()
+    assert seen and {r for _, r in seen} == {0.8}

@@ -13,6 +13,12 @@ iterations of ``decay`` epochs. With the defaults (10 warm-up epochs, 100
 decay epochs, r = 0.7): r_t = 1 up to epoch 10, 0.85 at epoch 60 and 0.7 from
 epoch 110 on. Validation and test always use r. The value is logged as
 ``keep_ratio`` in the training log.
+
+r is the keep ratio the model was built with (``model.head.keep_ratio`` in
+the PPT configs), so one config value, or ``--cfg-options
+model.head.keep_ratio=0.8``, sets both the schedule's target and the test
+ratio. The hook's ``final_ratio`` may repeat it, but a different value is an
+error rather than a silent override.
 """
 import math
 from typing import List, Optional
@@ -46,9 +52,9 @@ class KeepRatioScheduleHook(Hook):
     """Set the HTI keep ratio before every train iteration and val/test.
 
     Args:
-        final_ratio (float, optional): Target r in (0, 1]. Defaults to the
-            keep ratio the model was built with (all its HTI modules must
-            agree).
+        final_ratio (float, optional): Target r in (0, 1]. Leave it unset:
+            r is the keep ratio the model was built with (all its HTI
+            modules must agree); a value given here must equal it.
         warmup_epochs (int): Epochs at r = 1. Defaults to 10.
         decay_epochs (int): Epochs of the cosine decay. Defaults to 100.
     """
@@ -65,6 +71,7 @@ class KeepRatioScheduleHook(Hook):
             raise ValueError(f'KeepRatioScheduleHook needs warmup_epochs >= 0 '
                              f'and decay_epochs >= 1, got {warmup_epochs} '
                              f'and {decay_epochs}')
+        self.explicit_ratio = final_ratio
         self.final_ratio = final_ratio
         self.warmup_epochs = warmup_epochs
         self.decay_epochs = decay_epochs
@@ -80,13 +87,19 @@ class KeepRatioScheduleHook(Hook):
                 'KeepRatioScheduleHook found no HumanTokenIdentification '
                 'module in the model; remove the hook from custom_hooks or '
                 'use a model with token pruning (e.g. PPTHead).')
-        if self.final_ratio is None:
-            ratios = sorted({m.keep_ratio for m in self._modules})
-            if len(ratios) > 1:
-                raise ValueError(
-                    f'the model\'s token-pruning modules have different keep '
-                    f'ratios {ratios}; set KeepRatioScheduleHook.final_ratio')
-            self.final_ratio = ratios[0]
+        ratios = sorted({m.keep_ratio for m in self._modules})
+        if len(ratios) > 1:
+            raise ValueError(
+                f'the model\'s token-pruning modules have different keep '
+                f'ratios {ratios}; KeepRatioScheduleHook needs one')
+        if self.explicit_ratio is not None and \
+                self.explicit_ratio != ratios[0]:
+            raise ValueError(
+                f'KeepRatioScheduleHook.final_ratio={self.explicit_ratio} '
+                f'disagrees with the model\'s keep ratio {ratios[0]}: the '
+                'model\'s value (e.g. model.head.keep_ratio) is the one that '
+                'counts; remove final_ratio from the hook')
+        self.final_ratio = ratios[0]
 
     def _set(self, ratio: float) -> None:
         for module in self._modules:

@@ -93,6 +93,27 @@ def test_hook_errors():
         KeepRatioScheduleHook().before_run(_fake_runner(model, 0))
 
 
+def test_model_keep_ratio_is_the_one_source_of_truth():
+    """An explicit final_ratio must repeat the model's value; a different
+    one is refused instead of silently winning at test time."""
+    model = _Toy()  # built with keep ratio 0.7
+    hook = KeepRatioScheduleHook(final_ratio=0.7)
+    hook.before_run(_fake_runner(model, 0))
+    assert hook.final_ratio == 0.7
+    model.hti.keep_ratio = 0.8  # e.g. --cfg-options model.head.keep_ratio
+    hook = KeepRatioScheduleHook()
+    runner = _fake_runner(model, 200)
+    hook.before_run(runner)
+    hook.before_train_iter(runner, 0)
+    assert model.hti.keep_ratio == 0.8
+    hook.before_test_epoch(runner)
+    assert model.hti.keep_ratio == 0.8
+    with pytest.raises(ValueError,
+                       match=r'final_ratio=0.7 disagrees with the model\'s '
+                       r'keep ratio 0.8'):
+        KeepRatioScheduleHook(final_ratio=0.7).before_run(runner)
+
+
 def test_schedule_in_a_training_log(tmp_path):
     """2 iterations per epoch, 1 warm-up and 1 decay epoch: the training log
     shows 1.0, 1.0 | 1.0, 0.85 | 0.7, 0.7; validation runs at 0.7."""
