@@ -88,11 +88,14 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody', min_total_keypoints=9, prob=0.3),
+    # as the official loader: scale clip(N(1, 0.35), 0.65, 1.35),
+    # rotation clip(N(0, 45), -90, 90) with p = 0.6 (mmpose's
+    # RandomBBoxTransform would truncate both at one sigma)
     dict(
-        type='RandomBBoxTransform',
-        shift_prob=0.,
-        scale_factor=(0.65, 1.35),
-        rotate_factor=45,
+        type='ClippedNormalBBoxTransform',
+        scale_sigma=0.35,
+        rotate_sigma=45,
+        rotate_clip=2.,
         rotate_prob=0.6),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),

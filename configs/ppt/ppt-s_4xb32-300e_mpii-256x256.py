@@ -86,11 +86,14 @@ train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
+    # as the official loader: scale clip(N(1, 0.25), 0.75, 1.25),
+    # rotation clip(N(0, 30), -60, 60) with p = 0.6 (mmpose's
+    # RandomBBoxTransform would truncate both at one sigma)
     dict(
-        type='RandomBBoxTransform',
-        shift_prob=0.,
-        scale_factor=(0.75, 1.25),
-        rotate_factor=30,
+        type='ClippedNormalBBoxTransform',
+        scale_sigma=0.25,
+        rotate_sigma=30,
+        rotate_clip=2.,
         rotate_prob=0.6),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),

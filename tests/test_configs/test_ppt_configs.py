@@ -66,11 +66,16 @@ def test_recipe(name):
     # the schedule's target is the model's keep ratio, written once
     assert 'final_ratio' not in hook
     assert (hook.warmup_epochs, hook.decay_epochs) == (10, 100)
-    bbox, = [t for t in cfg.train_pipeline if t.type == 'RandomBBoxTransform']
-    assert bbox.shift_prob == 0 and bbox.rotate_prob == 0.6
-    assert (bbox.rotate_factor,
-            bbox.scale_factor) == ((30, (0.75, 1.25)) if mpii else
-                                   (45, (0.65, 1.35)))
+    # the official clipped-normal scale / rotation (JointsDataset.py)
+    bbox, = [
+        t for t in cfg.train_pipeline
+        if t.type == 'ClippedNormalBBoxTransform'
+    ]
+    assert bbox.rotate_prob == 0.6 and bbox.rotate_clip == 2
+    assert (bbox.rotate_sigma, bbox.scale_sigma) == ((30, 0.25) if mpii else
+                                                     (45, 0.35))
+    assert not any(t.type == 'RandomBBoxTransform'
+                   for t in cfg.train_pipeline)
     assert any(t.type == 'RandomHalfBody' for t in cfg.train_pipeline) != mpii
     assert cfg.test_dataloader.dataset.pipeline == cfg.val_pipeline
 

@@ -2,6 +2,7 @@ from .pose_sequence_transforms import FlipPoseSequence  # noqa: F401
 from .multiview_transforms import (ApplyToViews, ComputeCameraRays,  # noqa: F401
                                    CropImageRows, PackMultiViewPoseInputs)
 from .reenact_transforms import LoadReenactPair, PackReenactInputs  # noqa: F401
+from .bbox_transforms import ClippedNormalBBoxTransform  # noqa: F401
 from .motion_transfer_transforms import (  # noqa: F401
     LoadDensePoseIUV, LoadFramePair, LoadHumanMask, PackMotionTransferInputs,
     PairedColorJitter, PairedResize, RandomSwapSourceDriving)
