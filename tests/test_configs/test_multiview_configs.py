@@ -96,3 +96,37 @@ def test_demo_pair_differs_only_in_fusion():
     assert fus.codec.input_size == (128, 128)
     view = fus.train_dataloader.dataset.pipeline[0].transforms
     assert view[-1] == dict(type='ComputeCameraRays', stride=8)
+
+
+@pytest.mark.parametrize('bgr,base', [
+    ('transfusion/transfusion-bgr_4xb4-20e_h36m-256x256',
+     'transfusion/transfusion_4xb4-20e_h36m-256x256'),
+    ('ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256',
+     'ppt/ppt-s_multiview_4xb8-20e_h36m-256x256'),
+])
+def test_configs_for_official_weights_feed_bgr_as_they_were_trained(
+        bgr, base):
+    """The official multi-view code normalises cv2.imread's BGR array with
+    the ImageNet statistics in array order (torchvision ToTensor +
+    Normalize); the configs for converted weights must give the same
+    network input, the training configs swap to RGB."""
+    import numpy as np
+    import torch
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', bgr + '.py'))
+    ref = Config.fromfile(osp.join(ROOT, 'configs', base + '.py'))
+    assert ref.model.data_preprocessor.bgr_to_rgb is True
+    pre = cfg.model.pop('data_preprocessor')
+    ref.model.pop('data_preprocessor')
+    assert cfg.model == ref.model  # only the colour order differs
+    loaded = np.random.default_rng(0).integers(
+        0, 256, size=(2, 8, 8, 3), dtype=np.uint8)  # 2 views as loaded (BGR)
+    official = (loaded / 255. - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+    official = torch.from_numpy(official).permute(0, 3, 1, 2).float()
+    packed = torch.from_numpy(loaded).permute(0, 3, 1, 2)  # (V, 3, H, W)
+    out = MODELS.build(pre)(dict(inputs=[packed]))['inputs'][0]
+    torch.testing.assert_close(out, official, rtol=1e-4, atol=1e-4)
+    base_pre = Config.fromfile(osp.join(ROOT, 'configs', base + '.py'))
+    rgb = MODELS.build(base_pre.model.data_preprocessor)(
+        dict(inputs=[packed]))['inputs'][0]
+    assert not torch.allclose(rgb, official, atol=0.1)
+

@@ -424,8 +424,12 @@ def test_multiview_ppt_heatmaps_equal_official(conv):
     state, info = conv.convert(official)
     assert info['multiview'] is True
     assert info['description'].startswith('multi-view PPT')
+    # the official model saw BGR images: its test config keeps that order
     assert info['config'] == \
-        'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py'
+        'configs/ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py'
+    assert 'BGR' in info['note'] and 'bgr_to_rgb=False' in info['note']
+    bgr = Config.fromfile(osp.join(ROOT, info['config']))
+    assert bgr.model.data_preprocessor.bgr_to_rgb is False
     assert len(state) == len(official) - 1  # all but the sine table
     # tokens copied in their order: the checkpoint is in Human3.6M order
     assert torch.equal(state['head.keypoint_tokens'],
@@ -459,7 +463,7 @@ def test_multiview_checkpoint_in_the_wrong_place(conv):
     with pytest.raises(conv.ConversionError) as err:
         conv.check_against_config(state, info, S_COCO256)
     assert 'multi-view PPT' in str(err.value)
-    assert 'ppt-s_multiview_4xb8-20e_h36m-256x256.py' in str(err.value)
+    assert 'ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py' in str(err.value)
     with pytest.raises(conv.ConversionError, match='already a multi-view'):
         conv.convert(official_multiview_ppt(), h36m_init=True)
     # the 3D PE on a variant multi-view PPT was never built on

@@ -131,3 +131,24 @@ def test_foreign_keys_are_named(conv):
     with pytest.raises(conv.ConversionError, match='reduce.weight'):
         conv.convert({k: v for k, v in random_state(
             official_shapes()).items() if k != 'reduce.weight'})
+
+
+def test_trained_models_are_pointed_to_the_bgr_config(conv, tmp_path,
+                                                       capsys):
+    """Official TransFusion models saw BGR images: the converter says so
+    and names the config that keeps that order."""
+    state = random_state(official_shapes(20, 'geometry'))
+    torch.save(state, tmp_path / 'official.pth')
+    conv.main([str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')])
+    out = capsys.readouterr().out
+    assert 'BGR' in out and 'bgr_to_rgb=False' in out
+    bgr = 'configs/transfusion/transfusion-bgr_4xb4-20e_h36m-256x256.py'
+    assert bgr in out
+    model = MODELS.build(Config.fromfile(osp.join(ROOT, bgr)).model)
+    assert model.data_preprocessor.bgr_to_rgb is False
+    ours = torch.load(tmp_path / 'ours.pth', weights_only=True)
+    model.load_state_dict(ours['state_dict'], strict=True)
+    # the TransPose COCO initialisation is only a starting point: no note
+    torch.save(random_state(official_shapes()), tmp_path / 'tp.pth')
+    conv.main([str(tmp_path / 'tp.pth'), str(tmp_path / 'tp_ours.pth')])
+    assert 'BGR' not in capsys.readouterr().out

@@ -13,10 +13,11 @@ Supported (official module names -> ours):
 * multi-view PPT (``multi-view-PPT`` of HowieMa/PPT: PPT-S 256x256 under
   ``features.*`` plus the 3D-PE linear ``features.pos_3d_linear`` ->
   ``head.ray_encoding.proj``; config
-  ``configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py``). Its keypoint
-  tokens are already in Human3.6M order (the official code reorders the
-  COCO tokens once, when it initialises fine-tuning), so they are copied
-  as they are;
+  ``configs/ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py``, the
+  multi-view PPT config with BGR input: the official model was trained on
+  BGR images). Its keypoint tokens are already in Human3.6M order (the
+  official code reorders the COCO tokens once, when it initialises
+  fine-tuning), so they are copied as they are;
 * TokenPose-S-v1 / PPT-S (``features.*``: stem ``conv1 bn1 conv2 bn2 layer1``
   -> ``backbone.*``, the rest -> ``head.*``);
 * TokenPose-B / PPT-B (HRNet-W32) and PPT-L/D6 (HRNet-W48, the PPT repo's
@@ -78,11 +79,18 @@ KNOWN_VARIANTS = {
      'configs/ppt/ppt-l-d6_4xb32-300e_coco-256x192.py'),
 }
 # Multi-view PPT: the PPT-S variant its fusion model is built on.
+# Its official code trains on BGR images (cv2.imread, no conversion): the
+# config for testing converted weights keeps that channel order.
 MULTIVIEW_VARIANTS = {
     ('S', 17, 12, (4, 4), (64, 64)):
     ('multi-view PPT (PPT-S 256x256 + 3D PE), Human3.6M',
-     'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py'),
+     'configs/ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py'),
 }
+BGR_NOTE = ('the official multi-view code trained this model on BGR images '
+            '(cv2.imread without conversion); test it in that colour '
+            'order: the config above does, or add --cfg-options '
+            'model.data_preprocessor.bgr_to_rgb=False to another multi-view '
+            'config (e.g. Ski-Pose)')
 MULTIVIEW_KEY = 'features.pos_3d_linear.'
 # Human3.6M joint i (root, rhip, rkne, rank, lhip, lkne, lank, belly, neck,
 # nose, head, lsho, lelb, lwri, rsho, relb, rwri) <- COCO keypoint token.
@@ -299,7 +307,7 @@ def convert(state: Dict[str, torch.Tensor], h36m_init: bool = False):
             description=description,
             config=config,
             qk_scale=QK_SCALE[family],
-            note=None,
+            note=BGR_NOTE,
             multiview=True)
     if h36m_init:
         if variant != H36M_INIT_SOURCE:

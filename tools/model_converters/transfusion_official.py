@@ -16,7 +16,10 @@ SRC is a ``.pth`` holding a state dict, bare or under ``state_dict``
 * ``transfusion``: a trained HowieMa/TransFusion-Pose model
   (``multiview_transpose``); its 20-channel "union" output keeps the 17
   Human3.6M channels (union indices below, spec Q12), and the geometry
-  (``pos_3d_linear``) or learnable (``pos_3d``) 3D PE is copied.
+  (``pos_3d_linear``) or learnable (``pos_3d``) 3D PE is copied. These
+  models were trained on BGR images (cv2.imread, never converted): test
+  them with ``configs/transfusion/transfusion-bgr_4xb4-20e_h36m-256x256.py``
+  or ``--cfg-options model.data_preprocessor.bgr_to_rgb=False``.
 * ``auto`` (default): ``transfusion`` when the file holds a 3D PE or a
   20-channel final layer, else ``transpose``.
 
@@ -35,6 +38,13 @@ from collections import OrderedDict
 from typing import Dict
 
 import torch
+
+#: Printed for trained TransFusion models.
+BGR_NOTE = ('the official TransFusion code trained this model on BGR images '
+            '(cv2.imread without conversion); test it in that colour order: '
+            'configs/transfusion/transfusion-bgr_4xb4-20e_h36m-256x256.py, or '
+            'add --cfg-options model.data_preprocessor.bgr_to_rgb=False to '
+            'another TransFusion config (e.g. Ski-Pose)')
 
 #: Channels of the official 20-joint union output that hold the 17
 #: Human3.6M joints, in our order.
@@ -144,6 +154,8 @@ def main(argv=None):
     torch.save(dict(state_dict=out, meta=dict(source=osp.basename(args.src),
                                               mode=mode)), args.dst)
     print(f'{args.src} ({mode}): {len(out)} tensors -> {args.dst}')
+    if mode == 'transfusion':
+        print(f'note: {BGR_NOTE}')
 
 
 if __name__ == '__main__':
