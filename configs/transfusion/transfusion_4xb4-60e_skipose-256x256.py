@@ -44,7 +44,8 @@ val_dataloader = dict(
         _delete_=True,
         type='MultiViewSkiPoseDataset',
         data_root='data/skipose/',
-        ann_file='annot/ski_test.pkl',
+        # the test split as the official preprocessing names it
+        ann_file='annot/ski_validation.pkl',
         data_prefix=dict(img='images/'),
         test_mode=True,
         pipeline=[

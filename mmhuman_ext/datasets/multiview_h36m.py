@@ -250,9 +250,10 @@ class MultiViewH36MDataset(MultiViewBaseDataset):
 
 @DATASETS.register_module()
 class MultiViewSkiPoseDataset(MultiViewBaseDataset):
-    """Ski-Pose PTZ, 6 views, ``annot/ski_{train,test}.pkl`` written by the
-    TransFusion-Pose ``data/preprocess_skipose.py`` (module docstring);
-    lengths converted to mm."""
+    """Ski-Pose PTZ, 6 views, ``annot/ski_{train,validation}.pkl`` written
+    by the TransFusion-Pose ``data/preprocess_skipose.py`` (it names the
+    test split ``validation``; module docstring); lengths converted to
+    mm."""
 
     DEFAULT_NUM_VIEWS = 6
 
@@ -287,7 +288,7 @@ register_layout(
 register_layout(
     ['MultiViewSkiPoseDataset'],
     DataLayout(
-        tree='data/skipose/\n  annot/ski_train.pkl  annot/ski_test.pkl\n'
+        tree='data/skipose/\n  annot/ski_train.pkl  annot/ski_validation.pkl\n'
         '  images/seq_000/cam_00/image_000000.png ...',
         prepare='convert Ski-PosePTZ-CameraDataset-png with TransFusion-Pose '
         'data/preprocess_skipose.py; see docs/data_preparation.md'

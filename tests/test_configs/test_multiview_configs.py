@@ -130,3 +130,60 @@ def test_configs_for_official_weights_feed_bgr_as_they_were_trained(
         dict(inputs=[packed]))['inputs'][0]
     assert not torch.allclose(rgb, official, atol=0.1)
 
+
+def official_skipose_records(num_instants=2):
+    """Records as TransFusion-Pose's data/preprocess_skipose.py writes them
+    (metres; fx etc. as 1-element arrays; center / scale tuples)."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    records = []
+    for frame in range(num_instants):
+        pose = rng.normal(scale=0.3, size=(17, 3)).astype(np.float32)
+        for cam in range(6):
+            R = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+            T = rng.normal(scale=5., size=(3, 1))
+            K = np.array([[1.4, 0., 0.5], [0., 1.4, 0.5], [0., 0., 1.]])
+            records.append(dict(
+                joints_2d=256 * rng.uniform(size=(17, 2)).astype(np.float32),
+                joints_3d_camera=pose + [0., 0., 20.],
+                joints_3d=pose,
+                image=f'seq_003/cam_{cam:02d}/image_{frame:06d}.png',
+                joints_vis=np.ones((17, 3)),
+                camera=dict(R=R.T, T=T, fx=256. * K[0:1, 0],
+                            fy=256. * K[1:2, 1], cx=256. * K[0:1, 2],
+                            cy=256. * K[1:2, 2], k=np.zeros((3, )),
+                            p=np.zeros((2, ))),
+                center=(128, 128), scale=(256 / 200, 256 / 200),
+                box=np.asarray([0, 0, 256, 256]), source='skipose',
+                subject=1, camera_id=cam, image_id=frame, video_id=3,
+                action=0, subaction=0))
+    return records
+
+
+@pytest.mark.parametrize('name', [
+    'transfusion/transfusion_4xb4-60e_skipose-256x256',
+    'ppt/ppt-s_multiview_4xb8-20e_skipose-256x256'
+])
+def test_skipose_configs_read_the_official_preprocessing_output(
+        name, tmp_path):
+    """The official preprocessing writes ski_train.pkl and
+    ski_validation.pkl (its test split); the Ski-Pose configs read them."""
+    import pickle
+
+    from mmhuman_ext.registry import DATASETS
+    (tmp_path / 'annot').mkdir()
+    for split in ('train', 'validation'):
+        with open(tmp_path / 'annot' / f'ski_{split}.pkl', 'wb') as f:
+            pickle.dump(official_skipose_records(), f)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', name + '.py'))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds_cfg = dict(cfg[loader].dataset, data_root=str(tmp_path) + '/',
+                      lazy_init=False)
+        ds_cfg.pop('pipeline')
+        ds = DATASETS.build(dict(ds_cfg, pipeline=[]))
+        assert len(ds) == 2, loader
+        info = ds.get_data_info(1)
+        assert len(info['views']) == 6
+        # metres become millimetres
+        assert abs(info['views'][0]['camera']['T']).max() > 100
+    assert cfg.test_dataloader.dataset.ann_file == 'annot/ski_validation.pkl'
