@@ -19,7 +19,9 @@ from mmengine.config import Config, DictAction
 from mmhuman_ext.datasets.layout import check_dataset_files
 from mmhuman_ext.utils import (atomic_write_text, register_all_modules,
                                setup_cpu_distributed, shutdown_distributed)
-from mmhuman_ext.utils.run import build_runner, set_work_dir
+from mmhuman_ext.utils.run import (build_runner, check_writable,
+                                   guard_checkpoint_fit, run_explained,
+                                   set_work_dir, warn_unused_keys)
 
 
 def parse_args(argv=None):
@@ -98,12 +100,18 @@ def merge_args(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    for option in ('out', 'dump', 'outfile_prefix'):
+        if getattr(args, option):
+            check_writable(getattr(args, option),
+                           '--' + option.replace('_', '-'))
     cfg = merge_args(Config.fromfile(args.config), args)
     register_all_modules(init_default_scope=False)
+    warn_unused_keys(cfg, args.config)
     check_dataset_files(cfg, splits=('test', ))
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg, args.config)
-    metrics = runner.test()
+    guard_checkpoint_fit(runner)
+    metrics = run_explained(runner, 'test', args.config)
     if args.out and runner.rank == 0:
         atomic_write_text(
             args.out,

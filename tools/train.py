@@ -8,11 +8,15 @@ import os
 import sys
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
 from mmhuman_ext.datasets.layout import check_dataset_files
 from mmhuman_ext.utils import (register_all_modules, setup_cpu_distributed,
                                shutdown_distributed)
-from mmhuman_ext.utils.run import build_runner, set_work_dir
+from mmhuman_ext.utils.run import (build_runner, find_resume_checkpoint,
+                                   guard_checkpoint_fit, run_explained,
+                                   set_work_dir, use_reliability_hooks,
+                                   warn_unused_keys)
 
 
 def parse_args(argv=None):
@@ -35,6 +39,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the learning rate by the actual total batch size')
+    parser.add_argument(
+        '--partial-load', action='store_true',
+        help='let load_from start from a checkpoint that fills fewer than '
+        'half of the model\'s tensors')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -65,9 +73,7 @@ def merge_args(cfg, args):
                      'machine has none. Train in fp32 on CPU (drop --amp).')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
+    if args.resume is not None and args.resume != 'auto':
         cfg.resume, cfg.load_from = True, args.resume
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
@@ -75,6 +81,10 @@ def merge_args(cfg, args):
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.resume == 'auto':
+        found, message = find_resume_checkpoint(cfg.work_dir)
+        print_log(message, logger='current')
+        cfg.resume, cfg.load_from = found is not None, found
     return cfg
 
 
@@ -82,10 +92,13 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     register_all_modules(init_default_scope=False)
+    warn_unused_keys(cfg, args.config)
+    use_reliability_hooks(cfg)
     check_dataset_files(cfg)
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg, args.config)
-    runner.train()
+    guard_checkpoint_fit(runner, allow_partial=args.partial_load)
+    run_explained(runner, 'train', args.config)
     shutdown_distributed()
 
 

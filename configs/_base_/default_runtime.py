@@ -5,8 +5,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # mmengine's CheckpointHook, but it writes the new file before deleting
+    # old ones and never saves NaN weights (tools/train.py swaps it in too)
     checkpoint=dict(
-        type='CheckpointHook',
+        type='SafeCheckpointHook',
         interval=10,
         save_best='coco/AP',
         rule='greater',
@@ -14,8 +16,12 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='PoseVisualizationHook', enable=False))
 
-# losses logged over all processes, not rank 0's share of the batch
-custom_hooks = [dict(type='AverageLogVarsHook')]
+# losses logged over all processes, not rank 0's share of the batch; stop at
+# the first NaN / inf loss
+custom_hooks = [
+    dict(type='AverageLogVarsHook'),
+    dict(type='NonFiniteLossHook')
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,11 +1,8 @@
-from .annotation_errors import install as _install_annotation_errors
 from .synthetic_coco_dataset import SyntheticCocoDataset  # noqa: F401
 from .h36m_videopose3d import H36MVideoPose3DDataset  # noqa: F401
 from .mpi_inf_3dhp_seq import MPIInf3DHPSeqDataset  # noqa: F401
 from .synthetic_h36m_dataset import SyntheticH36MDataset  # noqa: F401
 from . import transforms  # noqa: F401
-
-_install_annotation_errors()
 from .multiview_h36m import (MultiViewH36MDataset,  # noqa: F401
                              MultiViewSkiPoseDataset)
 from .voxceleb_reenact import VoxCelebReenactDataset  # noqa: F401

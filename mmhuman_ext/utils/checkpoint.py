@@ -23,10 +23,12 @@ Anything else (e.g. ``os.system`` smuggled in through ``__reduce__``) is
 refused by torch's unpickler before it runs, and reported as
 :class:`UnsafeCheckpointError` naming the file and the offending global.
 """
+import errno
 import importlib
 import os
 import os.path as osp
 import pickle
+import re
 import tempfile
 from typing import Any, List, Tuple
 
@@ -37,6 +39,10 @@ from mmengine.logging import HistoryBuffer
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds objects outside the allow-list; nothing was run."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file is truncated or not a torch checkpoint."""
 
 
 # HistoryBuffer's built-in statistics, pickled as getattr(HistoryBuffer, name)
@@ -108,6 +114,15 @@ def load_checkpoint_file(filename, map_location=None):
             'are neither tensors nor the types mmengine writes, and '
             'unpickling them could run code; nothing from it was executed. '
             f'Reason: {reason}') from None
+    except (RuntimeError, EOFError) as exc:
+        if isinstance(exc, RuntimeError) and 'PytorchStreamReader' not in str(
+                exc) and 'magic number' not in str(exc):
+            raise RuntimeError(f'{filename}: {exc}') from exc
+        # a file cut short by a full disk or an interrupted copy
+        raise CorruptCheckpointError(
+            f'cannot read checkpoint {filename} ({osp.getsize(filename)} '
+            'bytes): it is truncated or not a torch checkpoint '
+            f'({type(exc).__name__}: {str(exc).splitlines()[0]})') from None
 
 
 def atomic_write_bytes(path, data: bytes) -> None:
@@ -120,10 +135,14 @@ def atomic_write_bytes(path, data: bytes) -> None:
     """
     path = os.fspath(path)
     folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    tmp = None
     try:
+        if osp.exists(folder) and not osp.isdir(folder):
+            raise NotADirectoryError(errno.ENOTDIR,
+                                     f'{folder} is a file, not a folder')
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
@@ -132,12 +151,48 @@ def atomic_write_bytes(path, data: bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
+    except BaseException as exc:
+        if tmp is not None and osp.exists(tmp):
             os.remove(tmp)
+        if isinstance(exc, OSError):
+            raise OSError(
+                exc.errno, f'cannot write {path}: {exc.strerror or exc}; '
+                'any previous version of the file is unchanged') from exc
         raise
 
 
 def atomic_write_text(path, text: str, encoding: str = 'utf-8') -> None:
     """Text version of :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode(encoding))
+
+
+# ``tempfile.mkstemp`` names: the prefix, 8 random characters, the suffix
+_PARTIAL_FILE = re.compile(r'^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$')
+
+
+def remove_stale_partial_files(folder, targets=('.pth', 'last_checkpoint')
+                               ) -> List[str]:
+    """Delete the hidden partial files of :func:`atomic_write_bytes` left in
+    ``folder`` by a process killed while writing.
+
+    Only files named like the writer's temporary files
+    (``.<target>.<8 random characters>.tmp``) whose target ends with one of
+    ``targets`` are removed, so call it where one process owns those
+    targets (the checkpoint folder, before a save).
+
+    Returns:
+        list[str]: the removed paths.
+    """
+    removed = []
+    if not osp.isdir(folder):
+        return removed
+    for name in sorted(os.listdir(folder)):
+        match = _PARTIAL_FILE.match(name)
+        if match and match.group('target').endswith(tuple(targets)):
+            path = osp.join(folder, name)
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+    return removed

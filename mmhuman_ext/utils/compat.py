@@ -1,7 +1,8 @@
-"""Fixes that let the OpenMMLab 2.x stack run safely on current PyTorch.
+"""What mmhuman_ext changes in mmengine and mmpose, all in one place.
 
-:func:`apply_compat` is idempotent and runs when :mod:`mmhuman_ext` is
-imported (cheap: it touches only modules that any OpenMMLab run has loaded).
+:func:`apply_compat` is idempotent;
+:func:`~mmhuman_ext.utils.register_all_modules` and the tools call it
+(``import mmhuman_ext`` alone changes nothing).
 
 * Checkpoints: mmengine's loader for local files is replaced by
   :func:`~mmhuman_ext.utils.checkpoint.load_checkpoint_file`
@@ -12,6 +13,10 @@ imported (cheap: it touches only modules that any OpenMMLab run has loaded).
   checkpoints, dumped predictions and result files) write to a temporary file
   and rename it, so a run killed mid-write leaves the previous file intact.
 * numpy 2 removed ``numpy.bool8``, which mmagic 1.2.0 uses at import time.
+* Annotation errors: mmpose's ``BaseCocoStyleDataset`` parsing is wrapped
+  (:mod:`mmhuman_ext.datasets.annotation_errors`) so that a malformed or
+  non-finite annotation, a bad detection file or an empty image names the
+  file and the entry, and dropped annotations are counted in the log.
 """
 import numpy as np
 from mmengine.fileio.backends import LocalBackend
@@ -45,4 +50,6 @@ def apply_compat() -> None:
     LocalBackend.put_text = _atomic_put_text
     if not hasattr(np, 'bool8'):
         np.bool8 = np.bool_
+    from mmhuman_ext.datasets.annotation_errors import install
+    install()
     _APPLIED = True

@@ -6,12 +6,15 @@ from mmengine import DefaultScope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import mmpose's and mmhuman_ext's modules so every name is registered.
+    """Import mmpose's and mmhuman_ext's modules so every name is registered,
+    after installing the changes of :mod:`mmhuman_ext.utils.compat`.
 
     Args:
         init_default_scope (bool): Also make ``mmhuman_ext`` the default
             scope, so that registries build from our registry nodes.
     """
+    from .compat import apply_compat
+    apply_compat()
     import mmpose.utils
     mmpose.utils.register_all_modules(init_default_scope=False)
 

@@ -11,9 +11,9 @@ from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 
-import mmhuman_ext  # noqa: F401  (installs the loader)
 from mmhuman_ext.utils import (UnsafeCheckpointError, atomic_write_bytes,
                                load_checkpoint_file)
+from mmhuman_ext.utils.checkpoint import CorruptCheckpointError
 
 
 class _ToyModel(BaseModel):
@@ -137,7 +137,8 @@ def test_process_killed_while_saving_keeps_previous_checkpoint(tmp_path):
     torch.save(dict(state_dict=dict(w=torch.ones(3))), path)
     script = f'''
 import os, signal, torch
-import mmhuman_ext
+from mmhuman_ext.utils import apply_compat
+apply_compat()
 from mmengine.runner import save_checkpoint
 os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
 save_checkpoint(dict(state_dict=dict(w=torch.zeros(1_000_000))), {str(path)!r})
@@ -146,3 +147,21 @@ save_checkpoint(dict(state_dict=dict(w=torch.zeros(1_000_000))), {str(path)!r})
     assert proc.returncode == -9
     ckpt = load_checkpoint_file(path)
     torch.testing.assert_close(ckpt['state_dict']['w'], torch.ones(3))
+
+
+def test_truncated_checkpoint_names_the_file(tmp_path):
+    path = tmp_path / 'epoch_3.pth'
+    torch.save(dict(state_dict=dict(w=torch.ones(1000))), path)
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(CorruptCheckpointError,
+                       match=r'epoch_3\.pth \(300 bytes\).*truncated'):
+        load_checkpoint_file(path)
+
+
+def test_failed_write_names_the_path_and_the_reason(tmp_path):
+    (tmp_path / 'a_file').write_text('x')
+    target = tmp_path / 'a_file' / 'metrics.json'
+    with pytest.raises(OSError) as info:
+        atomic_write_bytes(target, b'{}')
+    assert f'cannot write {target}' in str(info.value)
+    assert 'a_file is a file, not a folder' in str(info.value)
