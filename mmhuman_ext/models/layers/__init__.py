@@ -11,3 +11,4 @@ from .camera_ray_encoding import CameraRayEncoding  # noqa: F401
 from .patch_embedding import embed_patches  # noqa: F401
 from .extended_attention import ExtendedSelfAttnProcessor  # noqa: F401
 from .vgg19 import VGG19FeatureExtractor  # noqa: F401
+from .video_window_attention import VideoWindowAttentionLayer  # noqa: F401

@@ -183,13 +183,18 @@ class PatchVQTokenizer(_FrozenTokenizer):
 def fit_patch_codebook(frames: Tensor,
                        num_codes: int,
                        iters: int = 20,
+                       max_patches: int = 200000,
                        seed: int = 0) -> Tensor:
     """k-means over the 8 x 8 patches of ``frames (N, 3, H, W)`` in
-    [-1, 1]; returns ``(num_codes, 3, 8, 8)``. Starts from distinct random
-    patches; an empty cluster keeps its centre."""
+    [-1, 1] (a random subset of ``max_patches``); returns ``(num_codes, 3,
+    8, 8)``. Starts from distinct random patches; an empty cluster keeps its
+    centre."""
     patches = F.unfold(frames.float(), 8, stride=8).transpose(1, 2).reshape(
         -1, 192)
     gen = torch.Generator().manual_seed(seed)
+    if len(patches) > max_patches:
+        patches = patches[torch.randperm(len(patches),
+                                         generator=gen)[:max_patches]]
     unique = torch.unique(patches, dim=0)
     if len(unique) < num_codes:
         raise ValueError(f'{len(unique)} distinct patches cannot fill '

@@ -1,0 +1,245 @@
+"""Pipeline steps of the MaskINT clip datasets.
+
+``SampleClipIndices -> LoadVideoFrames -> ResizeVideo -> PackMaskINTInputs``
+for raw videos, ``SampleClipIndices -> LoadTokenClip -> PackMaskINTInputs``
+for the token cache.
+"""
+import os
+import os.path as osp
+from typing import Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+
+from mmhuman_ext.registry import TRANSFORMS
+
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
+
+
+def _video_name(results: dict) -> str:
+    return results.get('frame_dir') or results.get('video_path') or \
+        results.get('token_path') or str(results.get('video_id'))
+
+
+@TRANSFORMS.register_module()
+class SampleClipIndices(BaseTransform):
+    """Choose the clip's frame indices ``frame_inds (N,)``.
+
+    Training: an interval ``s`` uniformly from ``frame_intervals``, falling
+    back to the largest smaller one the video allows, and a start ``t0``
+    uniformly with ``t0 + (N-1) s <= L-1``. Test mode (``clip_index`` in the
+    results): interval ``test_interval`` (default: the smallest), clip
+    ``c`` of ``num_clips`` starting at ``round(c (L-1-(N-1)s) /
+    max(num_clips-1, 1))``.
+
+    Reads ``num_frames``, ``clip_len``, ``frame_intervals``; adds
+    ``frame_inds``, ``frame_interval``.
+    """
+
+    def __init__(self, test_interval: Optional[int] = None):
+        self.test_interval = test_interval
+
+    def transform(self, results: dict) -> dict:
+        L, N = results['num_frames'], results['clip_len']
+        intervals = sorted(results['frame_intervals'])
+        fits = [s for s in intervals if (N - 1) * s <= L - 1]
+        if not fits:
+            raise ValueError(f'{_video_name(results)}: {L} frames are fewer '
+                             f'than one clip of {N} frames at interval '
+                             f'{intervals[0]}')
+        if 'clip_index' in results:
+            s = self.test_interval or fits[0]
+            if (N - 1) * s > L - 1:
+                raise ValueError(f'{_video_name(results)}: {L} frames are '
+                                 f'fewer than one clip of {N} frames at '
+                                 f'test interval {s}')
+            free = L - 1 - (N - 1) * s
+            start = round(results['clip_index'] * free /
+                          max(results['num_clips'] - 1, 1))
+        else:
+            wanted = intervals[np.random.randint(len(intervals))]
+            s = max(x for x in fits if x <= wanted) if any(
+                x <= wanted for x in fits) else fits[0]
+            start = np.random.randint(L - (N - 1) * s)
+        results['frame_inds'] = start + s * np.arange(N)
+        results['frame_interval'] = s
+        return results
+
+
+def _read_image(path: str, flag: int) -> np.ndarray:
+    img = cv2.imread(path, flag)
+    if img is None:
+        raise OSError(f'cannot read image {path}')
+    return img
+
+
+def _listing(folder: str, needed: int) -> list:
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'frame folder {folder} does not exist')
+    names = sorted(n for n in os.listdir(folder)
+                   if n.lower().endswith(IMAGE_EXTENSIONS))
+    if len(names) < needed:
+        raise ValueError(f'{folder} holds {len(names)} images but the clip '
+                         f'needs frame index {needed - 1}')
+    return names
+
+
+def read_video_frames(path: str, inds: Sequence[int]) -> np.ndarray:
+    """Decode the frames ``inds`` (0-based, any order) of a video file with
+    PyAV; ``(len(inds), H, W, 3)`` uint8 RGB."""
+    import av
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'video file {path} does not exist')
+    wanted = set(int(i) for i in inds)
+    last = max(wanted)
+    found = {}
+    with av.open(path) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i in wanted:
+                found[i] = frame.to_ndarray(format='rgb24')
+            if i >= last:
+                break
+    if len(found) < len(wanted):
+        raise ValueError(f'{path} decodes to fewer frames than the clip '
+                         f'needs (frame index {last})')
+    return np.stack([found[int(i)] for i in inds])
+
+
+@TRANSFORMS.register_module()
+class LoadVideoFrames(BaseTransform):
+    """Load ``frames (N, H, W, 3)`` uint8 RGB at ``frame_inds`` from
+    ``frame_dir`` (images sorted by name) or ``video_path`` (PyAV), and,
+    with ``with_structure`` and a ``structure_dir``, ``structure_maps (N, H,
+    W, 1)`` uint8."""
+
+    def __init__(self, with_structure: bool = True):
+        self.with_structure = with_structure
+
+    def transform(self, results: dict) -> dict:
+        inds = results['frame_inds']
+        needed = int(max(inds)) + 1
+        if 'frame_dir' in results:
+            names = _listing(results['frame_dir'], needed)
+            results['frames'] = np.stack([
+                _read_image(osp.join(results['frame_dir'], names[i]),
+                            cv2.IMREAD_COLOR)[..., ::-1] for i in inds
+            ])
+        else:
+            results['frames'] = read_video_frames(results['video_path'],
+                                                  inds)
+        if self.with_structure and results.get('structure_dir'):
+            names = _listing(results['structure_dir'], needed)
+            maps = np.stack([
+                _read_image(osp.join(results['structure_dir'], names[i]),
+                            cv2.IMREAD_GRAYSCALE) for i in inds
+            ])[..., None]
+            if maps.shape[1:3] != results['frames'].shape[1:3]:
+                raise ValueError(
+                    f'{results["structure_dir"]}: structure maps are '
+                    f'{maps.shape[1:3]}, frames are '
+                    f'{results["frames"].shape[1:3]}')
+            results['structure_maps'] = maps
+        return results
+
+
+@TRANSFORMS.register_module()
+class ResizeVideo(BaseTransform):
+    """Resize ``frames`` (and ``structure_maps``) to ``scale = (H, W)``.
+
+    ``keep_ratio=False`` (default): direct bilinear resize; ``True``: scale
+    the short side to fit, then center-crop."""
+
+    def __init__(self, scale: Tuple[int, int], keep_ratio: bool = False):
+        self.scale = tuple(scale)
+        self.keep_ratio = keep_ratio
+
+    def _resize(self, clip: np.ndarray) -> np.ndarray:
+        H, W = self.scale
+        h, w = clip.shape[1:3]
+        if self.keep_ratio:
+            r = max(H / h, W / w)
+            size = (max(W, round(w * r)), max(H, round(h * r)))
+        else:
+            size = (W, H)
+        out = np.stack([
+            cv2.resize(f, size, interpolation=cv2.INTER_LINEAR)
+            for f in clip
+        ])
+        if out.ndim == 3:
+            out = out[..., None]
+        top, left = (out.shape[1] - H) // 2, (out.shape[2] - W) // 2
+        return out[:, top:top + H, left:left + W]
+
+    def transform(self, results: dict) -> dict:
+        for key in ('frames', 'structure_maps'):
+            if key in results and results[key].shape[1:3] != self.scale:
+                results[key] = self._resize(results[key])
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadTokenClip(BaseTransform):
+    """Load ``color_tokens`` / ``structure_tokens`` ``(N, h, w)`` int64 at
+    ``frame_inds`` from the ``.npz`` at ``token_path`` (arrays ``color`` and
+    ``structure``, ``(L, h, w)``; read with ``allow_pickle=False``)."""
+
+    KEYS = ('color', 'structure')
+
+    def transform(self, results: dict) -> dict:
+        path = results['token_path']
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'token file {path} does not exist; write the cache with '
+                'tools/dataset_converters/maskint_precompute_tokens.py')
+        inds = results['frame_inds']
+        with np.load(path, allow_pickle=False) as data:
+            for key in self.KEYS:
+                if key not in data:
+                    raise KeyError(f'{path} has no "{key}" array (expected '
+                                   f'{self.KEYS}, uint16 (L, h, w))')
+                tokens = data[key]
+                if tokens.ndim != 3 or tokens.shape[0] <= max(inds):
+                    raise ValueError(
+                        f'{path}: "{key}" has shape {tokens.shape}; expected '
+                        f'(L, h, w) with L > {int(max(inds))}')
+                results[f'{key}_tokens'] = tokens[inds].astype(np.int64)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackMaskINTInputs(BaseTransform):
+    """Pack into ``{'inputs': {...}, 'data_samples': {...}}`` for
+    ``default_collate``.
+
+    ``inputs``: ``frames (N, 3, H, W)`` uint8, ``structure_maps (N, 1, H,
+    W)`` uint8, ``color_tokens`` / ``structure_tokens (N, h, w)`` int64,
+    whichever are present. ``data_samples``: ``video_id``, ``frame_inds``,
+    ``frame_interval``. Frame sizes must be multiples of
+    ``size_divisor`` (the VQ's 8x downsampling)."""
+
+    def __init__(self, size_divisor: int = 8):
+        self.size_divisor = size_divisor
+
+    def transform(self, results: dict) -> dict:
+        inputs = {}
+        if 'frames' in results:
+            H, W = results['frames'].shape[1:3]
+            d = self.size_divisor
+            if H % d or W % d:
+                raise ValueError(
+                    f'{_video_name(results)}: frames are {H}x{W}, not '
+                    f'divisible by {d} (the VQ downsampling); add '
+                    f'ResizeVideo(scale=(H, W)) with multiples of {d}')
+        for key in ('frames', 'structure_maps'):
+            if key in results:
+                inputs[key] = torch.from_numpy(np.ascontiguousarray(
+                    results[key].transpose(0, 3, 1, 2)))
+        for key in ('color_tokens', 'structure_tokens'):
+            if key in results:
+                inputs[key] = torch.from_numpy(results[key])
+        samples = dict(video_id=results['video_id'],
+                       frame_inds=torch.as_tensor(results['frame_inds']),
+                       frame_interval=results['frame_interval'])
+        return dict(inputs=inputs, data_samples=samples)
