@@ -10,3 +10,4 @@ from .synthetic_head_dataset import SyntheticHeadDataset  # noqa: F401
 from .synthetic_multiview_dataset import SyntheticMultiViewH36MDataset  # noqa: F401
 from .densepose_video_pair_dataset import DensePoseVideoPairDataset  # noqa: F401,E501
 from .synthetic_puppet_dataset import SyntheticPuppetDataset  # noqa: F401
+from .video_clip_dataset import VideoFramesClipDataset, VideoTokenClipDataset  # noqa: F401,E501
