@@ -6,3 +6,6 @@ from .bbox_transforms import ClippedNormalBBoxTransform  # noqa: F401
 from .motion_transfer_transforms import (  # noqa: F401
     LoadDensePoseIUV, LoadFramePair, LoadHumanMask, PackMotionTransferInputs,
     PairedColorJitter, PairedResize, RandomSwapSourceDriving)
+from .video_clip_transforms import (LoadTokenClip, LoadVideoFrames,  # noqa: F401
+                                    PackMaskINTInputs, ResizeVideo,
+                                    SampleClipIndices)
