@@ -12,3 +12,4 @@ from .motion_transfer_metrics import (FrameL1Metric,  # noqa: F401
 from .motion_transfer_nets import (MarkerKeypointDetector,  # noqa: F401
                                    OpenPose18Detector, OpenPoseBodyNet,
                                    ReIDResNet50)
+from .frame_interpolation_metric import FrameInterpolationMetric  # noqa: F401
