@@ -233,6 +233,7 @@ register_layout(
         '  {train,test}/<video>/mask/%06d.png     matting alpha (optional)\n'
         '  {train,test}/<video>/kps/%06d.json     OpenPose-18 (optional)\n'
         '  animation_pairs_test.csv               source,driving',
-        prepare='frames from the MRAA / FOMM / iPER releases, DensePose by '
-        'tools/dataset_converters/densepose_{dump,torchscript}_to_iuv.py, '
-        'masks by Robust Video Matting; see docs/motion_transfer.md#data'))
+        prepare='frames from the MRAA / FOMM / iPER releases; DensePose by '
+        'tools/dataset_converters/densepose_dump_to_iuv.py (detectron2 '
+        'dumps) or densepose_torchscript_iuv.py; masks by Robust Video '
+        'Matting; see docs/data_preparation.md'))

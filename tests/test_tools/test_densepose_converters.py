@@ -117,6 +117,8 @@ def _write_dump(tmp_path, frames):
                  pred_boxes_XYXY=torch.zeros(0, 4), pred_densepose=[])]
         path = tmp_path / 'dump.pkl'
         torch.save(entries, path)
+        with open(tmp_path / 'dump_plain.pkl', 'wb') as f:  # old dumps
+            pickle.dump(entries, f)
     finally:
         for n, m in saved.items():
             if m is None:
@@ -149,6 +151,10 @@ def test_dump_to_iuv_keeps_best_box(tmp_path):
     np.testing.assert_allclose(read_iuv(str(tmp_path / 'npz' /
                                             '000000.npz')), expect,
                                atol=1e-6)
+    # the same dump written with plain pickle (older DensePose)
+    dump_tool.main([str(tmp_path / 'dump_plain.pkl'), str(tmp_path / 'pl')])
+    np.testing.assert_array_equal(read_iuv(str(tmp_path / 'pl' /
+                                               '000000.png')), iuv)
 
 
 def test_dump_refuses_code(tmp_path):
