@@ -56,6 +56,31 @@ def cvthead_small_data(tmp_path_factory):
         **CVTHEAD_SMALL)
 
 
+@pytest.fixture(scope='session')
+def flame_sized_hierarchy(tmp_path_factory):
+    """A CVTHead hierarchy file with FLAME's level sizes 5023 -> 1256 -> 314
+    (random connectivity: only the sizes matter for parameter counts and
+    checkpoint layouts)."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    sizes = (5023, 1256, 314)
+    arrays = dict(num_levels=np.int64(2))
+    for lvl, n in enumerate(sizes):
+        arrays[f'vertices_{lvl}'] = rng.standard_normal((n, 3)).astype(
+            np.float32)
+        arrays[f'faces_{lvl}'] = rng.integers(0, n, (2 * n, 3))
+    for lvl in range(2):
+        fine, coarse = sizes[lvl], sizes[lvl + 1]
+        arrays[f'down_index_{lvl}'] = np.arange(coarse)[:, None]
+        arrays[f'down_weight_{lvl}'] = np.ones((coarse, 1), np.float32)
+        arrays[f'up_index_{lvl}'] = rng.integers(0, coarse, (fine, 3))
+        arrays[f'up_weight_{lvl}'] = np.full((fine, 3), 1 / 3, np.float32)
+        arrays[f'spiral_{lvl}'] = rng.integers(0, fine, (fine, 9))
+    path = tmp_path_factory.mktemp('flame_sizes') / 'hierarchy.npz'
+    np.savez(path, **arrays)
+    return str(path)
+
+
 # Motion transfer: one small puppet dataset (frames, IUV, masks, keypoints)
 # per test session, shared by the data, metric, converter and API tests.
 PUPPETS_SMALL = dict(num_train=3, num_test=2, num_frames=6, size=64, seed=0,

@@ -3,14 +3,21 @@
 # target composited with the predicted (detached) mask over a random colour;
 # the discriminator is trained alongside, the generator ignores it.
 # 2 GPUs x 8 = batch 16, SyncBN, Adam(0.5, 0.999) G 1e-4 / D 4e-4, constant.
+# The mesh is FLAME plus ROME's frozen hair/shoulder deformation f_H (Eq. 4.3;
+# the "w/o D." ablation of Table 4.3 is cvthead-nodeform-*), and the image
+# encoder starts from ROME's encoder weights, as in the official training.
 # Pretrained files (local paths, nothing downloads): FLAME 2020, the CVTHead
-# repo's mesh hierarchy (transform.pkl), DECA's landmark embedding, VGG19,
-# VGGFace2 ResNet-50, LPIPS AlexNet; see docs/data_preparation.md.
+# repo's mesh hierarchy (transform.pkl) and mean_deform.pt / u_full.pt,
+# ROME's linear_hair.pth and rome.pth (research-only licence), VGG19,
+# VGGFace2 ResNet-50, LPIPS AlexNet; see docs/cvthead.md and
+# docs/data_preparation.md. Without rome.pth set
+# model.generator.encoder.init_ckpt=None (docs/cvthead.md gives the gap).
 _base_ = ['../_base_/default_runtime.py']
 
 data_root = 'data/vox1/'
 flame_dir = 'data/flame/'
 pretrained = dict(
+    rome='data/pretrained/rome.pth',
     vgg19='data/pretrained/vgg19-dcbb9e9d.pth',
     vggface2='data/pretrained/resnet50_scratch_weight.pkl',
     alexnet='data/pretrained/alexnet-owt-7be5be79.pth')
@@ -29,7 +36,7 @@ generator = dict(
         max_channels=512,
         num_groups=4,
         num_blocks=2,
-        init_ckpt=None),  # or ROME's rome.pth (research-only licence)
+        init_ckpt=pretrained['rome']),
     vertex_transformer=dict(
         type='VertexFeatureTransformer',
         in_channels=2048,
@@ -69,6 +76,11 @@ model = dict(
         model_path=flame_dir + 'generic_model.pkl',
         n_shape=100,
         n_exp=50),
+    hair_deformer=dict(
+        type='LinearHairDeformer',
+        net_ckpt=flame_dir + 'linear_hair.pth',
+        mean_path=flame_dir + 'mean_deform.pt',
+        basis_path=flame_dir + 'u_full.pt'),
     loss_l1=dict(type='mmagic.L1Loss', loss_weight=1.0),
     loss_vgg=dict(
         type='VGG19PerceptualLoss', ckpt=pretrained['vgg19'],

@@ -1,23 +1,24 @@
-# Demo: a narrow CVTHead (same architecture, fewer channels) trained with the
-# stage-1 recipe on the built-in synthetic heads (stand-in FLAME-format head
-# model, VoxCeleb-format videos; generated once into data/synthetic_heads/ on
-# first use), 64x64 network resolution (frames stay 256 on disk), small
-# enough to train on a shared CPU in minutes. The VGG and identity
-# losses are left out: their pretrained weights are not available offline
-# (random-weight versions would add noise, not signal).
+# Demo, stage 1: a narrow CVTHead (same architecture, fewer channels) trained
+# with the stage-1 recipe on the built-in synthetic heads (stand-in FLAME-
+# format head model with the stand-in hair/shoulder deformation files,
+# VoxCeleb-format videos; tools/train.py and tools/test.py generate them once
+# into data/synthetic_heads/ before the model is built), 64x64 network
+# resolution (frames stay 256 on disk), small enough to train on a shared CPU
+# in minutes. Stage 2 continues from its last checkpoint:
+# cvthead-tiny-s2_1xb4-2e_synthheads-64x64.py. The VGG and identity losses
+# and ROME's encoder initialisation are left out: their pretrained weights
+# are not available offline (random-weight versions would add noise, not
+# signal).
 _base_ = ['../cvthead/cvthead-s1_2xb8-200e_vox1-256x256.py']
 
 data_root = 'data/synthetic_heads/'
-synthetic_cfg = dict(root=data_root)
 img_size = 64
 model = dict(
     generator=dict(
         embed_dim=32,
         descriptor_dim=8,
-        hierarchy=dict(
-            path=data_root + 'flame/hierarchy.npz',
-            synthetic_cfg=synthetic_cfg),
-        encoder=dict(base_channels=8, max_channels=32),
+        hierarchy=dict(path=data_root + 'flame/hierarchy.npz'),
+        encoder=dict(base_channels=8, max_channels=32, init_ckpt=None),
         vertex_transformer=dict(
             in_channels=128, proj_channels=32, grid=img_size // 16,
             embed_dim=32, depth=2, num_heads=2, mlp_dim=64),
@@ -25,9 +26,11 @@ model = dict(
         rasterizer=dict(image_size=img_size),
         renderer=dict(in_channels=9, base_channels=8)),
     discriminator=dict(base_channels=8, max_channels=64),
-    flame=dict(
-        model_path=data_root + 'flame/generic_model.pkl',
-        synthetic_cfg=synthetic_cfg),
+    flame=dict(model_path=data_root + 'flame/generic_model.pkl'),
+    hair_deformer=dict(
+        net_ckpt=data_root + 'flame/linear_hair.pth',
+        mean_path=data_root + 'flame/mean_deform.pt',
+        basis_path=data_root + 'flame/u_full.pt'),
     loss_vgg=None,
     loss_id=None)
 optim_wrapper = dict(
@@ -67,7 +70,13 @@ val_evaluator = [
     dict(type='SelfReenactMetric', mask_policy='own', lpips_backbone=None,
          prefix='strict')
 ]
-test_evaluator = val_evaluator
+# tools/test.py adds FID against the driving frames (random-weight
+# Inception and ArcFace offline: compare models with each other, not with
+# published numbers)
+test_evaluator = val_evaluator + [
+    dict(type='CrossReenactMetric', reference='target', prefix='fid',
+         id_embedder=dict(type='ArcFaceEmbedder', depth=18))
+]
 train_cfg = dict(max_epochs=20, val_interval=10)
 default_hooks = dict(
     logger=dict(interval=10),

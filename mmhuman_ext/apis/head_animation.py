@@ -1,12 +1,12 @@
 """Animate one source image with a trained CVTHead (paper Sec. 4.5.3).
 
-The source branch (encoder, transformer, spiral decoder) runs once per
-avatar; every driven frame only runs FLAME, the projection, the point splat
-and the U-Net. Driving signals are FLAME codes: taken from a driving video's
-precomputed codes (reenactment) or set directly (expression, jaw and head
-pose, shape, camera). Identity shape always comes from the source unless
+The source branch (hair/shoulder offsets, encoder, transformer, spiral
+decoder) runs once per avatar; every driven frame only runs FLAME, the
+projection, the point splat and the U-Net. Driving signals are FLAME codes:
+taken from a driving video's precomputed codes (reenactment) or set directly
+(expression, jaw and head pose, shape, camera). Identity shape always comes from the source unless
 ``shape`` is overridden; camera and crop transform default to the source's
-(spec §2.3.4, §2.11).
+(the official code's conventions; ``docs/cvthead.md``).
 """
 import math
 from typing import Dict, List, Optional
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-#: control sweeps of the official demo (spec §2.11)
+#: control sweeps of the official demo (its inference.py ranges)
 SWEEPS = dict(
     shape=('shape', 0, np.linspace(0, 1.8, 10)),
     exp=('exp', 0, np.linspace(0, 1.8, 10)),
@@ -64,10 +64,12 @@ class HeadAnimator:
         codes = {k: torch.as_tensor(v).float()[None].to(self.device)
                  for k, v in codes.items()}
         self.model._check_codes(codes, 'source codes', 1)
-        pts = self.model.mesh_points(codes['shape'], codes)
+        img = img[None].to(self.device)
+        offsets = self.model.vertex_offsets(img)  # f_H, once per avatar
+        pts = self.model.mesh_points(codes['shape'], codes, offsets)
         desc = self.model.generator.encode_source(
-            img[None].to(self.device), mask[None].to(self.device), pts)
-        self._source = dict(codes=codes, descriptors=desc)
+            img, mask[None].to(self.device), pts)
+        self._source = dict(codes=codes, descriptors=desc, offsets=offsets)
 
     @torch.no_grad()
     def render(self, **overrides) -> Dict[str, Tensor]:
@@ -91,7 +93,8 @@ class HeadAnimator:
                                  f', expected {tuple(codes[key].shape[1:])}')
             codes[key] = value[None]
         self.model._check_codes(codes, 'driving codes', 1)
-        pts = self.model.mesh_points(codes['shape'], codes)
+        pts = self.model.mesh_points(codes['shape'], codes,
+                                     self._source['offsets'])
         out = self.model.generator.render(self._source['descriptors'], pts)
         rgb, mask = out['rgb'][0], out['mask'][0]
         white = ((rgb + 1) / 2) * mask + (1 - mask)

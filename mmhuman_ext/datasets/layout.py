@@ -5,10 +5,15 @@ the on-disk layout it expects and how to prepare it. A missing ``data_root``,
 annotation file, image folder or detection file then fails at once with one
 message naming the file, the config field and that layout, instead of a bare
 ``FileNotFoundError`` deep inside a dataloader worker.
+
+Built-in generated datasets register a writer in :data:`DATA_GENERATORS`;
+:func:`check_dataset_files` runs it first, so the files exist before the
+model is built (a model may read files of the data side, e.g. the stand-in
+head model of CVTHead's demo, but never calls the data side itself).
 """
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator
+from typing import Callable, Dict, Iterable, Iterator
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,8 @@ class DataLayout:
 
 
 DATA_LAYOUTS: Dict[str, DataLayout] = {}
+#: dataset type -> ``write(dataset_cfg)`` that generates its data once
+DATA_GENERATORS: Dict[str, Callable[[dict], object]] = {}
 
 
 def register_layout(dataset_types: Iterable[str], layout: DataLayout) -> None:
@@ -47,6 +54,14 @@ register_layout(
         'see docs/data_preparation.md#mpii'))
 
 
+def register_generator(dataset_types: Iterable[str],
+                       write: Callable[[dict], object]) -> None:
+    """Record the writer of a built-in dataset: ``write(dataset_cfg)``
+    generates the data of that config once (re-used afterwards)."""
+    for name in dataset_types:
+        DATA_GENERATORS[name] = write
+
+
 def _datasets(cfg) -> Iterator[dict]:
     """Yield the leaf dataset configs, unwrapping dataset wrappers."""
     if cfg is None:
@@ -65,7 +80,8 @@ def _join(root, path):
 
 
 def check_dataset_files(cfg, splits=('train', 'val', 'test')) -> None:
-    """Raise ``FileNotFoundError`` naming the first missing dataset file.
+    """Generate the built-in datasets of the config (once), then raise
+    ``FileNotFoundError`` naming the first missing dataset file.
 
     Args:
         cfg (Config): a full run config.
@@ -77,6 +93,8 @@ def check_dataset_files(cfg, splits=('train', 'val', 'test')) -> None:
             continue
         for ds in _datasets(loader.get('dataset')):
             type_name = str(ds.get('type', '')).split('.')[-1]
+            if type_name in DATA_GENERATORS:
+                DATA_GENERATORS[type_name](ds)
             layout = DATA_LAYOUTS.get(type_name)
             if layout is None:
                 continue

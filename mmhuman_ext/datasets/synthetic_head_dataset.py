@@ -2,6 +2,7 @@
 from typing import Optional
 
 from mmhuman_ext.registry import DATASETS
+from .layout import register_generator
 from .synthetic.heads import ensure_synthetic_heads
 from .voxceleb_reenact import VoxCelebReenactDataset
 
@@ -22,3 +23,11 @@ class SyntheticHeadDataset(VoxCelebReenactDataset):
                  generator_cfg: Optional[dict] = None, **kwargs):
         data_root = ensure_synthetic_heads(data_root, **(generator_cfg or {}))
         super().__init__(data_root=data_root, **kwargs)
+
+
+# tools/train.py and tools/test.py write the data before building the model,
+# whose FLAME layer, mesh hierarchy and hair deformer read its head files
+register_generator(
+    ['SyntheticHeadDataset'],
+    lambda ds: ensure_synthetic_heads(ds.get('data_root'),
+                                      **(ds.get('generator_cfg') or {})))

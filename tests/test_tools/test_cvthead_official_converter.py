@@ -1,5 +1,14 @@
-"""The official CVTHead key layout maps onto our generator."""
+"""The released CVTHead checkpoint converts completely: every one of its
+1189 tensors (generator, f_H and its buffers, DECA, face parser, FLAME
+buffers) goes to one place, and the model parts load strictly at full size.
+
+``tests/data/cvthead/official_cvthead_layout.json`` lists the key, shape and
+dtype of every tensor of the official ``CVTHead`` module's state dict (the
+``model`` entry of ``cvthead.pt``), recorded by building the official classes
+(HowieMa/CVTHead at 8f75b22, FLAME-sized stand-in data files) on CPU.
+"""
 import importlib.util
+import json
 import os.path as osp
 
 import pytest
@@ -13,107 +22,82 @@ _spec = importlib.util.spec_from_file_location(
 conv = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(conv)
 
+LAYOUT = osp.join(osp.dirname(__file__), '..', 'data', 'cvthead',
+                  'official_cvthead_layout.json')
 
-def official_state(c=8, emb=16, desc=4, ub=4, v=12):
-    """Key names and shapes of the official CVTHead module tree, written
-    from its layout (Autoencoder(c, 4c) with 4 groups x 2 blocks, ViT layers,
-    spiral decoder, UNet(33, 4, 5, ub)), at reduced widths."""
+
+def release_state():
+    """A ``cvthead.pt``-like dict: random tensors in the exact release
+    layout; the fixed image PE holds its real values."""
+    from mmhuman_ext.models.layers import sine_position_table_2d
+    with open(LAYOUT) as f:
+        layout = json.load(f)
     g = torch.Generator().manual_seed(0)
-    s = {}
-
-    def t(*shape):
-        return torch.randn(*shape, generator=g)
-
-    s['autoencoder.net.0.weight'] = t(4 * c, 4, 7, 7)
-    idx, width = 1, c
-    for grp in range(4):
-        out = c * 2**grp
-        for b in range(2):
-            cin = width if b == 0 else out
-            p = f'autoencoder.net.{idx}.main.'
-            s[p + '0.weight'], s[p + '0.bias'] = t(4 * cin), t(4 * cin)
-            s[p + '2.weight'] = t(out, 4 * cin, 1, 1)
-            for n, conv_i in ((3, 5), (6, 8)):
-                s[p + f'{n}.weight'], s[p + f'{n}.bias'] = t(out), t(out)
-                s[p + f'{conv_i}.weight'] = t(out, out, 3, 3)
-            s[p + '9.weight'], s[p + '9.bias'] = t(out), t(out)
-            s[p + '11.weight'] = t(4 * out, out, 1, 1)
-            if cin != out:
-                s[f'autoencoder.net.{idx}.skip.weight'] = t(4 * out, 4 * cin,
-                                                            1, 1)
-            idx += 1
-        idx += 1 if grp < 3 else 0
-        width = out
-    s['ae_proj.weight'], s['ae_proj.bias'] = t(16, 32 * c, 1, 1), t(16)
-    s['patch_to_embedding.weight'] = t(emb, 64)
-    s['patch_to_embedding.bias'] = t(emb)
-    s['pos_embedding'] = t(1, 4, emb)
-    s['vtx_query'] = t(1, v, emb)
-    for i in range(2):
-        p = f'transformer.layers.{i}.'
-        s[p + '0.norm.weight'], s[p + '0.norm.bias'] = t(emb), t(emb)
-        s[p + '0.fn.to_qkv.weight'] = t(3 * emb, emb)
-        s[p + '0.fn.to_out.0.weight'] = t(emb, emb)
-        s[p + '0.fn.to_out.0.bias'] = t(emb)
-        s[p + '1.norm.weight'], s[p + '1.norm.bias'] = t(emb), t(emb)
-        s[p + '1.fn.net.0.weight'] = t(2 * emb, emb)
-        s[p + '1.fn.net.0.bias'] = t(2 * emb)
-        s[p + '1.fn.net.3.weight'] = t(emb, 2 * emb)
-        s[p + '1.fn.net.3.bias'] = t(emb)
-    for i in range(2):
-        s[f'vtx_upsampler.de_layers.{i}.conv.layer.weight'] = t(emb, 9 * emb)
-        s[f'vtx_upsampler.de_layers.{i}.conv.layer.bias'] = t(emb)
-    s['vtx_upsampler.de_layers.2.layer.weight'] = t(emb, 9 * emb)
-    s['vtx_upsampler.de_layers.2.layer.bias'] = t(emb)
-    s['vtx_descriptor_head.0.weight'] = t(desc, emb)
-    s['vtx_descriptor_head.0.bias'] = t(desc)
-
-    def bn(p, n):
-        for k in ('weight', 'bias', 'running_mean', 'running_var'):
-            s[f'{p}.{k}'] = t(n)
-        s[f'{p}.num_batches_tracked'] = torch.tensor(3)
-
-    cin = desc + 1
-    widths = [ub * 2**i for i in range(5)]
-    for i, w in enumerate(widths):
-        p = f'unet_generator.down_convs.{i}.'
-        s[p + 'conv1.weight'], s[p + 'conv1.bias'] = t(w, cin, 3, 3), t(w)
-        s[p + 'conv2.weight'], s[p + 'conv2.bias'] = t(w, w, 3, 3), t(w)
-        bn(p + 'norm0', w)
-        bn(p + 'norm1', w)
-        cin = w
-    for i in range(4):
-        w_in, w = widths[4 - i], widths[3 - i]
-        p = f'unet_generator.up_convs.{i}.'
-        s[p + 'upconv.weight'], s[p + 'upconv.bias'] = t(w, w_in, 3, 3), t(w)
-        s[p + 'conv1.weight'], s[p + 'conv1.bias'] = t(w, 2 * w, 3, 3), t(w)
-        s[p + 'conv2.weight'], s[p + 'conv2.bias'] = t(w, w, 3, 3), t(w)
-        for n in range(3):
-            bn(p + f'norm{n}', w)
-    s['unet_generator.conv_final.weight'] = t(4, ub, 1, 1)
-    s['unet_generator.conv_final.bias'] = t(4)
-    s['face_parsing.bisenet.conv.weight'] = t(2, 2)  # frozen, skipped
-    return {f'module.{k}': v for k, v in s.items()}
+    state = {}
+    for key, shape, dtype in layout:
+        if key == 'pos_embedding':
+            state[key] = sine_position_table_2d(16, 16, 128).reshape(shape)
+        elif dtype == 'int64':
+            state[key] = torch.randint(0, 5, shape, generator=g)
+        else:
+            state[key] = torch.randn(shape, generator=g)
+    return dict(model=state, epoch=20)
 
 
-def test_official_layout_loads_strictly(cvthead_small_data):
-    official = official_state()
-    ours = conv.convert(dict(state_dict=official))
-    gen = MODELS.build(dict(
-        type='CVTHeadGenerator', embed_dim=16, descriptor_dim=4,
-        hierarchy=dict(type='MeshHierarchy', path=osp.join(
-            cvthead_small_data, 'flame', 'hierarchy.npz')),
-        encoder=dict(type='ROMEBottleneckEncoder', base_channels=8,
-                     max_channels=64),
-        vertex_transformer=dict(type='VertexFeatureTransformer',
-                                in_channels=256, proj_channels=16, grid=2,
-                                embed_dim=16, depth=2, num_heads=2,
-                                mlp_dim=32),
-        upsampler=dict(type='SpiralMeshUpsampler', embed_dim=16),
-        rasterizer=dict(type='PointZBufferRasterizer', image_size=32),
-        renderer=dict(type='PointRenderUNet', in_channels=5,
-                      base_channels=4)))
-    gen.load_state_dict(ours, strict=True)
+@pytest.fixture(scope='module')
+def release():
+    return release_state()
+
+
+@pytest.fixture(scope='module')
+def converted(release):
+    return conv.convert(release)
+
+
+def full_generator(hierarchy):
+    return MODELS.build(dict(
+        type='CVTHeadGenerator',
+        hierarchy=dict(type='MeshHierarchy', path=hierarchy),
+        encoder=dict(type='ROMEBottleneckEncoder'),
+        vertex_transformer=dict(type='VertexFeatureTransformer'),
+        upsampler=dict(type='SpiralMeshUpsampler'),
+        rasterizer=dict(type='PointZBufferRasterizer', image_size=256),
+        renderer=dict(type='PointRenderUNet')))
+
+
+def test_every_release_key_has_one_place(release, converted):
+    official = release['model']
+    assert len(official) == 1189
+    total = (len(converted['model']) + len(converted['deca']) +
+             len(converted['face_parsing']) + len(converted['dropped']))
+    assert total == len(official)
+    assert sorted(converted['dropped']) == sorted(
+        ['pos_embedding', 'face_parsing.mean', 'face_parsing.std'] +
+        [k for k in official if k.startswith('deca.flame.')])
+    model = converted['model']
+    assert torch.equal(model['hair_deformer.deform_basis'],
+                       official['deform_basis'])
+    assert torch.equal(model['hair_deformer.deform_mean'],
+                       official['deform_mean'])
+    assert torch.equal(model['hair_deformer.net.fc.weight'],
+                       official['hair_model.fc.weight'])
+    assert torch.equal(model['generator.vertex_transformer.queries'],
+                       official['vtx_query'][0])
+    assert torch.equal(converted['face_parsing']['cp.resnet.conv1.weight'],
+                       official['face_parsing.net.cp.resnet.conv1.weight'])
+
+
+def test_model_parts_load_strictly_at_full_size(flame_sized_hierarchy,
+                                                release, converted):
+    model = converted['model']
+    gen = full_generator(flame_sized_hierarchy)
+    gen.load_state_dict({k[len('generator.'):]: v for k, v in model.items()
+                         if k.startswith('generator.')}, strict=True)
+    hair = MODELS.build(dict(type='LinearHairDeformer', num_vertices=5023))
+    hair.load_state_dict({k[len('hair_deformer.'):]: v
+                          for k, v in model.items()
+                          if k.startswith('hair_deformer.')}, strict=True)
+    official = release['model']
     sd = gen.state_dict()
     pairs = {
         'autoencoder.net.5.main.8.weight': 'encoder.groups.1.1.conv3.weight',
@@ -121,39 +105,76 @@ def test_official_layout_loads_strictly(cvthead_small_data):
         'autoencoder.net.11.main.9.bias': 'encoder.groups.3.1.norm4.bias',
         'transformer.layers.1.0.fn.to_out.0.weight':
         'vertex_transformer.layers.1.proj.weight',
-        'transformer.layers.0.1.fn.net.3.bias':
-        'vertex_transformer.layers.0.fc2.bias',
+        'transformer.layers.5.1.fn.net.3.bias':
+        'vertex_transformer.layers.5.fc2.bias',
+        'vtx_upsampler.de_layers.0.conv.layer.weight':
+        'upsampler.de_layers.0.layer.weight',
         'vtx_upsampler.de_layers.2.layer.weight':
         'upsampler.de_layers.2.layer.weight',
         'unet_generator.up_convs.0.norm2.running_var':
         'renderer.up_convs.0.conv2.1.running_var',
         'unet_generator.down_convs.3.norm0.weight':
         'renderer.down_convs.3.conv1.1.weight',
+        'vtx_descriptor_head.0.weight': 'descriptor_head.weight',
     }
     for src, dst in pairs.items():
-        assert torch.equal(official['module.' + src], sd[dst]), src
-    assert torch.equal(official['module.vtx_query'][0],
-                       sd['vertex_transformer.queries'])
+        assert torch.equal(official[src], sd[dst]), src
+    deca = MODELS.build(dict(type='DECAEncoder'))
+    deca.load_state_dict(converted['deca'], strict=True)
+    assert torch.equal(deca.state_dict()['layers.2.weight'],
+                       official['deca.E_flame.layers.2.weight'])
 
 
-def test_unknown_keys_are_refused():
-    bad = official_state()
+def test_main_writes_loadable_files(tmp_path, flame_sized_hierarchy, release):
+    src = tmp_path / 'cvthead.pt'
+    torch.save(release, src)
+    cfg = tmp_path / 'full.py'
+    base = osp.abspath('configs/cvthead/cvthead-s1_2xb8-200e_vox1-256x256.py')
+    cfg.write_text(f"_base_ = ['{base}']\nmodel = dict(generator=dict("
+                   f"hierarchy=dict(path='{flame_sized_hierarchy}')))\n")
+    conv.main([str(src), str(tmp_path / 'ours.pth'), '--config', str(cfg)])
+    from mmhuman_ext.utils import load_checkpoint_file
+    ours = load_checkpoint_file(str(tmp_path / 'ours.pth'))
+    assert {k.split('.')[0] for k in ours['state_dict']} == {
+        'generator', 'hair_deformer'}
+    deca = MODELS.build(dict(type='DECAEncoder',
+                             ckpt=str(tmp_path / 'ours_deca.pth')))
+    assert torch.equal(deca.state_dict()['encoder.conv1.weight'],
+                       release['model']['deca.E_flame.encoder.conv1.weight'])
+    parser = load_checkpoint_file(str(tmp_path / 'ours_face_parsing.pth'))
+    assert len(parser) == 191 and 'ffm.conv1.weight' in parser
+    # a config without f_H has no place for its weights
+    cfg.write_text(f"_base_ = ['{base}']\nmodel = dict(generator=dict("
+                   f"hierarchy=dict(path='{flame_sized_hierarchy}')), "
+                   "hair_deformer=None)\n")
+    with pytest.raises(KeyError, match='hair_deformer'):
+        conv.main([str(src), str(tmp_path / 'x.pth'), '--config', str(cfg)])
+
+
+def test_unknown_keys_and_a_foreign_layout_are_refused(release):
+    bad = dict(release['model'])
     bad['module.something.else'] = torch.zeros(1)
     with pytest.raises(KeyError, match='something.else'):
         conv.convert(bad)
+    bad = dict(release['model'])
+    bad['pos_embedding'] = torch.rand(1, 256, 128)
+    with pytest.raises(ValueError, match='pos_embedding'):
+        conv.convert(bad)
 
 
-def test_rome_and_deca_weights_load_from_local_files(tmp_path):
+def test_rome_and_deca_weights_load_from_local_files(tmp_path, release):
     """ROME's ``autoencoder.*`` and DECA's ``E_flame`` state dicts load into
     our encoders from local files (official key names)."""
-    official = {k[len('module.'):]: v for k, v in official_state().items()}
+    official = release['model']
     rome = {k: v for k, v in official.items() if k.startswith('autoencoder.')}
     torch.save(rome, tmp_path / 'rome.pth')
-    enc = MODELS.build(dict(type='ROMEBottleneckEncoder', base_channels=8,
-                            max_channels=64,
+    enc = MODELS.build(dict(type='ROMEBottleneckEncoder',
                             init_ckpt=str(tmp_path / 'rome.pth')))
     assert torch.equal(enc.groups[2][0].skip.weight,
                        rome['autoencoder.net.7.skip.weight'])
+    with pytest.raises(FileNotFoundError, match=r'no_rome\.pth.*rome'):
+        MODELS.build(dict(type='ROMEBottleneckEncoder',
+                          init_ckpt=str(tmp_path / 'no_rome.pth')))
     src = MODELS.build(dict(type='DECAEncoder'))
     torch.save(dict(E_flame=src.state_dict()), tmp_path / 'deca_model.tar')
     deca = MODELS.build(dict(type='DECAEncoder',

@@ -1,12 +1,15 @@
 """Write the built-in CVTHead data: a stand-in head model in the FLAME file
 format (``flame/generic_model.pkl``, ``flame/landmark_embedding.npy``,
-``flame/hierarchy.npz``) and VoxCeleb-layout videos rendered from it.
+``flame/hierarchy.npz``), stand-ins of the hair/shoulder deformation files
+(``flame/linear_hair.pth``, ``flame/mean_deform.pt``, ``flame/u_full.pt``)
+and VoxCeleb-layout videos rendered from them.
 
     python tools/dataset_converters/make_synthetic_heads.py \
         [--out data/synthetic_heads] [--subdivisions 4] [--frames 12] ...
 
 Deterministic; an existing complete folder with the same arguments is
-re-used. The demo config generates the same folder on first use.
+re-used. tools/train.py and tools/test.py generate the same folder for the
+demo configs on first use.
 """
 import argparse
 

@@ -1,17 +1,35 @@
-"""Convert the official CVTHead generator checkpoint into an mmhuman_ext one.
+"""Convert the official CVTHead checkpoint into mmhuman_ext files.
 
     python tools/model_converters/cvthead_official.py SRC DST [--config CFG]
+        [--deca-out PATH] [--parsing-out PATH]
 
-SRC is ``cvthead.pt`` of HowieMa/CVTHead: a state dict, bare or under
-``state_dict`` / ``model`` (a ``module.`` prefix from DataParallel is
-removed). Frozen parts (``face_parsing``, ``deca``, ``hair_model``) and the
-discriminator are skipped. DST holds ``{'state_dict': {'generator.*': ...}}``
-for ``load_from``; with ``--config`` it must also load into that config's
-generator (strictly). Note: our spirals order each ring by angle, not by
-openmesh circulation (see ``mesh_hierarchy``), so the spiral layers only
-reproduce the official outputs with spirals in the official order.
+SRC is ``cvthead.pt`` of HowieMa/CVTHead: the model's state dict under
+``model`` (or ``state_dict``, or bare; a ``module.`` prefix is removed). It
+holds every sub-network of the official ``CVTHead`` module, 1189 tensors.
+Each key goes to exactly one place; an unknown key is an error:
 
-Key map (official -> ``generator.*``):
+* the generator -> ``DST`` ``generator.*`` (key map below);
+* the hair/shoulder deformation ``f_H`` (``hair_model.*`` ResNet-50,
+  buffers ``deform_mean``, ``deform_basis``) -> ``DST`` ``hair_deformer.*``;
+* DECA's coarse encoder ``deca.E_flame.*`` -> ``--deca-out`` as
+  ``{'E_flame': ...}`` (the ``deca_model.tar`` layout that ``DECAEncoder``
+  loads; default ``DST`` with ``_deca.pth``);
+* the face parser ``face_parsing.net.*`` (BiSeNet) -> ``--parsing-out`` in the
+  layout of face-parsing.PyTorch's ``79999_iter.pth`` (default ``DST`` with
+  ``_face_parsing.pth``), for precomputing the masks;
+* left out, after a check where there is something to check:
+  ``pos_embedding`` (the fixed 2D sine table, compared with ours),
+  ``face_parsing.mean``/``std`` (ImageNet constants) and ``deca.flame.*``
+  (FLAME buffers: copies of ``generic_model.pkl`` and the landmark
+  embedding, which the config reads itself).
+
+DST holds ``{'state_dict': {'generator.*', 'hair_deformer.*'}}`` for
+``load_from``; with ``--config`` it must load into that config's generator and
+hair deformer strictly. The official outputs need the official spiral order:
+configs that read ``transform.pkl`` get it by default (``MeshHierarchy``
+``spiral_order='openmesh'``).
+
+Generator key map (official -> ``generator.*``):
 
 * ``autoencoder.net.0`` -> ``encoder.stem``; ``autoencoder.net.{i}`` (the
   bottlenecks, max-pools between groups) -> ``encoder.groups.{g}.{b}``;
@@ -19,8 +37,7 @@ Key map (official -> ``generator.*``):
   norm3 conv3 norm4 conv4``, ``skip`` unchanged;
 * ``ae_proj`` -> ``vertex_transformer.proj``; ``patch_to_embedding`` ->
   ``vertex_transformer.patch_embed``; ``vtx_query (1, V, C)`` ->
-  ``vertex_transformer.queries (V, C)``; ``pos_embedding`` is dropped (a
-  fixed table that we rebuild);
+  ``vertex_transformer.queries (V, C)``;
 * ``transformer.layers.{i}.0.norm`` / ``.0.fn.to_qkv`` / ``.0.fn.to_out.0`` /
   ``.1.norm`` / ``.1.fn.net.0`` / ``.1.fn.net.3`` ->
   ``vertex_transformer.layers.{i}.`` ``norm1`` / ``qkv`` / ``proj`` /
@@ -35,17 +52,17 @@ Key map (official -> ``generator.*``):
   conv2.1}``; ``conv_final`` unchanged.
 """
 import argparse
+import io
+import os.path as osp
 import re
 import sys
 from collections import OrderedDict
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 
 from mmhuman_ext.models.backbones.rome_encoder import rome_to_ours
 
-SKIPPED = ('face_parsing.', 'deca.', 'hair_model.', 'discriminator.',
-           'pos_embedding')
 _LAYER = {'0.norm': 'norm1', '0.fn.to_qkv': 'qkv', '0.fn.to_out.0': 'proj',
           '1.norm': 'norm2', '1.fn.net.0': 'fc1', '1.fn.net.3': 'fc2'}
 _UNET = {'down': {'conv1': 'conv1.0', 'norm0': 'conv1.1', 'conv2': 'conv2.0',
@@ -53,61 +70,144 @@ _UNET = {'down': {'conv1': 'conv1.0', 'norm0': 'conv1.1', 'conv2': 'conv2.0',
          'up': {'upconv': 'upconv.0', 'norm0': 'upconv.1',
                 'conv1': 'conv1.0', 'norm1': 'conv1.1', 'conv2': 'conv2.0',
                 'norm2': 'conv2.1'}}
+#: official keys that are left out (see the module docstring)
+DROPPED = ('pos_embedding', 'face_parsing.mean', 'face_parsing.std')
+DROPPED_PREFIXES = ('deca.flame.', )
 
 
-def convert(state: Dict[str, torch.Tensor]) -> 'OrderedDict':
-    """Official generator state dict -> ours (``generator.*`` keys)."""
-    for key in ('state_dict', 'model'):
+def _generator_key(key: str, value: torch.Tensor):
+    """Official generator key -> ``(our key, value)``, or None."""
+    if key.startswith('ae_proj.'):
+        return 'vertex_transformer.proj.' + key.split('.', 1)[1], value
+    if key.startswith('patch_to_embedding.'):
+        return 'vertex_transformer.patch_embed.' + key.split('.', 1)[1], value
+    if key == 'vtx_query':
+        return 'vertex_transformer.queries', value.reshape(value.shape[-2],
+                                                           value.shape[-1])
+    if key.startswith('vtx_descriptor_head.0.'):
+        return 'descriptor_head.' + key.split('.', 2)[2], value
+    if key in ('unet_generator.conv_final.weight',
+               'unet_generator.conv_final.bias'):
+        return 'renderer.' + key.split('.', 1)[1], value
+    m = re.match(r'transformer\.layers\.(\d+)\.(.+)\.(weight|bias)$', key)
+    if m and m.group(2) in _LAYER:
+        return (f'vertex_transformer.layers.{m.group(1)}.'
+                f'{_LAYER[m.group(2)]}.{m.group(3)}'), value
+    m = re.match(r'vtx_upsampler\.de_layers\.(\d+)\.(?:conv\.)?'
+                 r'layer\.(weight|bias)$', key)
+    if m:
+        return f'upsampler.de_layers.{m.group(1)}.layer.{m.group(2)}', value
+    m = re.match(r'unet_generator\.(down|up)_convs\.(\d+)\.(\w+)\.(.+)$', key)
+    if m and m.group(3) in _UNET[m.group(1)]:
+        return (f'renderer.{m.group(1)}_convs.{m.group(2)}.'
+                f'{_UNET[m.group(1)][m.group(3)]}.{m.group(4)}'), value
+    return None
+
+
+def _check_pos_embedding(value: torch.Tensor) -> None:
+    """The official image PE is a fixed sine table; it must be ours."""
+    from mmhuman_ext.models.layers import sine_position_table_2d
+    num, dim = value.shape[-2], value.shape[-1]
+    side = int(round(num**0.5))
+    ours = sine_position_table_2d(side, side, dim)
+    if side * side != num or tuple(ours.shape[-2:]) != (num, dim) or \
+            not torch.allclose(ours.reshape(num, dim).float(),
+                               value.reshape(num, dim).float(), atol=1e-5):
+        raise ValueError('official pos_embedding differs from the 2D sine '
+                         'table the vertex transformer builds; the '
+                         'checkpoint is not the CVTHead layout this converter '
+                         'knows')
+
+
+def convert(state: Dict[str, torch.Tensor]) -> Dict[str, 'OrderedDict']:
+    """Official state dict -> ``{'model', 'deca', 'face_parsing',
+    'dropped'}``: our model keys (``generator.*``, ``hair_deformer.*``),
+    DECA's ``E_flame`` state dict, the BiSeNet state dict and the list of
+    keys left out.
+
+    Raises:
+        KeyError: a key of no known part of the official model.
+    """
+    for key in ('model', 'state_dict'):
         if key in state and isinstance(state[key], dict):
             state = state[key]
     state = {k[len('module.'):] if k.startswith('module.') else k: v
              for k, v in state.items()}
-    out = OrderedDict()
+    out = dict(model=OrderedDict(), deca=OrderedDict(),
+               face_parsing=OrderedDict(), dropped=[])
     encoder = {k[len('autoencoder.'):]: v for k, v in state.items()
                if k.startswith('autoencoder.')}
-    for k, v in rome_to_ours(encoder).items():
-        out[f'encoder.{k}'] = v
+    mapped = rome_to_ours(encoder)
+    if len(mapped) != len(encoder):
+        raise KeyError(f'{len(encoder) - len(mapped)} autoencoder.* keys '
+                       'are not encoder layers')
+    for k, v in mapped.items():
+        out['model'][f'generator.encoder.{k}'] = v
     unknown = []
     for key, value in state.items():
-        if key.startswith(SKIPPED) or key.startswith('autoencoder.'):
+        if key.startswith('autoencoder.'):
             continue
-        new = None
-        if key.startswith('ae_proj.'):
-            new = 'vertex_transformer.proj.' + key.split('.', 1)[1]
-        elif key.startswith('patch_to_embedding.'):
-            new = 'vertex_transformer.patch_embed.' + key.split('.', 1)[1]
-        elif key == 'vtx_query':
-            new, value = 'vertex_transformer.queries', value.reshape(
-                value.shape[-2], value.shape[-1])
-        elif key.startswith('vtx_descriptor_head.0.'):
-            new = 'descriptor_head.' + key.split('.', 2)[2]
-        elif key == 'unet_generator.conv_final.weight' or \
-                key == 'unet_generator.conv_final.bias':
-            new = 'renderer.' + key.split('.', 1)[1]
+        if key in DROPPED or key.startswith(DROPPED_PREFIXES):
+            if key == 'pos_embedding':
+                _check_pos_embedding(value)
+            out['dropped'].append(key)
+        elif key.startswith('hair_model.'):
+            out['model']['hair_deformer.net.' + key[len('hair_model.'):]] = \
+                value
+        elif key in ('deform_mean', 'deform_basis'):
+            out['model'][f'hair_deformer.{key}'] = value
+        elif key.startswith('deca.E_flame.'):
+            out['deca'][key[len('deca.E_flame.'):]] = value
+        elif key.startswith('face_parsing.net.'):
+            out['face_parsing'][key[len('face_parsing.net.'):]] = value
         else:
-            m = re.match(r'transformer\.layers\.(\d+)\.(.+)\.(weight|bias)$',
-                         key)
-            if m and m.group(2) in _LAYER:
-                new = (f'vertex_transformer.layers.{m.group(1)}.'
-                       f'{_LAYER[m.group(2)]}.{m.group(3)}')
-            m2 = re.match(r'vtx_upsampler\.de_layers\.(\d+)\.(?:conv\.)?'
-                          r'layer\.(weight|bias)$', key)
-            if m2:
-                new = f'upsampler.de_layers.{m2.group(1)}.layer.' \
-                      f'{m2.group(2)}'
-            m3 = re.match(r'unet_generator\.(down|up)_convs\.(\d+)\.(\w+)\.'
-                          r'(.+)$', key)
-            if m3 and m3.group(3) in _UNET[m3.group(1)]:
-                new = (f'renderer.{m3.group(1)}_convs.{m3.group(2)}.'
-                       f'{_UNET[m3.group(1)][m3.group(3)]}.{m3.group(4)}')
-        if new is None:
-            unknown.append(key)
-        else:
-            out[new] = value
+            mapped = _generator_key(key, value)
+            if mapped is None:
+                unknown.append(key)
+            else:
+                out['model']['generator.' + mapped[0]] = mapped[1]
     if unknown:
         raise KeyError(f'unexpected official keys: {unknown[:5]} '
                        f'({len(unknown)} in all)')
     return out
+
+
+def _save(obj, path: str) -> None:
+    from mmhuman_ext.utils import atomic_write_bytes
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _side_path(dst: str, given: Optional[str], suffix: str) -> str:
+    return given or osp.splitext(dst)[0] + suffix
+
+
+def check_against_config(model_state: Dict[str, torch.Tensor],
+                         config: str) -> None:
+    """Load ``generator.*`` and ``hair_deformer.*`` strictly into the
+    config's generator and hair deformer (built without their files)."""
+    from mmengine import Config
+
+    from mmhuman_ext.registry import MODELS
+    from mmhuman_ext.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(config).model
+    gen_cfg = cfg.generator
+    gen_cfg.encoder.init_ckpt = None
+    parts = dict(generator=MODELS.build(gen_cfg))
+    if cfg.get('hair_deformer'):
+        parts['hair_deformer'] = MODELS.build(dict(
+            type=cfg.hair_deformer.type,
+            num_vertices=parts['generator'].num_vertices))
+    for name, module in parts.items():
+        module.load_state_dict({k[len(name) + 1:]: v
+                                for k, v in model_state.items()
+                                if k.startswith(name + '.')}, strict=True)
+    extra = [k for k in model_state if k.split('.')[0] not in parts]
+    if extra:
+        raise KeyError(f'{config} has no place for {extra[:3]} '
+                       f'({len(extra)} keys; hair_deformer=None?)')
 
 
 def main(argv=None):
@@ -115,20 +215,27 @@ def main(argv=None):
     parser.add_argument('src')
     parser.add_argument('dst')
     parser.add_argument('--config', help='check against this config')
+    parser.add_argument('--deca-out', help='DECA E_flame file')
+    parser.add_argument('--parsing-out', help='BiSeNet face parser file')
     args = parser.parse_args(argv)
     from mmhuman_ext.utils import load_checkpoint_file
-    gen = convert(load_checkpoint_file(args.src, map_location='cpu'))
+    parts = convert(load_checkpoint_file(args.src, map_location='cpu'))
     if args.config:
-        from mmengine import Config
-
-        from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils import register_all_modules
-        register_all_modules()
-        model = MODELS.build(Config.fromfile(args.config).model.generator)
-        model.load_state_dict(gen, strict=True)
-    torch.save(dict(state_dict=OrderedDict(
-        (f'generator.{k}', v) for k, v in gen.items())), args.dst)
-    print(f'wrote {len(gen)} tensors to {args.dst}')
+        check_against_config(parts['model'], args.config)
+    _save(dict(state_dict=parts['model'],
+               meta=dict(converted_from=osp.basename(args.src))), args.dst)
+    print(f'{args.dst}: {len(parts["model"])} tensors (generator, '
+          'hair_deformer)')
+    for name, suffix, opt, wrap in (
+            ('deca', '_deca.pth', args.deca_out, lambda s: dict(E_flame=s)),
+            ('face_parsing', '_face_parsing.pth', args.parsing_out,
+             lambda s: s)):
+        if parts[name]:
+            path = _side_path(args.dst, opt, suffix)
+            _save(wrap(parts[name]), path)
+            print(f'{path}: {len(parts[name])} tensors ({name})')
+    print(f'left out: {len(parts["dropped"])} tensors (pos_embedding checked,'
+          ' face-parsing constants, FLAME buffers)')
 
 
 if __name__ == '__main__':

@@ -9,13 +9,19 @@ their formats, and the demo and tests go through the real loaders:
   100 expression, ``posedirs (N, 3, 36)``, ``J_regressor`` as a
   scipy.sparse ``csc_matrix``, ``weights (N, 5)``, ``kintree_table``),
   ``landmark_embedding.npy`` (DECA's pickled dict with
-  ``full_lmk_faces_idx``/``full_lmk_bary_coords``) and ``hierarchy.npz``.
+  ``full_lmk_faces_idx``/``full_lmk_bary_coords``), ``hierarchy.npz`` and
+  the three files of ROME's hair/shoulder deformation model in their release
+  formats (:func:`write_standin_hair_model`).
   The head is an icosphere of ``subdivisions`` levels deformed into a head
   shape (nose, chin, jaw line); the two coarser icosphere levels nest exactly
   in it (midpoint subdivision appends vertices), which gives the 4x mesh
   hierarchy: selection down-transforms and midpoint up-transforms. Shape and
   expression bases are smooth random fields (expressions concentrate on the
   lower face); the jaw joint drives the lower front of the head.
+* the head has a hair and shoulder volume that the FLAME-format model lacks,
+  as real heads do: the rendered surface is the posed mesh plus the stand-in
+  deformation model's mean offsets, so a model with ``f_H`` on reconstructs
+  the rendered geometry and one without it does not;
 * :func:`render_head` splats a dense point sample of the posed mesh's
   triangles (our z-buffer rasterizer), Lambert-shaded with a per-identity
   colour field (skin, hair, eyes, lips), over a plain background.
@@ -48,7 +54,7 @@ from mmhuman_ext.geometry.ortho_crop import (crop_to_image,
 
 from .cache import ensure_generated
 
-VERSION = 'v1'
+VERSION = 'v2'  # v2: hair/shoulder volume and the f_H stand-in files
 HEAD_RADII = np.array([0.075, 0.1, 0.09])  # metres, x (width) y (up) z
 
 
@@ -135,12 +141,64 @@ def _landmark_layout() -> np.ndarray:
     return np.array(pts, np.float64)
 
 
+HAIR_FILES = dict(net='linear_hair.pth', mean='mean_deform.pt',
+                  basis='u_full.pt')
+
+
+def hair_volume(unit: np.ndarray) -> np.ndarray:
+    """Mean hair/shoulder offsets ``(V, 3)`` (metres) of the stand-in head
+    from the canonical unit-sphere positions: hair thickens the top and back
+    of the skull along the normal (up to 12 mm), and the neck base is pulled
+    down and widened into shoulders (up to 20 mm)."""
+    x, y, z = unit.T
+    hair = 1 / (1 + np.exp(-((y - 0.55) + 0.8 * np.clip(-z, 0, None)) / 0.05))
+    out = 0.012 * hair[:, None] * unit
+    shoulder = 1 / (1 + np.exp((y + 0.9) / 0.04))
+    out[:, 1] -= 0.02 * shoulder
+    out[:, 0] += 0.015 * shoulder * x
+    return out
+
+
+def write_standin_hair_model(out_dir: str, unit: np.ndarray, seed: int = 0,
+                             num_coeffs: int = 60) -> Dict[str, str]:
+    """Write stand-ins of ROME's linear deformation files (formats of
+    :class:`~mmhuman_ext.models.layers.hair_deformer.LinearHairDeformer`):
+
+    * ``linear_hair.pth``: a torchvision ResNet-50 state dict with a
+      2048 -> 60 ``fc``; random trunk, zero ``fc``, so it predicts
+      ``beta = 0`` and the offsets are the mean, the geometry the frames are
+      rendered with (a random ``beta`` would only add noise);
+    * ``mean_deform.pt``: :func:`hair_volume` ``(V, 3)``;
+    * ``u_full.pt``: smooth random directions ``(3V, 60)`` (2 mm scale).
+
+    Returns:
+        dict: paths ``net``, ``mean``, ``basis``.
+    """
+    import torchvision
+    rng = np.random.default_rng([seed, 4])
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = torchvision.models.resnet50(weights=None)
+    net.fc = torch.nn.Linear(2048, num_coeffs)
+    torch.nn.init.zeros_(net.fc.weight)
+    torch.nn.init.zeros_(net.fc.bias)
+    basis = 0.002 * _smooth_fields(rng, unit, num_coeffs)
+    paths = {k: osp.join(out_dir, v) for k, v in HAIR_FILES.items()}
+    torch.save(net.state_dict(), paths['net'])
+    torch.save(torch.from_numpy(hair_volume(unit)).float(), paths['mean'])
+    torch.save(torch.from_numpy(basis.reshape(len(unit) * 3,
+                                              num_coeffs)).float(),
+               paths['basis'])
+    return paths
+
+
 def make_standin_head_model(out_dir: str, subdivisions: int = 4,
                             seed: int = 0) -> Dict[str, str]:
     """Write the stand-in FLAME files into ``out_dir``.
 
     Returns:
-        dict: paths ``flame``, ``landmarks``, ``hierarchy``.
+        dict: paths ``flame``, ``landmarks``, ``hierarchy`` and the hair
+        model's ``net``, ``mean``, ``basis``.
     """
     from mmhuman_ext.models.layers.mesh_hierarchy import save_hierarchy_npz
     if subdivisions < 2:
@@ -224,6 +282,7 @@ def make_standin_head_model(out_dir: str, subdivisions: int = 4,
             shape=(v_fine, v_coarse)))
     hier_verts = [verts[:s] for s in sizes[:3]]
     save_hierarchy_npz(paths['hierarchy'], hier_verts, faces[:3], down, up)
+    paths.update(write_standin_hair_model(out_dir, unit, seed))
     return paths
 
 
@@ -340,6 +399,8 @@ def write_synthetic_voxceleb(root: str, model_dir: str,
                                               'landmark_embedding.npy'))
     unit = flame.v_template.numpy() / HEAD_RADII
     unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    hair = torch.load(osp.join(model_dir, HAIR_FILES['mean']),
+                      weights_only=True)
     splits = dict(train={}, test={})
     num_subjects = num_train_subjects + num_test_subjects
     for sub in range(num_subjects):
@@ -369,7 +430,7 @@ def write_synthetic_voxceleb(root: str, model_dir: str,
                                      ]).float()
                 exp_t = torch.from_numpy(exp).float()[None]
                 pose_t = torch.from_numpy(pose).float()[None]
-                verts = flame(shape, exp_t, pose_t)
+                verts = flame(shape, exp_t, pose_t) + hair
                 crop = ortho_project(verts, cam0)
                 pts = crop_to_image(crop, tform0, (frame_size, frame_size))
                 lmk = crop_to_image(ortho_project(flame.landmarks(verts),
@@ -425,7 +486,7 @@ def ensure_synthetic_heads(root: Optional[str] = None,
     """Write the head model (``<root>/flame/``) and the videos (``<root>/``)
     once and return ``root``.
 
-    ``root`` defaults to ``<cache>/synthetic/heads-v1-<hash of the
+    ``root`` defaults to ``<cache>/synthetic/heads-v2-<hash of the
     arguments>`` (``<cache>``: ``$MMHUMAN_EXT_DATA`` or
     ``~/.cache/mmhuman_ext``). Files are written into a temporary folder and
     renamed in one step; a complete folder has a marker with the arguments

@@ -1,10 +1,12 @@
-"""ROME's bottleneck image encoder as used by CVTHead (spec §2.5).
+"""ROME's bottleneck image encoder as used by CVTHead (thesis Sec. 4.4.1;
+official ``models/autoencoder.py``).
 
 CVTHead keeps ROME's encoder (pre-activation bottlenecks with group norm and
 weight-standardised convolutions, 8x down-sampling); no OpenMMLab package has
 this block (mmcv's ``ConvWS2d`` standardises with the biased std and a
 different epsilon placement), so it is written here.
 """
+import os.path as osp
 from typing import Optional
 
 import torch.nn.functional as F
@@ -107,7 +109,13 @@ class ROMEBottleneckEncoder(BaseModule):
     def load_rome(self, path: str) -> None:
         """Load ROME's ``autoencoder.*`` weights (official key layout)."""
         from mmhuman_ext.utils import load_checkpoint_file
-        state = load_checkpoint_file(path)
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'ROME checkpoint {path} not found; get rome.pth from ROME '
+                '(SamsungLabs/rome, research-only licence), or set '
+                'init_ckpt=None to start the encoder from random weights '
+                '(docs/cvthead.md gives the expected gap)')
+        state = load_checkpoint_file(path, map_location='cpu')
         state = state.get('state_dict', state)
         state = {k[len('autoencoder.'):]: v for k, v in state.items()
                  if k.startswith('autoencoder.')}

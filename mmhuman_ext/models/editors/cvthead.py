@@ -4,7 +4,7 @@ point-based neural rendering (Ma et al., WACV 2024; thesis Ch. 4).
 The editor owns the frozen FLAME layer and the two trainable networks
 (``generator``, ``discriminator``) and trains them GAN-style: one generator
 step, then one discriminator step per iteration (``train_step``), in two
-stages (spec §3.4):
+stages (``docs/cvthead.md``, recipes):
 
 * stage 1: L1 + VGG + identity + Dice; losses composite prediction and
   target with the *predicted* (detached) mask over a random colour; the
@@ -29,7 +29,14 @@ key            shape                meaning
 
 ``tform`` maps pixels of the original ``frame_size`` frame into the 224 DECA
 crop; for cross-identity pairs the dataset puts the *source* ``tform`` into
-``drv_codes`` (spec §2.3.4). FLAME and projection run without gradient.
+``drv_codes`` (the official code's convention). FLAME, the hair and shoulder
+deformation and the projection run without gradient.
+
+Mesh (Eq. 4.3): ``V^s = FLAME(beta^s, phi^s, theta^s) + f_H(I^s)`` and
+``V^d = FLAME(beta^s, phi^d, theta^d) + f_H(I^s)``, where ``f_H``
+(``hair_deformer``, optional) is ROME's frozen linear hair/shoulder model.
+The main configs switch it on; the "w/o D." ablation (thesis Table 4.3)
+leaves it out.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -56,6 +63,8 @@ class CVTHead(BaseModel):
         generator (dict): ``CVTHeadGenerator``.
         flame (dict): ``FLAMELayer``.
         discriminator (dict, optional): ``FeaturePatchDiscriminator``.
+        hair_deformer (dict, optional): ``LinearHairDeformer`` (frozen
+            ``f_H``); None leaves the FLAME vertices as they are.
         stage (int): 1 or 2 (module docstring).
         loss_l1 (dict): masked L1 (``mmagic.L1Loss``, weight = mask).
         loss_vgg, loss_id, loss_seg (dict, optional): ``VGG19PerceptualLoss``,
@@ -76,11 +85,14 @@ class CVTHead(BaseModel):
             ``tools/analysis/benchmark.py``.
 
     ``inputs['src_descriptors'] (B, N, C)``, when given, replaces the source
-    branch (an avatar encoded once, spec §2.11).
+    branch (an avatar encoded once); ``inputs['src_vertex_offsets']
+    (B, N, 3)`` then holds the avatar's ``f_H`` offsets (computed from
+    ``src_img`` when absent).
     """
 
     def __init__(self, generator: dict, flame: dict,
-                 discriminator: Optional[dict] = None, stage: int = 1,
+                 discriminator: Optional[dict] = None,
+                 hair_deformer: Optional[dict] = None, stage: int = 1,
                  loss_l1: Optional[dict] = None,
                  loss_vgg: Optional[dict] = None,
                  loss_id: Optional[dict] = None,
@@ -106,6 +118,14 @@ class CVTHead(BaseModel):
             raise ValueError(
                 f'FLAME model has {self.flame.num_vertices} vertices, the '
                 f'mesh hierarchy {self.generator.num_vertices}')
+        # frozen, outside ``generator`` so no optimizer or DDP wrapper sees it
+        self.hair_deformer = (MODELS.build(hair_deformer)
+                              if hair_deformer else None)
+        if self.hair_deformer is not None and \
+                self.hair_deformer.num_vertices != self.flame.num_vertices:
+            raise ValueError(
+                f'hair deformation model has {self.hair_deformer.num_vertices}'
+                f' vertices, the FLAME model {self.flame.num_vertices}')
         self.frame_size = tuple(frame_size)
         self.crop_size = crop_size
         build = (lambda c: MODELS.build(c) if c else None)
@@ -146,11 +166,23 @@ class CVTHead(BaseModel):
                                  'detected?)')
 
     @torch.no_grad()
-    def mesh_points(self, shape: Tensor, codes: Dict[str, Tensor]) -> Tensor:
-        """FLAME(shape, codes['exp'], codes['pose']) projected with
+    def vertex_offsets(self, src_img: Tensor) -> Optional[Tensor]:
+        """``f_H(I^s)``: ``(B, N, 3)`` hair/shoulder offsets of source
+        images ``(B, 3, H, W)``, or None without a hair deformer."""
+        if self.hair_deformer is None:
+            return None
+        return self.hair_deformer(src_img)
+
+    @torch.no_grad()
+    def mesh_points(self, shape: Tensor, codes: Dict[str, Tensor],
+                    offsets: Optional[Tensor] = None) -> Tensor:
+        """FLAME(shape, codes['exp'], codes['pose']) plus ``offsets``
+        ``(B, N, 3)`` (world units, after skinning), projected with
         ``codes['cam']`` and ``codes['tform']``: ``(B, N, 3)``
         ``(u, v, d)``."""
         verts = self.flame(shape, codes['exp'], codes['pose'])
+        if offsets is not None:
+            verts = verts + offsets.to(verts)
         return project_to_image(verts, codes['cam'].to(verts),
                                 codes['tform'].to(verts), self.frame_size,
                                 self.crop_size)
@@ -160,8 +192,11 @@ class CVTHead(BaseModel):
         self._check_codes(inputs['src_codes'], 'src_codes', b)
         self._check_codes(inputs['drv_codes'], 'drv_codes', b)
         shape = inputs['src_codes']['shape']
-        return (self.mesh_points(shape, inputs['src_codes']),
-                self.mesh_points(shape, inputs['drv_codes']))
+        offsets = inputs.get('src_vertex_offsets')
+        if offsets is None:
+            offsets = self.vertex_offsets(inputs['src_img'])
+        return (self.mesh_points(shape, inputs['src_codes'], offsets),
+                self.mesh_points(shape, inputs['drv_codes'], offsets))
 
     # -------------------------------------------------------------- forward
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
@@ -170,10 +205,19 @@ class CVTHead(BaseModel):
         the generator losses of the current stage."""
         if mode == 'loss':
             return self.generator_losses(inputs)[1]
-        src_pts, drv_pts = self._points(inputs)
         if 'src_descriptors' in inputs:
+            # cached avatar: only the driven mesh is needed
+            b = inputs['src_descriptors'].shape[0]
+            self._check_codes(inputs['src_codes'], 'src_codes', b)
+            self._check_codes(inputs['drv_codes'], 'drv_codes', b)
+            offsets = inputs.get('src_vertex_offsets')
+            if offsets is None:
+                offsets = self.vertex_offsets(inputs['src_img'])
+            drv_pts = self.mesh_points(inputs['src_codes']['shape'],
+                                       inputs['drv_codes'], offsets)
             out = self.generator.render(inputs['src_descriptors'], drv_pts)
         else:
+            src_pts, drv_pts = self._points(inputs)
             out = self.generator(inputs['src_img'], inputs['src_mask'],
                                  src_pts, drv_pts)
         if mode == 'tensor':
@@ -296,10 +340,13 @@ class CVTHead(BaseModel):
         inputs = _to_device(inputs, device)
         if self.dummy_cached_source:
             with torch.no_grad():
+                offsets = self.vertex_offsets(inputs['src_img'])
                 src_pts = self.mesh_points(inputs['src_codes']['shape'],
-                                           inputs['src_codes'])
+                                           inputs['src_codes'], offsets)
                 inputs['src_descriptors'] = self.generator.encode_source(
                     inputs['src_img'], inputs['src_mask'], src_pts)
+                if offsets is not None:
+                    inputs['src_vertex_offsets'] = offsets
         return dict(inputs=inputs)
 
 

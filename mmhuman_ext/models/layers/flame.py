@@ -4,7 +4,7 @@
 plus shape and expression blendshapes plus pose-corrective blendshapes, then
 linear blend skinning over 5 joints (root/global, neck, jaw, left eye, right
 eye). The paper's Eq. 4.2 omits the pose correctives; FLAME and DECA add them,
-and so does this layer (spec §2.2, §10.16).
+and so does this layer (``docs/cvthead.md``).
 
 Written here because no OpenMMLab package has FLAME, and the public
 implementations either need chumpy or ``pickle.load`` the model file. The
@@ -154,10 +154,6 @@ class FLAMELayer(nn.Module):
         n_exp (int): Expression components used (DECA: 50).
         landmark_path (str, optional): DECA-layout landmark embedding; needed
             only for :meth:`landmarks`.
-        synthetic_cfg (dict, optional): demo only: arguments of
-            ``mmhuman_ext.datasets.synthetic.heads.ensure_synthetic_heads``
-            that write the stand-in head (and its videos) when ``model_path``
-            does not exist yet.
 
     Inputs of :meth:`forward`: ``shape (B, n_shape)``, ``expression
     (B, n_exp)``, ``pose (B, 6)`` = global axis-angle (3) + jaw axis-angle
@@ -166,13 +162,8 @@ class FLAMELayer(nn.Module):
     """
 
     def __init__(self, model_path: str, n_shape: int = 100, n_exp: int = 50,
-                 landmark_path: Optional[str] = None,
-                 synthetic_cfg: Optional[dict] = None):
+                 landmark_path: Optional[str] = None):
         super().__init__()
-        if synthetic_cfg is not None and not osp.exists(model_path):
-            from mmhuman_ext.datasets.synthetic.heads import \
-                ensure_synthetic_heads
-            ensure_synthetic_heads(**synthetic_cfg)
         model = load_flame_model(model_path)
         num_dirs = model['shapedirs'].shape[2]
         if n_shape > FLAME_NUM_SHAPE_TOTAL or \

@@ -1,5 +1,5 @@
 """Mesh hierarchy for CVTHead: coarse vertex subsets, up-sampling weights and
-spiral neighbourhoods (spec §2.7).
+spiral neighbourhoods (SpiralNet++ decoder, thesis Sec. 4.5.1).
 
 Levels ``0`` (full mesh, 5023 for FLAME) ``-> 1`` (1256) ``-> 2`` (314). The
 down-transform ``D_l (V_{l+1} x V_l)`` selects vertices; the up-transform
@@ -10,12 +10,19 @@ weighted sum: deterministic on every device, no sparse kernels, no
 ``torch_scatter``.
 
 Spirals (SpiralNet++): for level ``l``, ``(V_l, 9)`` vertex ids: the vertex,
-then its 1-ring, then its 2-ring, cut at 9. Inside a ring, vertices are ordered
-by angle around the vertex normal, starting nearest the template's +y
-direction projected onto the tangent plane [A]: any deterministic order
-trains from scratch (spec §2.7), but the official checkpoint's openmesh
-circulation order is not reproduced. Vertices whose rings hold fewer than 9
-vertices (open boundaries) use their 9 nearest template vertices instead.
+then its 1-ring, then its 2-ring, cut at 9. Vertices whose rings hold fewer
+than 9 vertices use their 9 nearest template vertices instead. Two orders
+inside the rings (``spiral_order``):
+
+* ``'openmesh'``: the order of the official CVTHead code, which circulates
+  an OpenMesh ``TriMesh`` built from the level's face list
+  (:func:`openmesh_spirals` replays OpenMesh's halfedge construction in
+  Python, so the official ``transform.pkl`` gives the official spirals and
+  converted official weights give the official outputs; openmesh itself is
+  not needed);
+* ``'angle'``: each ring sorted by angle around the vertex normal, starting
+  nearest the template's +y direction; independent of the face order, for
+  meshes made here.
 
 File formats read by :class:`MeshHierarchy`:
 
@@ -111,11 +118,207 @@ def compute_spirals(vertices: np.ndarray, faces: np.ndarray,
     return spirals
 
 
+class _HalfedgeMesh:
+    """The halfedge connectivity OpenMesh builds for a triangle list added
+    face by face (``PolyConnectivity::add_face``: halfedge pairs ``2e``,
+    ``2e + 1`` per new edge, boundary loops linked as faces arrive, patch
+    re-linking, each vertex's outgoing halfedge kept on the boundary).
+    Faces OpenMesh refuses (complex vertex or edge) are skipped, as it does.
+    """
+
+    def __init__(self, num_vertices: int, faces: np.ndarray):
+        self.to: List[int] = []
+        self.next: List[int] = []
+        self.prev: List[int] = []
+        self.face: List[int] = []
+        self.out = [-1] * num_vertices  # outgoing halfedge per vertex
+        self.num_faces = 0
+        for f in np.asarray(faces, np.int64).tolist():
+            self._add_face(f)
+
+    def _new_edge(self, a: int, b: int) -> int:
+        h = len(self.to)
+        self.to += [b, a]
+        self.next += [-1, -1]
+        self.prev += [-1, -1]
+        self.face += [-1, -1]
+        return h
+
+    def _set_next(self, h: int, n: int) -> None:
+        self.next[h] = n
+        self.prev[n] = h
+
+    def _boundary_vertex(self, v: int) -> bool:
+        h = self.out[v]
+        return h < 0 or self.face[h] < 0
+
+    def outgoing(self, v: int) -> List[int]:
+        """Outgoing halfedges of ``v`` in OpenMesh's (clockwise) circulator
+        order, from ``v``'s halfedge handle."""
+        start = self.out[v]
+        if start < 0:
+            return []
+        result, h = [], start
+        while True:
+            result.append(h)
+            h = self.next[h ^ 1]
+            if h == start or h < 0:
+                return result
+
+    def ring(self, v: int) -> List[int]:
+        """``mesh.vv(v)``: the 1-ring vertex ids."""
+        return [self.to[h] for h in self.outgoing(v)]
+
+    def _find(self, a: int, b: int) -> int:
+        for h in self.outgoing(a):
+            if self.to[h] == b:
+                return h
+        return -1
+
+    def _adjust_outgoing(self, v: int) -> None:
+        for h in self.outgoing(v):
+            if self.face[h] < 0:
+                self.out[v] = h
+                return
+
+    def _add_face(self, verts: List[int]) -> None:
+        n = len(verts)
+        hes, is_new = [], []
+        for i in range(n):
+            if not self._boundary_vertex(verts[i]):
+                return  # complex vertex
+            h = self._find(verts[i], verts[(i + 1) % n])
+            if h >= 0 and self.face[h] >= 0:
+                return  # complex edge
+            hes.append(h)
+            is_new.append(h < 0)
+        needs_adjust = [False] * n
+        cache = []
+        for i in range(n):
+            ii = (i + 1) % n
+            if is_new[i] or is_new[ii]:
+                continue
+            inner_prev, inner_next = hes[i], hes[ii]
+            if self.next[inner_prev] == inner_next:
+                continue
+            # re-link the patch between the two old edges into a free gap
+            outer_prev = inner_next ^ 1
+            boundary_prev = outer_prev
+            while True:
+                boundary_prev = self.next[boundary_prev] ^ 1
+                if self.face[boundary_prev] < 0:
+                    break
+            boundary_next = self.next[boundary_prev]
+            if boundary_prev == inner_prev:
+                return  # patch re-linking failed
+            patch_start = self.next[inner_prev]
+            patch_end = self.prev[inner_next]
+            cache += [(boundary_prev, patch_start), (patch_end, boundary_next),
+                      (inner_prev, inner_next)]
+        for i in range(n):
+            if is_new[i]:
+                hes[i] = self._new_edge(verts[i], verts[(i + 1) % n])
+        fid = self.num_faces
+        self.num_faces += 1
+        for i in range(n):
+            ii = (i + 1) % n
+            v = verts[ii]
+            inner_prev, inner_next = hes[i], hes[ii]
+            kind = int(is_new[i]) | 2 * int(is_new[ii])
+            if kind:
+                outer_prev, outer_next = inner_next ^ 1, inner_prev ^ 1
+                if kind == 1:  # prev new, next old
+                    cache.append((self.prev[inner_next], outer_next))
+                    self.out[v] = outer_next
+                elif kind == 2:  # next new, prev old
+                    boundary_next = self.next[inner_prev]
+                    cache.append((outer_prev, boundary_next))
+                    self.out[v] = boundary_next
+                elif self.out[v] < 0:  # both new, isolated vertex
+                    self.out[v] = outer_next
+                    cache.append((outer_prev, outer_next))
+                else:  # both new, vertex already on a boundary
+                    boundary_next = self.out[v]
+                    cache += [(self.prev[boundary_next], outer_next),
+                              (outer_prev, boundary_next)]
+                cache.append((inner_prev, inner_next))
+            else:
+                needs_adjust[ii] = self.out[v] == inner_next
+            self.face[hes[i]] = fid
+        for h, nxt in cache:
+            self._set_next(h, nxt)
+        for i in range(n):
+            if needs_adjust[i]:
+                self._adjust_outgoing(verts[i])
+
+
+def _nearest(vertices: np.ndarray, v: int, count: int) -> List[int]:
+    dist = np.linalg.norm(vertices - vertices[v], axis=1)
+    return np.lexsort((np.arange(len(vertices)), dist))[:count].tolist()
+
+
+def openmesh_spirals(vertices: np.ndarray, faces: np.ndarray,
+                     seq_length: int = 9) -> np.ndarray:
+    """Spiral indices ``(V, seq_length)`` in the official CVTHead order:
+    the vertex, its 1-ring as OpenMesh circulates it, then each next ring
+    collected by walking the previous ring's vertices and, around each,
+    first the neighbours after the last previous-ring vertex met, then those
+    before the first one; the last ring is cut at ``seq_length``. A vertex
+    whose rings run out first uses its ``seq_length`` nearest vertices.
+
+    Args:
+        vertices (np.ndarray): ``(V, 3)`` template positions.
+        faces (np.ndarray): ``(F, 3)`` triangles, in the file's order (the
+            order decides OpenMesh's circulation start).
+    """
+    vertices = np.asarray(vertices, np.float64)
+    mesh = _HalfedgeMesh(len(vertices), faces)
+    rings = [mesh.ring(v) for v in range(len(vertices))]
+
+    def next_ring(last: List[int], taken: set) -> List[int]:
+        last_set, found = set(last), []
+        for a in last:
+            around = rings[a]
+            cut = next((i for i, b in enumerate(around) if b in last_set),
+                       len(around))
+            # after the last previous-ring vertex, then up to the first one
+            after = [b for i, b in enumerate(around)
+                     if any(c in last_set for c in around[:i])]
+            for b in after + around[:cut]:
+                if b not in last_set and b not in taken and b not in found:
+                    found.append(b)
+        return found
+
+    spirals = np.zeros((len(vertices), seq_length), np.int64)
+    for v in range(len(vertices)):
+        spiral = [v]
+        last = list(rings[v])
+        nxt = next_ring(last, set(spiral))
+        spiral += last
+        while len(spiral) + len(nxt) < seq_length:
+            if not nxt:
+                break
+            last = nxt
+            nxt = next_ring(last, set(spiral))
+            spiral += last
+        if nxt:
+            spiral += nxt
+        else:
+            spiral = _nearest(vertices, v, seq_length)
+        spirals[v] = spiral[:seq_length]
+    return spirals
+
+
+SPIRAL_ORDERS = {'angle': compute_spirals, 'openmesh': openmesh_spirals}
+
+
 def save_hierarchy_npz(path: str, vertices: Sequence[np.ndarray],
                        faces: Sequence[np.ndarray], down: Sequence,
-                       up: Sequence, seq_length: int = 9) -> None:
+                       up: Sequence, seq_length: int = 9,
+                       spiral_order: str = 'angle') -> None:
     """Write a hierarchy (levels ``0..L``; ``L`` down and up matrices) with
-    spirals for levels ``0..L-1``."""
+    spirals for levels ``0..L-1`` in ``spiral_order`` (module docstring)."""
+    spirals = _spiral_fn(spiral_order)
     arrays = dict(num_levels=np.int64(len(down)))
     for lvl, (v, f) in enumerate(zip(vertices, faces)):
         arrays[f'vertices_{lvl}'] = np.asarray(v, np.float32)
@@ -125,12 +328,21 @@ def save_hierarchy_npz(path: str, vertices: Sequence[np.ndarray],
             sparse_to_gather(down[lvl])
         arrays[f'up_index_{lvl}'], arrays[f'up_weight_{lvl}'] = \
             sparse_to_gather(up[lvl])
-        arrays[f'spiral_{lvl}'] = compute_spirals(vertices[lvl], faces[lvl],
-                                                  seq_length)
+        arrays[f'spiral_{lvl}'] = spirals(vertices[lvl], faces[lvl],
+                                          seq_length)
+    arrays['spiral_order'] = np.array(spiral_order)
     np.savez(path, **arrays)
 
 
-def _load_arrays(path: str, levels: int) -> Dict[str, np.ndarray]:
+def _spiral_fn(order: str):
+    if order not in SPIRAL_ORDERS:
+        raise ValueError(f'spiral_order must be one of {list(SPIRAL_ORDERS)}'
+                         f', got {order!r}')
+    return SPIRAL_ORDERS[order]
+
+
+def _load_arrays(path: str, levels: int,
+                 spiral_order: Optional[str]) -> Dict[str, np.ndarray]:
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'mesh hierarchy {path} not found; for FLAME use the CVTHead '
@@ -142,6 +354,11 @@ def _load_arrays(path: str, levels: int) -> Dict[str, np.ndarray]:
         if int(arrays.get('num_levels', 0)) < levels:
             raise ValueError(f'mesh hierarchy {path}: needs {levels} levels, '
                              f'file has {int(arrays.get("num_levels", 0))}')
+        stored = str(arrays.get('spiral_order', 'angle'))
+        if spiral_order is not None and spiral_order != stored:
+            for lvl in range(levels):
+                arrays[f'spiral_{lvl}'] = _spiral_fn(spiral_order)(
+                    arrays[f'vertices_{lvl}'], arrays[f'faces_{lvl}'])
         return arrays
     raw = safe_load_pickle(path)
     need = ('vertices', 'face', 'down_transform', 'up_transform')
@@ -161,8 +378,8 @@ def _load_arrays(path: str, levels: int) -> Dict[str, np.ndarray]:
             sparse_to_gather(raw['down_transform'][lvl])
         arrays[f'up_index_{lvl}'], arrays[f'up_weight_{lvl}'] = \
             sparse_to_gather(raw['up_transform'][lvl])
-        arrays[f'spiral_{lvl}'] = compute_spirals(arrays[f'vertices_{lvl}'],
-                                                  arrays[f'faces_{lvl}'])
+        arrays[f'spiral_{lvl}'] = _spiral_fn(spiral_order or 'openmesh')(
+            arrays[f'vertices_{lvl}'], arrays[f'faces_{lvl}'])
     return arrays
 
 
@@ -174,21 +391,18 @@ class MeshHierarchy(nn.Module):
         path (str): ``.npz`` or CoMA ``.pkl`` file (module docstring).
         levels (int): Number of down-sampling steps used. Defaults to 2
             (5023 -> 1256 -> 314).
-        synthetic_cfg (dict, optional): demo only, as in
-            :class:`~mmhuman_ext.models.layers.flame.FLAMELayer`.
+        spiral_order (str, optional): ``'openmesh'`` or ``'angle'`` (module
+            docstring). None: the order stored in an ``.npz``, the official
+            ``'openmesh'`` order for a CoMA ``.pkl``.
 
     Attributes:
         num_vertices (list[int]): ``V_0 .. V_levels``.
     """
 
     def __init__(self, path: str, levels: int = 2,
-                 synthetic_cfg: Optional[dict] = None):
+                 spiral_order: Optional[str] = None):
         super().__init__()
-        if synthetic_cfg is not None and not osp.exists(path):
-            from mmhuman_ext.datasets.synthetic.heads import \
-                ensure_synthetic_heads
-            ensure_synthetic_heads(**synthetic_cfg)
-        arrays = _load_arrays(path, levels)
+        arrays = _load_arrays(path, levels, spiral_order)
         self.levels = levels
         self.num_vertices: List[int] = [
             len(arrays[f'vertices_{lvl}']) for lvl in range(levels + 1)

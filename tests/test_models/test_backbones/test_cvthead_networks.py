@@ -14,29 +14,6 @@ def _count(m):
 
 
 @pytest.fixture(scope='module')
-def flame_sized_hierarchy(tmp_path_factory):
-    """A hierarchy file with FLAME's level sizes 5023 -> 1256 -> 314 (random
-    connectivity: only the sizes matter for the parameter count)."""
-    rng = np.random.default_rng(0)
-    sizes = (5023, 1256, 314)
-    arrays = dict(num_levels=np.int64(2))
-    for lvl, n in enumerate(sizes):
-        arrays[f'vertices_{lvl}'] = rng.standard_normal((n, 3)).astype(
-            np.float32)
-        arrays[f'faces_{lvl}'] = rng.integers(0, n, (2 * n, 3))
-    for lvl in range(2):
-        fine, coarse = sizes[lvl], sizes[lvl + 1]
-        arrays[f'down_index_{lvl}'] = np.arange(coarse)[:, None]
-        arrays[f'down_weight_{lvl}'] = np.ones((coarse, 1), np.float32)
-        arrays[f'up_index_{lvl}'] = rng.integers(0, coarse, (fine, 3))
-        arrays[f'up_weight_{lvl}'] = np.full((fine, 3), 1 / 3, np.float32)
-        arrays[f'spiral_{lvl}'] = rng.integers(0, fine, (fine, 9))
-    path = tmp_path_factory.mktemp('flame_sizes') / 'hierarchy.npz'
-    np.savez(path, **arrays)
-    return str(path)
-
-
-@pytest.fixture(scope='module')
 def generator(flame_sized_hierarchy):
     cfg = dict(
         type='CVTHeadGenerator',
@@ -142,3 +119,38 @@ def test_patch_tokens_are_row_major_p1_p2_c(generator):
         ])
         expect = vt.patch_embed(manual)[None] + vt.image_pe
         assert torch.allclose(vt.tokens(feats), expect, atol=1e-4)
+
+
+def test_full_model_trainable_count_with_hair_deformation(
+        flame_sized_hierarchy, tmp_path):
+    """f_H (a ResNet-50, 23,630,972 parameters) is frozen: the trainable
+    parameters stay the generator's and the discriminator's."""
+    n = 5023
+    rng = np.random.default_rng(0)
+    flame = tmp_path / 'flame.npz'
+    np.savez(flame, v_template=rng.standard_normal((n, 3)),
+             f=rng.integers(0, n, (2 * n, 3)),
+             shapedirs=np.zeros((n, 3, 350), np.float32),
+             posedirs=np.zeros((n, 3, 36), np.float32),
+             J_regressor=np.full((5, n), 1 / n), weights=np.full((n, 5), 0.2),
+             kintree_table=np.array([[-1, 0, 1, 1, 1], [0, 1, 2, 3, 4]]))
+    model = MODELS.build(dict(
+        type='CVTHead',
+        generator=dict(
+            type='CVTHeadGenerator',
+            hierarchy=dict(type='MeshHierarchy', path=flame_sized_hierarchy),
+            encoder=dict(type='ROMEBottleneckEncoder'),
+            vertex_transformer=dict(type='VertexFeatureTransformer'),
+            upsampler=dict(type='SpiralMeshUpsampler'),
+            rasterizer=dict(type='PointZBufferRasterizer', image_size=256),
+            renderer=dict(type='PointRenderUNet')),
+        discriminator=dict(type='FeaturePatchDiscriminator'),
+        flame=dict(type='FLAMELayer', model_path=str(flame)),
+        hair_deformer=dict(type='LinearHairDeformer', num_vertices=n),
+        loss_l1=dict(type='mmagic.L1Loss')))
+    assert _count(model) == 30_823_652 + 2_758_849
+    assert _count(model.generator) == 30_823_652
+    assert _count(model.discriminator) == 2_758_849
+    assert sum(p.numel() for p in model.hair_deformer.parameters()) == \
+        23_630_972
+    assert _count(model.hair_deformer) == 0

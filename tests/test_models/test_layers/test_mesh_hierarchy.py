@@ -7,7 +7,11 @@ import scipy.sparse
 import torch
 
 from mmhuman_ext.models.layers.mesh_hierarchy import (MeshHierarchy,
-                                                      compute_spirals)
+                                                      compute_spirals,
+                                                      openmesh_spirals)
+
+FIXTURE = osp.join(osp.dirname(__file__), '..', '..', 'data', 'cvthead',
+                   'openmesh_spirals_fixture.npz')
 
 
 @pytest.fixture(scope='module')
@@ -59,13 +63,37 @@ def test_coma_pickle_is_read(tmp_path, cvthead_small_data):
                 up_transform=[sparse('up', i, nv[i + 1]) for i in range(2)])
     path = tmp_path / 'transform.pkl'
     path.write_bytes(pickle.dumps(coma))
-    h = MeshHierarchy(str(path))
+    h = MeshHierarchy(str(path), spiral_order='angle')
     ref = MeshHierarchy(osp.join(cvthead_small_data, 'flame',
                                  'hierarchy.npz'))
     x = torch.randn(1, 12, 4)
     assert torch.allclose(h.up(h.up(x, 1), 0), ref.up(ref.up(x, 1), 0),
                           atol=1e-6)
     assert torch.equal(h.spirals(0), ref.spirals(0))
+    # a CoMA pickle (the official transform.pkl) gets the official order
+    official = MeshHierarchy(str(path))
+    for lvl in range(2):
+        expect = openmesh_spirals(coma['vertices'][lvl], coma['face'][lvl])
+        assert torch.equal(official.spirals(lvl), torch.from_numpy(expect))
+    assert not torch.equal(official.spirals(0), ref.spirals(0))
+    # and an npz can be asked for it too
+    again = MeshHierarchy(osp.join(cvthead_small_data, 'flame',
+                                   'hierarchy.npz'), spiral_order='openmesh')
+    assert torch.equal(again.spirals(1), official.spirals(1))
+
+
+def test_openmesh_order_matches_openmesh():
+    """Spirals of the official code (OpenMesh ``TriMesh`` circulation, ring
+    walk, kNN fallback), recorded with openmesh 1.2.1 for a perturbed
+    icosphere whose faces are shuffled and partly removed (boundaries, patch
+    re-linking while the mesh is built)."""
+    z = np.load(FIXTURE)
+    sp = openmesh_spirals(z['vertices'], z['faces'])
+    assert np.array_equal(sp, z['spirals'])
+    # the face order matters (it decides where OpenMesh starts circulating)
+    flipped = openmesh_spirals(z['vertices'], z['faces'][::-1])
+    assert not np.array_equal(flipped, z['spirals'])
+    assert np.array_equal(flipped[:, 0], sp[:, 0])
 
 
 def test_missing_file_message(tmp_path):
