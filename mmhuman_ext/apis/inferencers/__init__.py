@@ -1,0 +1,2 @@
+from .head_avatar_inferencer import HeadAvatarInferencer  # noqa: F401
+from .multiview_pose_inferencer import MultiViewPoseInferencer  # noqa: F401

@@ -1,0 +1,194 @@
+"""Video files in and out through PyAV (FFmpeg), for the inferencers.
+
+* :func:`read_video_frames` yields ``(H, W, 3)`` uint8 frames (BGR by
+  default, as OpenCV and mmpose use) and :func:`video_info` gives the frame
+  rate, size and frame count without decoding.
+* :class:`VideoWriter` encodes frames into a temporary file next to the
+  target and renames it on :meth:`close`, so a run killed while writing
+  never leaves a half-written video under the final name.
+
+Bad input raises one error naming the file and what was expected.
+"""
+import os
+import os.path as osp
+import tempfile
+from fractions import Fraction
+from typing import Iterator, Optional
+
+import numpy as np
+
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
+                    '.mpeg')
+
+
+def is_video_file(path) -> bool:
+    """Whether ``path`` names a file with a video extension."""
+    return isinstance(path, str) and path.lower().endswith(VIDEO_EXTENSIONS)
+
+
+def _open(path: str):
+    import av
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'video not found: {path}')
+    try:
+        container = av.open(path)
+    except av.error.FFmpegError as err:
+        raise ValueError(f'{path}: not a video file FFmpeg can read '
+                         f'({err})') from None
+    if not container.streams.video:
+        container.close()
+        raise ValueError(f'{path}: the file holds no video stream')
+    return container
+
+
+def video_info(path: str) -> dict:
+    """``fps`` (float), ``width``, ``height`` and ``num_frames`` (0 when
+    the container does not say) of the first video stream."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or 25
+        return dict(
+            fps=float(rate),
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            num_frames=int(stream.frames or 0))
+    finally:
+        container.close()
+
+
+def read_video_frames(path: str,
+                      max_frames: int = 0,
+                      channel_order: str = 'bgr') -> Iterator[np.ndarray]:
+    """Decode the frames of a video file.
+
+    Args:
+        path (str): Video file.
+        max_frames (int): Stop after this many frames (0: all).
+        channel_order (str): ``'bgr'`` or ``'rgb'``.
+
+    Yields:
+        np.ndarray: ``(H, W, 3)`` uint8 frames.
+    """
+    if channel_order not in ('bgr', 'rgb'):
+        raise ValueError(f"channel_order must be 'bgr' or 'rgb', got "
+                         f'{channel_order!r}')
+    fmt = 'bgr24' if channel_order == 'bgr' else 'rgb24'
+    container = _open(path)
+    try:
+        for i, frame in enumerate(container.decode(video=0)):
+            if max_frames and i >= max_frames:
+                break
+            yield frame.to_ndarray(format=fmt)
+    finally:
+        container.close()
+
+
+class VideoWriter:
+    """Write ``(H, W, 3)`` uint8 frames to a video file, atomically.
+
+    The first frame fixes the size (even sizes are padded by one pixel of
+    edge, as H.264 / MPEG-4 need them); later frames must match it.
+
+    Args:
+        path (str): Output file; its extension picks the container.
+        fps (float): Frame rate.
+        channel_order (str): Order of the frames passed to :meth:`write`.
+        codec (str, optional): FFmpeg encoder; by default ``libx264`` when
+            this FFmpeg build has it, else ``mpeg4``.
+
+    Use as a context manager; an exception inside the block discards the
+    partial file.
+    """
+
+    def __init__(self,
+                 path: str,
+                 fps: float = 25.,
+                 channel_order: str = 'bgr',
+                 codec: Optional[str] = None):
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError(f"channel_order must be 'bgr' or 'rgb', got "
+                             f'{channel_order!r}')
+        if not fps or fps <= 0:
+            raise ValueError(f'{path}: fps must be positive, got {fps}')
+        self.path = path
+        self.fps = fps
+        self.channel_order = channel_order
+        self.codec = codec
+        self.num_frames = 0
+        self._container = None
+        self._stream = None
+        self._tmp = None
+        self._size = None
+
+    def _start(self, height: int, width: int) -> None:
+        import av
+        folder = osp.dirname(osp.abspath(self.path))
+        os.makedirs(folder, exist_ok=True)
+        ext = osp.splitext(self.path)[1] or '.mp4'
+        fd, self._tmp = tempfile.mkstemp(
+            prefix=f'.{osp.basename(self.path)}.', suffix=ext, dir=folder)
+        os.close(fd)
+        self._container = av.open(self._tmp, mode='w')
+        codec = self.codec
+        if codec is None:
+            codec = 'libx264' if 'libx264' in av.codecs_available else 'mpeg4'
+        rate = Fraction(self.fps).limit_denominator(1001)
+        self._stream = self._container.add_stream(codec, rate=rate)
+        self._stream.width = width + width % 2
+        self._stream.height = height + height % 2
+        self._stream.pix_fmt = 'yuv420p'
+        self._size = (height, width)
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one ``(H, W, 3)`` uint8 frame."""
+        import av
+        frame = np.asarray(frame)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f'{self.path}: frames must be (H, W, 3) uint8, '
+                             f'got {frame.shape} {frame.dtype}')
+        if self._container is None:
+            self._start(*frame.shape[:2])
+        elif frame.shape[:2] != self._size:
+            raise ValueError(f'{self.path}: frame {self.num_frames} is '
+                             f'{frame.shape[:2]}, the video is {self._size}')
+        pad_h = self._stream.height - frame.shape[0]
+        pad_w = self._stream.width - frame.shape[1]
+        if pad_h or pad_w:
+            frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), 'edge')
+        fmt = 'bgr24' if self.channel_order == 'bgr' else 'rgb24'
+        video_frame = av.VideoFrame.from_ndarray(
+            np.ascontiguousarray(frame), format=fmt)
+        for packet in self._stream.encode(video_frame):
+            self._container.mux(packet)
+        self.num_frames += 1
+
+    def close(self) -> None:
+        """Flush the encoder and move the file to its final name."""
+        if self._container is None:
+            raise ValueError(f'{self.path}: no frames were written')
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+        self._container = None
+        umask = os.umask(0)  # the permissions open() would give, not 0600
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop the partial file."""
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+        if self._tmp and osp.exists(self._tmp):
+            os.remove(self._tmp)
+
+    def __enter__(self) -> 'VideoWriter':
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
