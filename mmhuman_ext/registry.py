@@ -13,6 +13,7 @@ children of the root registry, so each node is also linked there: that is what
 lets an mmagic or mmdet config (``custom_imports=dict(imports=['mmhuman_ext'])``)
 name our components. The node's parent stays mmpose's registry.
 """
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmpose import registry as mmpose_registry
 
@@ -78,4 +79,8 @@ LOG_PROCESSORS = _child('log processor', mmpose_registry.LOG_PROCESSORS,
 
 KEYPOINT_CODECS = _child('keypoint codec', mmpose_registry.KEYPOINT_CODECS,
                          'mmpose.codecs', 'mmhuman_ext.codecs')
-INFERENCERS = _child('inferencer', mmpose_registry.INFERENCERS)
+INFERENCERS = _child('inferencer', mmpose_registry.INFERENCERS,
+                     'mmhuman_ext.apis.inferencers')
+# mmengine's inferencers look up ``test_dataloader.collate_fn`` in the
+# function registry of their scope (mmpose has none of its own)
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)

@@ -1,5 +1,12 @@
 # Runtime shared by all configs: mmpose's defaults in the mmhuman_ext scope.
 default_scope = 'mmhuman_ext'
+# Tools that read a config without our code, such as mmpose's
+# MMPoseInferencer / demo/inferencer_demo.py (scope 'mmpose'): reading the
+# config registers our components and installs the safe checkpoint loading,
+# and the model and everything inside it is built from our scope.
+custom_imports = dict(
+    imports=['mmhuman_ext.utils.auto_register'], allow_failed_imports=False)
+model = dict(_scope_='mmhuman_ext')
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -21,6 +21,7 @@ codec = dict(
     unbiased=False)
 model = dict(
     _delete_=True,
+    _scope_='mmhuman_ext',  # as the base runtime's (dropped by _delete_)
     type='MultiViewTopdownPoseEstimator',
     view_mode='all',
     num_views=4,

@@ -61,7 +61,9 @@ model = dict(
         decoder=codec),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
 
-dataset_type = 'SyntheticCocoDataset'
+# scope-prefixed: mmpose's inferencer looks the type up in its own registry
+dataset_type = 'mmhuman_ext.SyntheticCocoDataset'
+data_mode = 'topdown'
 # written once to $MMHUMAN_EXT_DATA or ~/.cache/mmhuman_ext (data_root=None)
 generator_cfg = dict(num_train=600, num_val=100, img_size=(256, 192), seed=0)
 
@@ -96,7 +98,7 @@ train_dataloader = dict(
         type=dataset_type,
         generator_cfg=generator_cfg,
         data_root=None,
-        data_mode='topdown',
+        data_mode=data_mode,
         ann_file='annotations/person_keypoints_train.json',
         data_prefix=dict(img='train/'),
         pipeline=train_pipeline))
@@ -110,7 +112,7 @@ val_dataloader = dict(
         type=dataset_type,
         generator_cfg=generator_cfg,
         data_root=None,
-        data_mode='topdown',
+        data_mode=data_mode,
         ann_file='annotations/person_keypoints_val.json',
         bbox_file='person_detection_results/COCO_val_detections.json',
         data_prefix=dict(img='val/'),

@@ -104,6 +104,12 @@ param_scheduler = [
     dict(type='ExponentialLR', gamma=0.97, by_epoch=True, begin=0, end=80)
 ]
 auto_scale_lr = dict(base_batch_size=160)
+# mmpose's 2D -> 3D inferencer (MMPoseInferencer(pose3d=...)) draws the
+# lifted joints with the 3D visualizer
+visualizer = dict(
+    type='Pose3dLocalVisualizer',
+    vis_backends=[dict(type='LocalVisBackend')],
+    name='visualizer')
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

@@ -15,6 +15,7 @@ stage1_checkpoint = ('work_dirs/pstmo-s-mpm_1xb160-80e_h36m-cpn-243f/'
 codec = dict(type='SeqPoseLifting', num_keypoints=17, root_index=0)
 model = dict(
     _delete_=True,
+    _scope_='mmhuman_ext',  # as the base runtime's (dropped by _delete_)
     type='PoseLifter',
     backbone=dict(
         type='STMO',
