@@ -8,7 +8,9 @@ is added. Files, all under ``data_root``:
 * ``data_3d_h36m.npz`` — key ``positions_3d``: pickled dict
   ``{subject: {action: float array (T, 32, 3)}}``, world coordinates in
   metres (32 original joints; the 17 used ones are kept; arrays that
-  already have 17 joints are taken as they are);
+  already have 17 joints are taken as they are; millimetres or centimetres
+  are recognised from the thigh length, converted and logged; NaN/inf is
+  refused, naming the frames);
 * ``data_2d_h36m_cpn_ft_h36m_dbb.npz`` / ``data_2d_h36m_gt.npz`` — key
   ``positions_2d``: ``{subject: {action: [cam_0, ..., cam_3]}}``, each
   (T', 17, 2) pixels (extra channels such as a score are dropped), cameras
@@ -20,6 +22,7 @@ Each centre frame t of each (subject, action, camera) video is one sample;
 its window takes frames ``clip(t + s k, 0, T - 1)``, ``k = -(N-1)/2 ..
 (N-1)/2`` (edge replication at video ends, as the official code pads).
 """
+import logging
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
 
@@ -28,8 +31,10 @@ from mmengine.logging import print_log
 
 from mmhuman_ext.geometry.h36m_cameras import (load_h36m_cameras,
                                                world_to_camera)
+from mmhuman_ext.geometry.units import scale_to_unit
 from mmhuman_ext.registry import DATASETS
-from .annotation_errors import AnnotationError
+from mmhuman_ext.utils.safe_pickle import safe_load_npz_field
+from .annotation_errors import AnnotationError, check_finite
 from .pose_window_dataset import PoseWindowDataset, mmpose_metainfo
 
 #: Indices of the 17 used joints among Human3.6M's 32.
@@ -53,13 +58,12 @@ def _load_npz_dict(path: str, key: str) -> dict:
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path} not found (expected the VideoPose3D '
                                 f'file with field {key!r})')
-    with np.load(path, allow_pickle=True) as data:
-        if key not in data.files:
-            raise AnnotationError(
-                f'{path}: missing field {key!r} (found '
-                f'{data.files}); expected the VideoPose3D layout')
-        value = data[key]
-    value = value.item() if value.dtype == object else value
+    try:
+        value = safe_load_npz_field(
+            path, key, what='numpy arrays inside dicts (VideoPose3D layout)')
+    except KeyError as exc:
+        raise AnnotationError(f'{exc.args[0]}; expected the VideoPose3D '
+                              'layout') from None
     if not isinstance(value, dict):
         raise AnnotationError(f'{path}: field {key!r} must be a pickled dict '
                               '{subject: {action: ...}}')
@@ -118,7 +122,8 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         flip_mode (str): ``'double'`` lists every window twice, the second
             time with ``flip=True`` (official training); ``'none'``.
             For random flips use ``FlipPoseSequence(mode='random')``.
-        nan_policy (str): What to do with NaN 2D joints: ``'error'`` (raise,
+        nan_policy (str): What to do with NaN/inf 2D joints: ``'error'``
+            (raise,
             naming file, subject, action, camera and frames) or
             ``'interpolate'`` (linear in time per joint, logged).
         metainfo (dict, optional): Defaults to mmpose's ``h36m.py``.
@@ -173,6 +178,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
 
     def _load_videos(self) -> List[dict]:
         pos3d = _load_npz_dict(self.file_3d, 'positions_3d')
+        self.converted_units = set()
         pos2d = _load_npz_dict(self.file_2d, 'positions_2d')
         cameras, order = load_h36m_cameras(self.camera_file)
         videos = []
@@ -192,6 +198,12 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
             raise AnnotationError(
                 f'no video of subjects {self.subjects} and actions '
                 f'{self.actions} in {self.file_3d}')
+        if self.converted_units:
+            print_log(
+                f'{self.file_3d}: 3D joints are in '
+                f'{sorted(self.converted_units)} (inferred from the thigh '
+                'length), not metres; converted to metres', logger='current',
+                level=logging.WARNING)
         return videos
 
     def _load_action(self, pos3d, pos2d, cameras, order, subject,
@@ -204,6 +216,11 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
                                   f'{world.shape}')
         if world.shape[1] == 32:
             world = world[:, H36M_KEPT_JOINTS]
+        check_finite(world, where3d, '3D joints')
+        scale, unit = scale_to_unit(world, (1, 2), 'm', where3d)
+        if scale != 1:
+            self.converted_units.add(unit)
+            world = world * scale
         where2d = f'{self.file_2d}: positions_2d[{subject!r}][{action!r}]'
         if action not in pos2d[subject]:
             raise AnnotationError(f'{where2d} not found')
@@ -224,7 +241,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
                 raise AnnotationError(f'{where} has {len(kpts)} frames, fewer '
                                       f'than the {len(world)} of {where3d}')
             kpts = kpts[:len(world), :, :2].astype(np.float64)
-            if np.isnan(kpts).any():
+            if not np.isfinite(kpts).all():
                 kpts = self._handle_nan(kpts, where)
             if (subject, cam_id) not in cameras:
                 raise AnnotationError(f'{self.camera_file}: no camera '
@@ -242,8 +259,9 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         return videos
 
     def _handle_nan(self, kpts: np.ndarray, where: str) -> np.ndarray:
+        kpts = np.where(np.isfinite(kpts), kpts, np.nan)  # inf is missing too
         frames = np.nonzero(np.isnan(kpts).any(axis=(1, 2)))[0]
-        msg = (f'{where}: {len(frames)} frames have NaN joints (first '
+        msg = (f'{where}: {len(frames)} frames have NaN/inf joints (first '
                f'frames {frames[:5].tolist()})')
         if self.nan_policy == 'error':
             raise AnnotationError(msg +

@@ -10,18 +10,23 @@ format produced by the official P-STMO conversion scripts is read here:
   'data_3d': (T, 17, 3), 'valid': (T,)}, ...}``.
 
 2D in pixels, 3D in the camera frame in **millimetres** (universal
-skeleton), 17 joints in the 3DHP test order (root = pelvis, index 14).
-Normalisation uses the per-sequence resolution: 2048 x 2048, except the
-test sequences TS5 and TS6 (1920 x 1080). In test files only frames with
-``valid == 1`` become samples.
+skeleton; metres or centimetres are recognised from the thigh length,
+converted and logged; NaN/inf in scored frames is refused), 17 joints in
+the 3DHP test order (root = pelvis, index 14). Normalisation uses the
+per-sequence resolution: 2048 x 2048, except the test sequences TS5 and TS6
+(1920 x 1080). In test files only frames with ``valid == 1`` become
+samples.
 """
+import logging
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.logging import print_log
 
+from mmhuman_ext.geometry.units import scale_to_unit
 from mmhuman_ext.registry import DATASETS
-from .annotation_errors import AnnotationError
+from .annotation_errors import AnnotationError, check_finite
 from .h36m_videopose3d import _load_npz_dict
 from .pose_window_dataset import PoseWindowDataset, mmpose_metainfo
 
@@ -97,8 +102,7 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
             raise AnnotationError(f'{where}: data_2d must be (T, 17, 2) and '
                                   f'data_3d (T, 17, 3), got {kpts.shape} and '
                                   f'{kpts_3d.shape}')
-        if np.isnan(kpts).any():
-            raise AnnotationError(f'{where}: data_2d holds NaN')
+        check_finite(kpts, where, 'data_2d')
         w, h = self.resolutions.get(subject, (2048, 2048))
         video = dict(
             subject=subject,
@@ -114,10 +118,19 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
                     f'{where}: valid has {len(valid)} entries, '
                     f'data_2d {len(kpts)} frames')
             video['valid'] = valid > 0.5
+        # 3D targets of the frames that become samples
+        scored = kpts_3d[video['valid']] if 'valid' in video else kpts_3d
+        check_finite(scored, where, 'data_3d (valid frames)')
+        if len(scored):
+            scale, unit = scale_to_unit(scored, (8, 9), 'mm', where)
+            if scale != 1:
+                self.converted_units.add(unit)
+                video['keypoints_3d'] = kpts_3d * scale
         return video
 
     def _load_videos(self) -> List[dict]:
         data = _load_npz_dict(self.npz_file, 'data')
+        self.converted_units = set()
         videos = []
         for name in sorted(data):
             entry = data[name]
@@ -136,4 +149,10 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
         if not videos:
             raise AnnotationError(f'{self.npz_file}: no sequence of subjects '
                                   f'{sorted(self.subjects or [])}')
+        if self.converted_units:
+            print_log(
+                f'{self.npz_file}: 3D joints are in '
+                f'{sorted(self.converted_units)} (inferred from the thigh '
+                'length), not millimetres; converted to millimetres',
+                logger='current', level=logging.WARNING)
         return videos

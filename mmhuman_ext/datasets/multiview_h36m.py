@@ -30,14 +30,16 @@ and the field.
 """
 import copy
 import os.path as osp
-import pickle
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from mmhuman_ext.geometry.camera import CameraError, camera_from_toolbox
+from mmhuman_ext.geometry.units import scale_to_unit
 from mmhuman_ext.registry import DATASETS
+from mmhuman_ext.utils.safe_pickle import NUMPY_ONLY, safe_load_pickle
 from .layout import DataLayout, register_layout
 from .pose_window_dataset import mmpose_metainfo
 
@@ -67,7 +69,8 @@ class MultiViewBaseDataset(BaseDataset):
         num_views (int, optional): Cameras per sample; defaults to the
             class's (4 for H36M, 6 for Ski-Pose).
         stride (int): Keep every ``stride``-th complete group.
-        pipeline, test_mode, lazy_init, max_refetch: as mmengine's.
+        pipeline, test_mode, lazy_init, max_refetch, indices: as mmengine's
+            ``BaseDataset`` (``indices``: keep only these samples).
     """
 
     METAINFO: dict = mmpose_metainfo('h36m.py')
@@ -83,7 +86,8 @@ class MultiViewBaseDataset(BaseDataset):
                  test_mode: bool = False,
                  lazy_init: bool = False,
                  max_refetch: int = 1000,
-                 metainfo: Optional[dict] = None):
+                 metainfo: Optional[dict] = None,
+                 indices: Optional[Union[int, Sequence[int]]] = None):
         self.num_views = num_views or self.DEFAULT_NUM_VIEWS
         if self.num_views < 2:
             raise ValueError(f'num_views must be >= 2, got {self.num_views}')
@@ -96,7 +100,8 @@ class MultiViewBaseDataset(BaseDataset):
             pipeline=pipeline,
             test_mode=test_mode,
             lazy_init=lazy_init,
-            max_refetch=max_refetch)
+            max_refetch=max_refetch,
+            indices=indices)
 
     @classmethod
     def _load_metainfo(cls, metainfo: dict = None) -> dict:
@@ -126,7 +131,11 @@ class MultiViewBaseDataset(BaseDataset):
         return {}
 
     def length_scale(self, records: List[dict]) -> float:
-        return 1.
+        """Factor to millimetres, inferred from the thigh length."""
+        scale, _ = scale_to_unit(
+            [np.asarray(r['joints_3d_camera'], np.float64)[:3]
+             for r in records[:200]], (1, 2), 'mm', self.ann_file)
+        return scale
 
     # ------------------------------------------------------------------
     def _read(self) -> List[dict]:
@@ -134,8 +143,9 @@ class MultiViewBaseDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{type(self).__name__}: annotation file {self.ann_file!r} '
                 'not found; see docs/data_preparation.md')
-        with open(self.ann_file, 'rb') as f:
-            records = pickle.load(f)
+        records = safe_load_pickle(
+            self.ann_file, NUMPY_ONLY, what='numpy arrays inside lists and '
+            'dicts (H36M-Toolbox layout)')
         if not isinstance(records, (list, tuple)):
             raise MultiViewAnnotationError(
                 f'{self.ann_file}: expected a list of per-view records '
@@ -163,6 +173,13 @@ class MultiViewBaseDataset(BaseDataset):
             raise MultiViewAnnotationError(
                 f'{where}: joints_2d must have shape ({num_kpt}, 2), got '
                 f'{kpts.shape}')
+        for field in ('joints_2d', 'joints_3d_camera', 'box', 'center',
+                      'scale'):
+            if field in rec and not np.isfinite(
+                    np.asarray(rec[field], np.float64)).all():
+                raise MultiViewAnnotationError(
+                    f'{where}: {field} holds NaN/inf; expected finite '
+                    'numbers')
         vis = np.asarray(rec.get('joints_vis', np.ones(num_kpt)), np.float32)
         vis = vis.reshape(num_kpt, -1)[:, 0]
         if 'box' in rec:
@@ -188,12 +205,21 @@ class MultiViewBaseDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         records = self._read()
         groups: Dict[Tuple, Dict[int, int]] = {}
+        skipped = 0
         for i, rec in enumerate(records):
             if self.keep_record(rec):
                 groups.setdefault(self.group_key(rec),
                                   {})[int(rec['camera_id'])] = i
+            else:
+                skipped += 1
         wanted = set(range(self.num_views))
         complete = sorted(k for k, g in groups.items() if set(g) >= wanted)
+        print_log(
+            f'{self.ann_file}: {len(records)} view records; '
+            f'{skipped} dropped by the sequence filter (damaged sequences), '
+            f'{len(groups) - len(complete)} instants dropped for lacking '
+            f'one of the {self.num_views} cameras; {len(complete)} complete '
+            f'instants, every {self.stride}-th kept', logger='current')
         if not complete:
             seen = sorted({c for g in groups.values() for c in g})
             raise MultiViewAnnotationError(

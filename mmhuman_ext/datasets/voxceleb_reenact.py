@@ -37,6 +37,9 @@ from mmhuman_ext.registry import DATASETS
 from .layout import DataLayout, register_layout
 
 MODES = ('train', 'self_test', 'cross_test')
+#: Width of each DECA code per frame: FLAME shape and expression
+#: coefficients, pose (global + jaw axis-angle), orthographic camera.
+CODE_WIDTHS = dict(shape=100, exp=50, pose=6, cam=3)
 
 
 @DATASETS.register_module()
@@ -51,19 +54,27 @@ class VoxCelebReenactDataset(BaseDataset):
         num_test_frames (int): frames per test video (10).
         sort_pair (bool): source = earlier frame in training (True).
         cross_seed (int): seed of the cross-identity pairing.
+        check_files (bool): check every frame, mask and codes file used
+            when the dataset is built (True).
+        code_widths (dict, optional): width of each code field; defaults to
+            DECA's :data:`CODE_WIDTHS` (match the FLAME layer's ``n_shape``
+            and ``n_exp``).
         pipeline (list): e.g. ``[LoadReenactPair, PackReenactInputs]``.
     """
 
     def __init__(self, data_root: str, mode: str = 'train',
                  ann_file: str = '', data_prefix: dict = None,
                  num_test_frames: int = 10, sort_pair: bool = True,
-                 cross_seed: int = 0, **kwargs):
+                 cross_seed: int = 0, check_files: bool = True,
+                 code_widths: dict = None, **kwargs):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.mode = mode
         self.num_test_frames = num_test_frames
         self.sort_pair = sort_pair
         self.cross_seed = cross_seed
+        self.check_files = check_files
+        self.code_widths = dict(CODE_WIDTHS, **(code_widths or {}))
         ann_file = ann_file or ('train_imgs.json' if mode == 'train' else
                                 'test_imgs.json')
         prefix = dict(frames='frames', parsing='parsing', codes='deca',
@@ -117,7 +128,64 @@ class VoxCelebReenactDataset(BaseDataset):
             raise ValueError(f'{self.ann_file}: no usable {self.mode} items '
                              f'(videos need >= 2 valid frames for training, '
                              f'>= {self.num_test_frames} for self_test)')
+        if self.check_files:
+            self._check_files(items)
         return items
+
+    def _check_files(self, items: List[dict]) -> None:
+        """Before any epoch: every frame and mask used exists and is not
+        empty, and every codes file holds one row per frame of each field at
+        the width the model expects (``code_widths``)."""
+        frames = {}
+        for item in items:
+            for video, fids in (
+                (item['video'], item.get('frames', [item.get('src_frame')])),
+                (item.get('drv_video'), [item.get('drv_frame')])):
+                if video is not None:
+                    frames.setdefault(video, set()).update(
+                        f for f in fids if f is not None)
+        bad = []
+        for video, fids in sorted(frames.items()):
+            self._check_codes(video)
+            for fid in sorted(fids):
+                for kind in ('frames', 'parsing'):
+                    path = osp.join(self.data_prefix[kind], video,
+                                    f'{fid:05d}.png')
+                    if not osp.isfile(path):
+                        bad.append(f'{path} (missing)')
+                    elif osp.getsize(path) == 0:
+                        bad.append(f'{path} (empty, 0 bytes)')
+        if bad:
+            raise FileNotFoundError(
+                f'{self.ann_file} lists {len(bad)} frame/mask files that '
+                f'cannot be read, e.g. {bad[:3]}; re-extract them or drop '
+                'the frames from the split file')
+
+    def _check_codes(self, video: str) -> None:
+        path = osp.join(self.data_prefix['codes'], f'{video}.npz')
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'FLAME codes {path} not found (video {video!r} of '
+                f'{self.ann_file}); expected frame_ids, shape, exp, pose, '
+                'cam, [tform] per frame')
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ('frame_ids', ) + tuple(self.code_widths)
+                       if k not in z.files]
+            if missing:
+                raise KeyError(f'{path}: missing field(s) {missing}')
+            rows = len(z['frame_ids'])
+            expected = dict(self.code_widths, tform=(3, 3))
+            for key, width in expected.items():
+                if key not in z.files:
+                    continue
+                shape = z[key].shape
+                want = (rows, ) + (width if isinstance(width, tuple) else
+                                   (width, ))
+                if shape != want:
+                    raise ValueError(
+                        f'{path}: field {key!r} has shape {shape}; expected '
+                        f'{want} (one row per frame_ids entry; DECA '
+                        f'{key} codes are {width} wide)')
 
     def get_data_info(self, idx: int) -> dict:
         info = dict(super().get_data_info(idx))

@@ -38,10 +38,11 @@ Every loaded camera is a dict with ``R`` (3, 3) camera-to-world rotation,
 """
 import json
 import os.path as osp
-import pickle
 from typing import Dict, List, Tuple
 
 import numpy as np
+
+from mmhuman_ext.utils.safe_pickle import NUMPY_ONLY, safe_load_pickle
 
 CameraDict = Dict[str, object]
 
@@ -239,8 +240,9 @@ def _load_json(raw: dict, path: str):
 
 
 def _load_pkl(path: str):
-    with open(path, 'rb') as f:
-        raw = pickle.load(f)
+    raw = safe_load_pickle(
+        path, NUMPY_ONLY, what='numpy arrays inside a dict (mmpose '
+        'cameras.pkl layout)')
     if not isinstance(raw, dict):
         raise CameraFileError(f'{path}: expected a dict keyed (subject, '
                               f'camera_id), got {type(raw).__name__}')

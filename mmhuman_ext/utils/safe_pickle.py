@@ -28,12 +28,15 @@ explicit allow-list of globals:
   not imported; :func:`to_numpy` takes the stored array out of it.
 
 Any other global raises :class:`UnsafePickleError` naming the file and the
-global before anything is constructed.
+global before anything is constructed. Data files (:data:`NUMPY_ONLY`) allow
+only the numpy entries (and ``_codecs.encode``); a truncated file raises
+:class:`CorruptPickleError` naming it.
 """
 import collections
 import copyreg
 import io
 import pickle
+import zipfile
 from typing import Any, Dict, Tuple
 
 import numpy as np
@@ -44,6 +47,10 @@ import torch._utils
 
 class UnsafePickleError(pickle.UnpicklingError):
     """The pickle names a global outside the allow-list; nothing was run."""
+
+
+class CorruptPickleError(ValueError):
+    """The file is truncated or not a pickle / numpy file."""
 
 
 class ChumpyStandIn:
@@ -109,33 +116,96 @@ _ALLOWED = {
 }
 
 
+#: Data files (VideoPose3D ``.npz`` dicts, H36M-Toolbox / Ski-Pose
+#: annotation pickles, mmpose's ``cameras.pkl``) hold only numpy arrays and
+#: scalars inside plain lists, dicts, tuples, strings and numbers.
+NUMPY_ONLY = {('_codecs', 'encode'): _latin1_encode, **_numpy_globals()}
+
+_MODEL_FILE_TYPES = ('numpy arrays, scipy.sparse matrices and chumpy arrays')
+
+
 class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only the allow-list of this module.
+    """Unpickler that resolves only an allow-list of globals.
 
     Args:
         file: a binary file object.
         source (str): file name used in error messages.
+        allowed (dict, optional): ``{(module, name): object}``; defaults to
+            the model-file list of the module docstring (numpy, scipy.sparse,
+            chumpy stand-ins, tensors). Data files pass :data:`NUMPY_ONLY`.
+        what (str): the allowed types, for the error message.
     """
 
-    def __init__(self, file, source: str = '<pickle>'):
+    def __init__(self, file, source: str = '<pickle>', allowed=None,
+                 what: str = _MODEL_FILE_TYPES):
         super().__init__(file, encoding='latin1')
         self.source = source
+        self.allowed = _ALLOWED if allowed is None else allowed
+        self.chumpy = allowed is None
+        self.what = what
 
     def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return _ALLOWED[(module, name)]
-        if module == 'chumpy' or module.startswith('chumpy.'):
+        if (module, name) in self.allowed:
+            return self.allowed[(module, name)]
+        if self.chumpy and (module == 'chumpy'
+                            or module.startswith('chumpy.')):
             return ChumpyStandIn
         raise UnsafePickleError(
             f'{self.source}: refuses to load global {module}.{name}; only '
-            'numpy arrays, scipy.sparse matrices and chumpy arrays are '
-            'allowed in this file (no code is run)')
+            f'{self.what} are allowed in this file (nothing from it was run)')
 
 
-def safe_load_pickle(path: str) -> Any:
-    """Unpickle ``path`` with :class:`RestrictedUnpickler`."""
+def _load(file, source: str, allowed, what: str) -> Any:
+    try:
+        return RestrictedUnpickler(file, source, allowed, what).load()
+    except UnsafePickleError:
+        raise
+    except (EOFError, pickle.UnpicklingError, ValueError, TypeError,
+            AttributeError, IndexError) as exc:
+        raise CorruptPickleError(
+            f'{source}: cannot read this pickle, it is truncated or not a '
+            f'pickle ({type(exc).__name__}: {exc})') from None
+
+
+def safe_load_pickle(path: str, allowed=None,
+                     what: str = _MODEL_FILE_TYPES) -> Any:
+    """Unpickle ``path`` with :class:`RestrictedUnpickler`.
+
+    Raises:
+        UnsafePickleError: a global outside ``allowed`` (file and global
+            named; nothing was run).
+        CorruptPickleError: the file is truncated or not a pickle.
+    """
     with open(path, 'rb') as f:
-        return RestrictedUnpickler(f, source=path).load()
+        return _load(f, path, allowed, what)
+
+
+def _read_npy(f, source: str, allowed=None, what: str = _MODEL_FILE_TYPES):
+    """The array of an open ``.npy`` stream; object arrays through the
+    restricted unpickler."""
+    try:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0
+                       if version == (1, 0) else
+                       np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(f)
+    except ValueError as exc:
+        raise CorruptPickleError(f'{source}: not a .npy array ({exc})') \
+            from None
+    if not dtype.hasobject:
+        count = int(np.prod(shape))
+        data = f.read(count * dtype.itemsize)
+        if len(data) != count * dtype.itemsize:
+            raise CorruptPickleError(
+                f'{source}: truncated array ({len(data)} of '
+                f'{count * dtype.itemsize} bytes)')
+        array = np.frombuffer(data, dtype=dtype)
+        return array.reshape(shape, order='F' if fortran else 'C').copy()
+    array = _load(io.BytesIO(f.read()), source, allowed, what)
+    if not isinstance(array, np.ndarray):
+        raise UnsafePickleError(f'{source}: the object payload is not an '
+                                'array')
+    return array.item() if array.shape == () else array
 
 
 def safe_load_npy(path: str) -> Any:
@@ -146,17 +216,37 @@ def safe_load_npy(path: str) -> Any:
     its single item (e.g. the dict).
     """
     with open(path, 'rb') as f:
-        version = np.lib.format.read_magic(f)
-        read_header = (np.lib.format.read_array_header_1_0
-                       if version == (1, 0) else
-                       np.lib.format.read_array_header_2_0)
-        _, _, dtype = read_header(f)
-        if not dtype.hasobject:
-            return np.load(path, allow_pickle=False)
-        array = RestrictedUnpickler(io.BytesIO(f.read()), source=path).load()
-    if not isinstance(array, np.ndarray):
-        raise UnsafePickleError(f'{path}: the object payload is not an array')
-    return array.item() if array.shape == () else array
+        return _read_npy(f, path)
+
+
+def safe_load_npz_field(path: str, key: str, allowed=NUMPY_ONLY,
+                        what: str = 'numpy arrays') -> Any:
+    """Field ``key`` of an ``.npz`` file, object arrays (pickled dicts, as
+    VideoPose3D writes them) read through the restricted unpickler with
+    ``allowed`` (numpy only by default). A 0-d object array is returned as
+    its item.
+
+    Raises:
+        KeyError: ``key`` is not in the file (the fields found are named).
+        UnsafePickleError, CorruptPickleError: as :func:`safe_load_pickle`.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise CorruptPickleError(f'{path}: not an .npz archive ({exc}); it '
+                                 'may be truncated') from None
+    with archive:
+        names = [n[:-4] for n in archive.namelist() if n.endswith('.npy')]
+        if key not in names:
+            raise KeyError(f'{path}: missing field {key!r} (found {names})')
+        try:
+            with archive.open(key + '.npy') as f:
+                return _read_npy(io.BytesIO(f.read()), f'{path}[{key!r}]',
+                                 allowed, what)
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise CorruptPickleError(f'{path}: field {key!r} cannot be read '
+                                     f'({exc}); the file may be truncated') \
+                from None
 
 
 def to_numpy(value: Any, source: str = '', field: str = '') -> np.ndarray:

@@ -5,7 +5,8 @@ written into a temporary folder beside the target and renamed onto it in one
 step, so concurrent callers (the ranks of a distributed run) never see a
 half-written dataset; the first rename wins and the others drop their copy. A
 complete folder holds a marker file with the generator's parameters and is
-re-used as is; a folder made with other parameters is refused.
+re-used as is; a folder made with other parameters, an unreadable marker and a
+target that is a file are refused before anything is generated.
 """
 import hashlib
 import json
@@ -30,8 +31,14 @@ def _is_complete(root: str, params: dict) -> bool:
     marker = osp.join(root, MARKER)
     if not osp.isfile(marker):
         return False
-    with open(marker) as f:
-        found = json.load(f)
+    try:
+        with open(marker) as f:
+            found = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f'{marker}: cannot read the marker of a generated dataset '
+            f'({type(exc).__name__}: {exc}); expected the JSON generator '
+            f'parameters. Delete {root} to generate it again.') from None
     if found != params:
         raise ValueError(f'{root} holds data generated with {found}, not the '
                          f'requested {params}; choose another folder or '
@@ -59,6 +66,10 @@ def ensure_generated(name: str, params: dict, write: Callable[[str], None],
         root = osp.join(default_cache_root(), 'synthetic',
                         f'{name}-{digest}')
     root = osp.abspath(osp.expanduser(root))
+    if osp.exists(root) and not osp.isdir(root):
+        raise NotADirectoryError(
+            f'data_root {root} is a file; expected a folder to hold the '
+            f'generated {name} data (or an empty / missing path)')
     if _is_complete(root, params):
         print_log(f'Using {name} data in {root}', logger='current')
         return root
