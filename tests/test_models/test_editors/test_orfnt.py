@@ -240,3 +240,23 @@ def test_bad_input_and_config_errors():
         MODELS.build(cfg)
     with pytest.raises(ValueError, match='unknown loss_cfg keys'):
         MODELS.build(tiny_cfg(loss_cfg=dict(l2=dict(type='FlowTVLoss'))))
+
+
+def test_checkpoint_keys_do_not_depend_on_the_ddp_wrapping():
+    model = MODELS.build(tiny_cfg())
+    plain = model.state_dict()
+
+    class Wrapper(torch.nn.Module):  # stands for MMDistributedDataParallel
+
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+    model._modules['generator'] = Wrapper(model._modules['generator'])
+    model._modules['discriminator'] = Wrapper(model._modules['discriminator'])
+    wrapped = model.state_dict()
+    assert list(wrapped) == list(plain)
+    fresh = MODELS.build(tiny_cfg())
+    fresh.load_state_dict(wrapped)
+    for key, value in plain.items():
+        assert torch.equal(fresh.state_dict()[key], value)
