@@ -27,6 +27,8 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
+from mmhuman_ext.models.layers.flow_warp import (pixel_flow_to_normalized,
+                                                 warp_by_flow)
 from mmhuman_ext.registry import METRICS
 from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 from mmhuman_ext.utils.pretrained import (require_pretrained_dir,
@@ -163,17 +165,9 @@ class CLIPVideoConsistency(BaseMetric):
 
 
 def flow_warp(image: Tensor, flow: Tensor) -> Tensor:
-    """Sample ``image (B, C, H, W)`` at ``p + flow(p)``; ``flow (B, 2, H,
-    W)`` in pixels (x, y). Outside the frame gives 0."""
-    b, _, h, w = flow.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=flow.dtype,
-                                         device=flow.device),
-                            torch.arange(w, dtype=flow.dtype,
-                                         device=flow.device), indexing='ij')
-    x = (xs + flow[:, 0]) / max(w - 1, 1) * 2 - 1
-    y = (ys + flow[:, 1]) / max(h - 1, 1) * 2 - 1
-    return F.grid_sample(image, torch.stack([x, y], -1), mode='bilinear',
-                         padding_mode='zeros', align_corners=True)
+    """Sample ``image (B, C, H, W)`` at ``p + flow(p)``, ``flow (B, 2, H,
+    W)`` in pixels (x, y); outside the frame reads 0."""
+    return warp_by_flow(image, pixel_flow_to_normalized(flow))
 
 
 def occlusion_mask(flow_fw: Tensor, flow_bw: Tensor) -> Tensor:
