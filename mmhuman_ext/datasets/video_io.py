@@ -89,9 +89,12 @@ class FrameSource:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """All frames in order (a video file is decoded once)."""
-        if self.kind != 'video':
+        if self.kind == 'folder':
             for i in range(len(self)):
                 yield self.read([i])[0]
+            return
+        if self.kind == 'stacked':  # one read of the whole strip
+            yield from self.read(range(len(self)))
             return
         import av
         with av.open(self.path) as container:
