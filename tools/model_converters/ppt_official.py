@@ -106,8 +106,9 @@ QK_SCALE = {'S': 'dim', 'B': 'head', 'L': 'head'}
 NOTES = {
     'L': ('the official PPT-L/D6 code prunes only in layer 3 (its default '
           'layers 3, 6, 9 at depth 6); our config follows the paper (layers '
-          '1, 3, 4). For the official numbers add '
-          '--cfg-options model.head.prune_layers="(3,)"')
+          '1, 3, 4). For the official numbers test a PPT-L/D6 checkpoint '
+          'with configs/ppt/ppt-l-d6-prune3_4xb32-300e_coco-256x192.py '
+          '(pruning in layer 3 only)')
 }
 STEM_KEYS = ('conv1.', 'bn1.', 'conv2.', 'bn2.', 'layer1.')
 # Layer parameters: PPT repo (PreNorm(Attention), no Residual wrapper) and

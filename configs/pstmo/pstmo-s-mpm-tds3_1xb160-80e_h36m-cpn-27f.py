@@ -1,0 +1,9 @@
+# P-STMO-S Stage I, N = 27, temporal downsampling s = 3 (receptive field
+# 79 frames): the pre-training of the Table 5 row "N = 27, s = 3".
+# Otherwise as pstmo-s-mpm_1xb160-80e_h36m-cpn-27f.py.
+_base_ = ['./pstmo-s-mpm_1xb160-80e_h36m-cpn-27f.py']
+
+S = 3
+train_dataloader = dict(dataset=dict(seq_step=S))
+val_dataloader = dict(dataset=dict(seq_step=S))
+test_dataloader = val_dataloader
