@@ -29,6 +29,14 @@ def _cfg(name):
     ('ppt-s_4xb32-300e_mpii-256x256', 7_760_640),
     ('ppt-b_4xb32-300e_mpii-256x256', 14_433_088),
     ('ppt-s_4xb32-300e_coco-256x256', 7_760_832),
+    ('tokenpose-s_4xb32-300e_coco-256x256', 7_760_832),
+    ('tokenpose-s_4xb32-300e_mpii-256x256', 7_760_640),
+    ('tokenpose-b_4xb32-300e_mpii-256x256', 14_433_088),
+    ('ppt-s-r08_4xb32-300e_coco-256x192', 6_620_736),
+    ('ppt-s-r06_4xb32-300e_coco-256x192', 6_620_736),
+    ('ppt-s-r08_4xb32-300e_mpii-256x256', 7_760_640),
+    ('ppt-s-r06_4xb32-300e_mpii-256x256', 7_760_640),
+    ('ppt-l-d6-prune3_4xb32-300e_coco-256x192', 20_300_064),
 ])
 def test_parameter_counts(name, params):
     model = MODELS.build(_cfg(name).model)
@@ -199,3 +207,40 @@ def test_keep_ratio_override_trains_and_tests_at_that_ratio(
     record(runner)
     runner.test()
     assert seen and {r for _, r in seen} == {0.8}
+
+
+@pytest.mark.parametrize('name,ratio,prune,hooked', [
+    ('tokenpose-s_4xb32-300e_mpii-256x256', 1.0, (3, 6, 9), False),
+    ('tokenpose-b_4xb32-300e_mpii-256x256', 1.0, (3, 6, 9), False),
+    ('tokenpose-s_4xb32-300e_coco-256x256', 1.0, (3, 6, 9), False),
+    ('ppt-s-r08_4xb32-300e_coco-256x192', 0.8, (3, 6, 9), True),
+    ('ppt-s-r06_4xb32-300e_coco-256x192', 0.6, (3, 6, 9), True),
+    ('ppt-s-r08_4xb32-300e_mpii-256x256', 0.8, (3, 6, 9), True),
+    ('ppt-s-r06_4xb32-300e_mpii-256x256', 0.6, (3, 6, 9), True),
+    ('ppt-l-d6-prune3_4xb32-300e_coco-256x192', 0.7, (3, ), True),
+])
+def test_table_row_variants(name, ratio, prune, hooked):
+    """Tables 3.2-3.4 rows: the keep ratio and pruning layers of the row,
+    the schedule only where tokens are pruned."""
+    cfg = _cfg(name)
+    assert cfg.model.head.keep_ratio == ratio
+    assert tuple(cfg.model.head.prune_layers) == prune
+    hooks = [h.type for h in cfg.custom_hooks]
+    assert ('KeepRatioScheduleHook' in hooks) == hooked
+
+
+def test_multiview_table_rows():
+    """Table 3.5 / 3.7 rows: #V = 2 fuses fixed pairs; the TokenPose rows
+    do not prune; #V = 1 rows do not fuse."""
+    two = _cfg('ppt-s_multiview-2v_4xb8-20e_h36m-256x256').model
+    assert two.view_mode == 'pairs' and two.test_pairs == [(0, 2), (1, 3)]
+    both = _cfg('tokenpose-s_multiview_4xb8-20e_h36m-256x256').model
+    assert both.head.keep_ratio == 1.0 and both.head.fusion_start_layer == 10
+    for name in ('tokenpose-s_multiview-nofusion_4xb8-20e_h36m-256x256',
+                 'tokenpose-s_multiview-nofusion_4xb8-20e_skipose-256x256'):
+        model = _cfg(name).model
+        assert model.head.keep_ratio == 1.0
+        assert model.head.fusion_start_layer == 12
+        assert not model.head.use_3d_pe
+    assert _cfg('tokenpose-s_multiview-nofusion_4xb8-20e_skipose-256x256'
+                ).model.num_views == 6

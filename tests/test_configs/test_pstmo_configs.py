@@ -82,6 +82,26 @@ def test_frame_count_override_reaches_every_part():
         'pstmo-s-mpm_1xb160-80e_h36m-cpn-81f.py'][0]
 
 
+@pytest.mark.parametrize('n,s', [(27, 1), (27, 3), (81, 1), (243, 1)])
+def test_table5_rows(n, s):
+    """Table 5 (N, s) rows: Stage I and II at that window and stride, the
+    Stage II encoder from its own Stage I."""
+    stage1 = cfg(f'pstmo-s-mpm-tds{s}_1xb160-80e_h36m-cpn-{n}f.py')
+    stage2 = cfg(f'pstmo-s-tds{s}_1xb160-80e_h36m-cpn-{n}f.py')
+    for c in (stage1, stage2):
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            assert c[loader].dataset.seq_len == n
+            assert c[loader].dataset.seq_step == s
+    assert stage2.model.backbone.encoder.init_cfg.checkpoint == (
+        f'work_dirs/pstmo-s-mpm-tds{s}_1xb160-80e_h36m-cpn-{n}f/'
+        'best_mpm_2d_mpjpe_stage1.pth')
+    assert stage1.model.encoder.seq_len == n
+    model = MODELS.build(stage2.model)
+    assert sum(p.numel() for p in model.parameters()) == STAGE2[
+        f'pstmo-s_1xb160-80e_h36m-cpn-{n}f.py'][0]
+
+
 STAGE1 = {
     'pstmo-s-mpm_1xb160-80e_h36m-cpn-243f.py': (2_656_036, 0.8, 2),
     'pstmo-mpm_1xb160-80e_h36m-cpn-243f.py': (3_315_620, 0.6, 3),
