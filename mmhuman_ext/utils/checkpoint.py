@@ -25,6 +25,7 @@ refused by torch's unpickler before it runs, and reported as
 """
 import errno
 import importlib
+import io
 import os
 import os.path as osp
 import pickle
@@ -196,3 +197,19 @@ def remove_stale_partial_files(folder, targets=('.pth', 'last_checkpoint')
                 continue
             removed.append(path)
     return removed
+
+
+def atomic_torch_save(obj, path) -> None:
+    """``torch.save(obj, path)`` through :func:`atomic_write_bytes`."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_savez(path, compressed: bool = False, **arrays) -> None:
+    """``np.savez(path, **arrays)`` (or ``savez_compressed``) through
+    :func:`atomic_write_bytes`; ``path`` is used as given (no ``.npz`` is
+    appended)."""
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())

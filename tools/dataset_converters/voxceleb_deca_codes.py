@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from mmhuman_ext.geometry.ortho_crop import estimate_crop_tform, warp_crop
+from mmhuman_ext.utils.checkpoint import atomic_savez
 from mmhuman_ext.utils.safe_pickle import safe_load_pickle
 
 
@@ -69,8 +70,8 @@ def main(argv=None):
         for video, frames in sorted(videos.items()):
             codes = codes_for_video(deca, a.data_root, video, frames,
                                     a.device, a.batch_size)
-            np.savez(osp.join(out_dir, f'{video}.npz'),
-                     frame_ids=np.asarray(frames), **codes)
+            atomic_savez(osp.join(out_dir, f'{video}.npz'),
+                         frame_ids=np.asarray(frames), **codes)
         print(f'{split}: {len(videos)} videos -> {out_dir}')
 
 

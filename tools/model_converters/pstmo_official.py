@@ -53,6 +53,8 @@ from typing import Dict, Tuple
 
 import torch
 
+from mmhuman_ext.utils.checkpoint import atomic_torch_save
+
 Tensors = Dict[str, torch.Tensor]
 
 
@@ -255,7 +257,7 @@ def main():
                                   'checkpoint, not a refinement module')
         state_dict.update(refine)
         desc += ' + refinement module'
-    torch.save(
+    atomic_torch_save(
         dict(
             state_dict=state_dict,
             meta=dict(converted_from=args.src, model=desc)), args.dst)

@@ -39,6 +39,8 @@ from typing import Dict
 
 import torch
 
+from mmhuman_ext.utils.checkpoint import atomic_torch_save
+
 #: Printed for trained TransFusion models.
 BGR_NOTE = ('the official TransFusion code trained this model on BGR images '
             '(cv2.imread without conversion); test it in that colour order: '
@@ -151,8 +153,9 @@ def main(argv=None):
         torch.load(args.src, map_location='cpu', weights_only=True))
     mode = detect_mode(state) if args.mode == 'auto' else args.mode
     out = convert(state, mode)
-    torch.save(dict(state_dict=out, meta=dict(source=osp.basename(args.src),
-                                              mode=mode)), args.dst)
+    atomic_torch_save(
+        dict(state_dict=out, meta=dict(source=osp.basename(args.src),
+                                       mode=mode)), args.dst)
     print(f'{args.src} ({mode}): {len(out)} tensors -> {args.dst}')
     if mode == 'transfusion':
         print(f'note: {BGR_NOTE}')

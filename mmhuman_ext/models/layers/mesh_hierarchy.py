@@ -44,6 +44,7 @@ import torch
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
+from mmhuman_ext.utils.checkpoint import atomic_savez
 from mmhuman_ext.utils.safe_pickle import safe_load_pickle, to_numpy
 
 
@@ -331,7 +332,7 @@ def save_hierarchy_npz(path: str, vertices: Sequence[np.ndarray],
         arrays[f'spiral_{lvl}'] = spirals(vertices[lvl], faces[lvl],
                                           seq_length)
     arrays['spiral_order'] = np.array(spiral_order)
-    np.savez(path, **arrays)
+    atomic_savez(path, **arrays)
 
 
 def _spiral_fn(order: str):
