@@ -8,6 +8,7 @@ from .multiview_h36m import (MultiViewH36MDataset,  # noqa: F401
 from .voxceleb_reenact import VoxCelebReenactDataset  # noqa: F401
 from .synthetic_head_dataset import SyntheticHeadDataset  # noqa: F401
 from .synthetic_multiview_dataset import SyntheticMultiViewH36MDataset  # noqa: F401
+from .video_clip_dataset import VideoFramesClipDataset, VideoTokenClipDataset  # noqa: F401,E501
 from .densepose_video_pair_dataset import DensePoseVideoPairDataset  # noqa: F401,E501
 from .synthetic_puppet_dataset import SyntheticPuppetDataset  # noqa: F401
-from .video_clip_dataset import VideoFramesClipDataset, VideoTokenClipDataset  # noqa: F401,E501
+from .video_edit_benchmark import VideoEditBenchmarkDataset  # noqa: F401
