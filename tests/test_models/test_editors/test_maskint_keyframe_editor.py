@@ -136,3 +136,5 @@ def test_bad_input():
         editor.edit(torch.rand(2, 1, 64, 96))
     with pytest.raises(ValueError, match='no text_encoder / tokenizer'):
         editor.edit(torch.rand(2, 1, 64, 96), prompt='a wolf')
+    with pytest.raises(ValueError, match='pass negative_prompt_embeds'):
+        editor.edit(torch.rand(2, 1, 64, 96), prompt_embeds=embeds())

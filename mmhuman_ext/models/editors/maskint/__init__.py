@@ -5,3 +5,4 @@ from .data_preprocessor import MaskINTDataPreprocessor  # noqa: F401
 from .maskint import MaskINT  # noqa: F401
 from .transformer import MaskINTTransformer  # noqa: F401
 from .vq_tokenizer import PatchVQTokenizer, VQGANTokenizer  # noqa: F401
+from .edit_pipeline import MaskINTEditPipeline  # noqa: F401

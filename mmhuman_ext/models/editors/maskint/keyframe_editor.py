@@ -255,6 +255,11 @@ class JointKeyframeEditor(nn.Module):
         cond = prompt_embeds.to(param).expand(frames, -1, -1)
         if self.guided:
             if negative_prompt_embeds is None:
+                if self.tokenizer is None:
+                    raise ValueError(
+                        'JointKeyframeEditor has no tokenizer for the '
+                        'negative prompt: pass negative_prompt_embeds with '
+                        'prompt_embeds, or set tokenizer in the config')
                 negative_prompt_embeds = self.encode_prompt(
                     [self.negative_prompt])
             uncond = negative_prompt_embeds.to(param).expand(frames, -1, -1)
