@@ -226,3 +226,18 @@ def test_bad_inputs_one_clear_error_each(puppet_small_data, tmp_path):
     assert len(ds) == 6
     with pytest.raises(ValueError, match='mode must be one of'):
         _dataset(root, mode='pairs')
+
+
+def test_id_sampling_groups_videos_by_identity(puppet_small_data, tmp_path):
+    root = str(tmp_path / 'ids')
+    os.makedirs(osp.join(root, 'train'))
+    for src, dst in (('puppet000', 'anna#1'), ('puppet001', 'anna#2'),
+                     ('puppet002', 'ben#1')):
+        shutil.copytree(osp.join(puppet_small_data, 'train', src),
+                        osp.join(root, 'train', dst))
+    ds = _dataset(root, split='train', mode='train_pair', id_sampling=True)
+    assert len(ds) == 2
+    np.random.seed(0)
+    seen = {ds.get_data_info(0)['video_id'] for _ in range(20)}
+    assert seen == {'anna#1', 'anna#2'}
+    assert len(_dataset(root, split='train', mode='train_pair')) == 3

@@ -116,8 +116,19 @@ class _MotionTransferMetric(BaseMetric):
 
     @staticmethod
     def _input(data_batch: dict, key: str, i: int) -> np.ndarray:
-        value = data_batch['inputs'][key]
-        return to_uint8(value[i], (0., 255.))
+        inputs = data_batch['inputs']
+        value = inputs[key][i] if isinstance(inputs, dict) else \
+            inputs[i][key]
+        return to_uint8(value, (0., 255.))
+
+    def _same_size(self, pred: np.ndarray, ref: np.ndarray) -> None:
+        """Pixel errors and keypoint distances need one frame size."""
+        if pred.shape != ref.shape:
+            raise ValueError(
+                f'{type(self).__name__}: generated frames are '
+                f'{pred.shape[1]}x{pred.shape[0]} but the data frames are '
+                f'{ref.shape[1]}x{ref.shape[0]}; resize the data to the '
+                'model output size (PairedResize)')
 
     @staticmethod
     def _meta(data_batch: dict, sample: dict, i: int) -> dict:
@@ -142,9 +153,10 @@ class FrameL1Metric(_MotionTransferMetric):
             meta = self._meta(data_batch, sample, i)
             if meta.get('mode', 'reconstruction') != 'reconstruction':
                 continue
-            pred = self._pred(sample).astype(np.float64) / 255
-            gt = self._input(data_batch, 'driving_img', i).astype(
-                np.float64) / 255
+            pred = self._pred(sample)
+            gt = self._input(data_batch, 'driving_img', i)
+            self._same_size(pred, gt)
+            pred, gt = pred / 255., gt / 255.
             self.results.append(dict(l1=float(np.abs(pred - gt).mean())))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -303,7 +315,11 @@ class KeypointAKDMKRMetric(_MotionTransferMetric):
         if self.backend == 'precomputed':
             gen = [self._keypoints(m, 'pred_keypoints') for m in metas]
         else:
-            gen = list(self.detector([self._pred(s) for s in data_samples]))
+            preds = [self._pred(s) for s in data_samples]
+            for i, pred in enumerate(preds):
+                self._same_size(pred, self._input(data_batch, 'driving_img',
+                                                  i))
+            gen = list(self.detector(preds))
         if self.reference == 'ground_truth':
             ref = [self._keypoints(m, 'driving_keypoints') for m in metas]
         elif self.backend == 'precomputed':

@@ -258,6 +258,9 @@ def test_frame_l1_known_values():
     batch = _batch(drv, modes=['reconstruction', 'reconstruction'])
     res = _run(FrameL1Metric(), batch, _outputs(pred))
     assert res['L1'] == pytest.approx((0.5 + 0.0) / 2)
+    with pytest.raises(ValueError, match='generated frames are 2x2 but the '
+                       'data frames are 4x4'):
+        FrameL1Metric().process(batch, _outputs(pred[:, :2, :2]))
     # animation samples have no ground truth: skipped
     m = FrameL1Metric()
     m.process(_batch(drv, modes=['animation', 'animation']), _outputs(pred))
