@@ -16,19 +16,26 @@ per sample (default: the config's ``num_views``); ``views/s`` is samples/s
 times the views per sample (``FUNC.views`` for ``py:`` subjects, or
 ``--views``). ``--math-attention`` counts FLOPs under the math SDPA backend
 so that CPU attention products are included.
+
+``--onnx`` also exports every single-input model (top-down 2D pose,
+lifting) to ONNX (:mod:`mmhuman_ext.apis.onnx_export`) and times it in
+onnxruntime (CPU, the same thread count and inputs) in the same rounds, so
+the ONNX rows' ratio is onnxruntime against PyTorch on one machine load.
 """
 import argparse
 import json
 import subprocess
 import sys
 
+import numpy as np
 import torch
 from mmcv.cnn import fuse_conv_bn
 from mmengine.config import DictAction
 
 from mmhuman_ext.utils import atomic_write_text
-from mmhuman_ext.utils.model_analysis import (count_flops, make_subject,
-                                              matmul_gflops, peak_memory_mib,
+from mmhuman_ext.utils.model_analysis import (Subject, count_flops,
+                                              make_subject, matmul_gflops,
+                                              peak_memory_mib,
                                               ratios_to_first, summarize,
                                               time_alternating)
 
@@ -56,6 +63,9 @@ def parse_args(argv=None):
                         'model (as tools/test.py --fuse-conv-bn)')
     parser.add_argument('--matmul-reference', action='store_true',
                         help="also measure the device's fp32 matmul rate")
+    parser.add_argument('--onnx', action='store_true',
+                        help='also time each model exported to ONNX in '
+                        'onnxruntime (CPU)')
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory measurement')
     parser.add_argument('--memory-probe', action='store_true',
@@ -73,6 +83,33 @@ def _build(args, spec, name=None):
     if args.fuse_conv_bn:
         fuse_conv_bn(subject.model)
     return subject
+
+
+class OrtModel(torch.nn.Module):
+    """An onnxruntime session called like a model in tensor mode."""
+
+    def __init__(self, session):
+        super().__init__()
+        self.session = session
+        self.input_name = session.get_inputs()[0].name
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        array = np.ascontiguousarray(inputs.numpy(), np.float32)
+        return self.session.run(None, {self.input_name: array})
+
+
+def _onnx_subject(subject: Subject) -> Subject:
+    """``subject``'s model exported to ONNX, in an onnxruntime session
+    with torch's thread count."""
+    from mmhuman_ext.apis.onnx_export import export_onnx, ort_session
+    example = subject.make_inputs(2)
+    if not isinstance(example, torch.Tensor):
+        raise SystemExit(f'--onnx: {subject.name} takes several inputs; '
+                         'ONNX export covers single-input models')
+    data = export_onnx(subject.model, example)['onnx']
+    session = ort_session(data, threads=torch.get_num_threads())
+    return Subject(f'ort: {subject.name}', OrtModel(session),
+                   subject.make_inputs, subject.forward, views=subject.views)
 
 
 def _memory_in_fresh_process(args, spec):
@@ -108,21 +145,34 @@ def main(argv=None):
     if len(names) != len(args.configs):
         sys.exit('--names needs one label per config')
     subjects = [_build(args, c, n) for c, n in zip(args.configs, names)]
+    specs = list(args.configs)
+    backends = ['pytorch'] * len(subjects)
     flops = [count_flops(s, 1, args.math_attention) for s in subjects]
+    if args.onnx:
+        if args.device != 'cpu':
+            sys.exit('--onnx times onnxruntime on the CPU: use --device cpu')
+        onnx_subjects = [_onnx_subject(s) for s in subjects]
+        subjects += onnx_subjects
+        specs += list(args.configs)
+        backends += ['onnxruntime'] * len(onnx_subjects)
+        flops += flops  # the same network
     print(f'device {device}, {torch.get_num_threads()} threads, batch '
           f'{args.batch_size}, {args.warmup} warm-up + {args.repeats} timed '
           'rounds, alternating'
-          + (', BatchNorm fused into convs' if args.fuse_conv_bn else ''))
+          + (', BatchNorm fused into convs' if args.fuse_conv_bn else '')
+          + (', PyTorch and onnxruntime' if args.onnx else ''))
     time_alternating(subjects, args.batch_size, args.warmup, args.repeats,
                      device)
     ratios = ratios_to_first(subjects)
     reference = matmul_gflops(device) if args.matmul_reference else None
     rows = []
-    for s, f, r, spec in zip(subjects, flops, ratios, args.configs):
-        row = dict(name=s.name, config=spec, gflops_per_sample=f / 1e9,
+    for s, f, r, spec, backend in zip(subjects, flops, ratios, specs,
+                                      backends):
+        row = dict(name=s.name, config=spec, backend=backend,
+                   gflops_per_sample=f / 1e9,
                    speed_ratio_to_first=r, **summarize(s, args.batch_size))
         row['effective_gflops_per_s'] = row['throughput'] * f / 1e9
-        if not args.no_memory:
+        if not args.no_memory and backend == 'pytorch':
             row['peak_memory_mib'] = (
                 peak_memory_mib(s, args.batch_size, device)
                 if device.type == 'cuda' else
