@@ -180,7 +180,7 @@ def test_legacy_encoded_results(tmp_path):
     buf = io.BytesIO()
     Image.fromarray(np.moveaxis(arr, 0, -1)).save(buf, format='png')
     encoded = base64.encodebytes(buf.getvalue()).decode()
-    legacy = dump_tool._STAND_INS[('densepose.data.structures',
+    legacy = dump_tool.STAND_INS[('densepose.data.structures',
                                    'DensePoseResult')]()
     legacy.__setstate__(dict(results=[(arr.shape, encoded)],
                              boxes_xywh=[[2, 3, 4, 5]]))

@@ -70,7 +70,7 @@ def _stand_in(module: str, name: str) -> type:
     return type(name, (DensePoseResultStandIn, ), {'__module__': module})
 
 
-_STAND_INS = {key: _stand_in(*key) for key in RESULT_CLASSES}
+STAND_INS = {key: _stand_in(*key) for key in RESULT_CLASSES}
 
 
 class DensePoseDumpUnpickler(RestrictedUnpickler):
@@ -78,8 +78,8 @@ class DensePoseDumpUnpickler(RestrictedUnpickler):
     classes (as stand-ins) and the globals plain-pickled tensors need."""
 
     def find_class(self, module: str, name: str):
-        if (module, name) in _STAND_INS:
-            return _STAND_INS[(module, name)]
+        if (module, name) in STAND_INS:
+            return STAND_INS[(module, name)]
         if (module, name) == ('torch._utils', '_rebuild_tensor_v2'):
             return torch._utils._rebuild_tensor_v2
         return super().find_class(module, name)
@@ -92,7 +92,7 @@ def load_dump(path: str) -> List[dict]:
     if zipfile.is_zipfile(path):
         from mmhuman_ext.utils.checkpoint import mmengine_checkpoint_globals
         allowed = mmengine_checkpoint_globals() + [
-            (cls, f'{m}.{n}') for (m, n), cls in _STAND_INS.items()]
+            (cls, f'{m}.{n}') for (m, n), cls in STAND_INS.items()]
         with torch.serialization.safe_globals(allowed):
             data = torch.load(path, map_location='cpu', weights_only=True)
     else:

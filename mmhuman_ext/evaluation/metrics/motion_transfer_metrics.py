@@ -33,6 +33,7 @@ from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
 from mmhuman_ext.registry import METRICS, MODELS
+from .motion_transfer_nets import warn_random_weights
 from .reenact_metrics import InceptionPool3, frechet_distance
 
 PRED_KEYS = ('pred_img', 'fake_img', 'fake', 'output')
@@ -180,8 +181,7 @@ class PairedFIDMetric(_MotionTransferMetric):
                  inception_size: int = 299, **kwargs):
         super().__init__(**kwargs)
         if inception_path is None:
-            from .motion_transfer_nets import _warn_random
-            _warn_random('PairedFIDMetric Inception-V3')
+            warn_random_weights('PairedFIDMetric Inception-V3')
         self.inception = InceptionPool3(inception_path, inception_size)
 
     @torch.no_grad()

@@ -71,7 +71,7 @@ def load_state_dict_file(path: str, what: str,
             for k, v in state.items()}
 
 
-def _warn_random(what: str) -> None:
+def warn_random_weights(what: str) -> None:
     warnings.warn(f'{what}: no weights_path given, using RANDOM weights '
                   '(tests only; metric values are meaningless)')
 
@@ -121,7 +121,7 @@ class OpenPoseBodyNet(nn.Module):
                     [(185, 128, 7)] + [(128, 128, 7)] * 4 +
                     [(128, 128, 1), (128, out, 1)], last_relu=False))
         if weights_path is None:
-            _warn_random('OpenPoseBodyNet')
+            warn_random_weights('OpenPoseBodyNet')
             for m in self.modules():
                 if isinstance(m, nn.Conv2d):
                     nn.init.normal_(m.weight, std=0.01)
@@ -301,7 +301,7 @@ class ReIDResNet50(nn.Module):
         net = torchvision.models.resnet50(weights=None)
         net.fc = nn.Identity()
         if weights_path is None:
-            _warn_random('ReIDResNet50')
+            warn_random_weights('ReIDResNet50')
         else:
             state = load_state_dict_file(
                 weights_path, 're-ID ResNet-50 (ft_net, Market-1501)',
