@@ -1,0 +1,165 @@
+"""Inference on pictures, folders and videos, one command per task.
+
+    # 2D pose (TokenPose / PPT), optionally lifted to 3D (P-STMO): mmpose's
+    # MMPoseInferencer, person boxes from a local mmdet model or the whole
+    # picture
+    python tools/infer.py pose INPUT --pose2d CFG --pose2d-weights CKPT \
+        [--pose3d CFG --pose3d-weights CKPT] \
+        [--det-model DET_CFG --det-weights DET_CKPT] --out-dir DIR
+    # multi-view 2D + triangulated 3D (TransFusion, multi-view PPT)
+    python tools/infer.py multiview CFG CKPT VIEW0 VIEW1 ... \
+        --cameras cameras.json [--bboxes boxes.json] --out-dir DIR
+    # head avatars (CVTHead): reenactment or FLAME controls
+    python tools/infer.py head CFG CKPT DRIVING [DRIVING ...] \
+        --data-root DIR --source-video VIDEO [--source-frame 0] --out-dir DIR
+
+INPUT is a picture, a folder of pictures or a video; VIEWi one picture,
+folder or video per camera (synchronised). DRIVING is a video of the data
+root, a FLAME controls ``.npz`` or a sweep name (shape, exp, yaw, jaw).
+
+Each writes ``DIR/visualizations/`` (pictures, or a video for video input)
+and ``DIR/predictions/`` (JSON: one file per picture, one per video).
+"""
+import argparse
+import json
+import sys
+
+
+def _pose_args(sub):
+    p = sub.add_parser('pose', help='2D pose / 2D -> 3D lifting (mmpose)')
+    p.add_argument('inputs', help='picture, folder of pictures or video')
+    p.add_argument('--pose2d', required=True, help='2D pose config')
+    p.add_argument('--pose2d-weights', help='2D pose checkpoint')
+    p.add_argument('--pose3d', help='lifting config (P-STMO)')
+    p.add_argument('--pose3d-weights', help='lifting checkpoint')
+    p.add_argument('--det-model', default='whole_image',
+                   help="mmdet config of a person detector, or "
+                   "'whole_image' (default: one box = the whole picture)")
+    p.add_argument('--det-weights', help='detector checkpoint')
+    p.add_argument('--det-cat-ids', type=int, nargs='+', default=[0],
+                   help='detector class ids kept as persons')
+    p.add_argument('--bbox-thr', type=float, default=0.3)
+    p.add_argument('--nms-thr', type=float, default=0.3)
+    p.add_argument('--kpt-thr', type=float, default=0.3)
+    p.add_argument('--draw-bbox', action='store_true')
+    p.add_argument('--radius', type=int, default=3)
+    p.add_argument('--thickness', type=int, default=1)
+
+
+def _multiview_args(sub):
+    p = sub.add_parser('multiview', help='multi-view 2D + triangulated 3D')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('views', nargs='+', help='one picture / folder / video '
+                   'per camera, in camera order')
+    p.add_argument('--cameras', required=True,
+                   help='JSON list of the V cameras (H36M-Toolbox layout)')
+    p.add_argument('--bboxes', help='JSON list of V person boxes '
+                   '[x1, y1, x2, y2] (default: whole pictures)')
+    p.add_argument('--kpt-thr', type=float, default=0.3)
+    p.add_argument('--batch-size', type=int, default=1)
+
+
+def _head_args(sub):
+    p = sub.add_parser('head', help='CVTHead head avatar animation')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('driving', nargs='+', help='driving video of the data '
+                   'root, FLAME controls .npz, or shape / exp / yaw / jaw')
+    p.add_argument('--data-root', required=True,
+                   help='VoxCeleb-layout folder (frames, parsing, deca)')
+    p.add_argument('--source-video', required=True)
+    p.add_argument('--source-frame', type=int, default=0)
+    p.add_argument('--cross-identity', action='store_true',
+                   help='keep the source crop transform (another person)')
+    p.add_argument('--fps', type=float, default=10.)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]))
+    sub = parser.add_subparsers(dest='task', required=True)
+    for add in (_pose_args, _multiview_args, _head_args):
+        add(sub)
+    for p in sub.choices.values():
+        p.add_argument('--out-dir', required=True)
+        p.add_argument('--device', default=None,
+                       help='cpu, cuda, cuda:1 (default: CUDA if present)')
+    return parser.parse_args(argv)
+
+
+def run_pose(args):
+    """mmpose's MMPoseInferencer, as its demo/inferencer_demo.py runs it."""
+    from mmpose.apis import MMPoseInferencer
+    if args.det_model != 'whole_image' and not args.det_weights:
+        sys.exit('--det-model needs --det-weights (a local checkpoint)')
+    inferencer = MMPoseInferencer(
+        pose2d=args.pose2d,
+        pose2d_weights=args.pose2d_weights,
+        pose3d=args.pose3d,
+        pose3d_weights=args.pose3d_weights,
+        device=args.device,
+        det_model=args.det_model,
+        det_weights=args.det_weights,
+        det_cat_ids=args.det_cat_ids,
+        show_progress=True)
+    count = 0
+    for _ in inferencer(
+            args.inputs,
+            out_dir=args.out_dir,
+            bbox_thr=args.bbox_thr,
+            nms_thr=args.nms_thr,
+            kpt_thr=args.kpt_thr,
+            draw_bbox=args.draw_bbox,
+            radius=args.radius,
+            thickness=args.thickness):
+        count += 1
+    return count
+
+
+def run_multiview(args):
+    from mmhuman_ext.apis.inferencers import MultiViewPoseInferencer
+    bboxes = None
+    if args.bboxes:
+        with open(args.bboxes) as f:
+            bboxes = json.load(f)
+    inferencer = MultiViewPoseInferencer(args.config, args.checkpoint,
+                                         args.device)
+    result = inferencer(
+        args.views if len(args.views) > 1 else args.views[0],
+        cameras=args.cameras,
+        bboxes=bboxes,
+        batch_size=args.batch_size,
+        kpt_thr=args.kpt_thr,
+        out_dir=args.out_dir)
+    return len(result['predictions'])
+
+
+def run_head(args):
+    from mmhuman_ext.apis.inferencers import HeadAvatarInferencer
+    inferencer = HeadAvatarInferencer(args.config, args.checkpoint,
+                                      args.data_root, args.device)
+    result = inferencer(
+        args.driving,
+        source=dict(video=args.source_video, frame=args.source_frame),
+        cross_identity=args.cross_identity,
+        fps=args.fps,
+        out_dir=args.out_dir)
+    return sum(len(p['frames']) for p in result['predictions'])
+
+
+TASKS = dict(pose=run_pose, multiview=run_multiview, head=run_head)
+
+
+def main(argv=None):
+    from mmhuman_ext.utils import register_all_modules
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    count = TASKS[args.task](args)
+    print(f'{args.task}: {count} result(s) written under {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()
