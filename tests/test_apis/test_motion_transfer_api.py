@@ -14,7 +14,9 @@ from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
 from mmhuman_ext.apis.video_io import video_info
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
-CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'orfnt_tiny_animate.py')
+# the demo model (last stage: 64 -> 128 with BlenderNet's SR block)
+CONFIG = osp.join(ROOT, 'configs', 'demo',
+                  'orfnt-tiny-s4-blender-sr_1xb4-200i_puppets-64to128.py')
 
 
 def _tool():
@@ -50,12 +52,12 @@ def test_tool_writes_frames_video_and_comparison(puppet_small_data,
     frames = sorted(os.listdir(out / 'frames'))
     assert frames == [f'{t:06d}.png' for t in range(6)]
     img = cv2.imread(str(out / 'frames' / '000003.png'))
-    assert img.shape == (64, 64, 3)
+    assert img.shape == (128, 128, 3)
     info = video_info(str(out / 'animation.mp4'))
-    assert (info['width'], info['height']) == (64, 64)
+    assert (info['width'], info['height']) == (128, 128)
     assert info['fps'] == pytest.approx(10)
     cmp = video_info(str(out / 'comparison.mp4'))
-    assert (cmp['width'], cmp['height']) == (192, 64)
+    assert (cmp['width'], cmp['height']) == (384, 128)
 
 
 def test_api_matches_model_animate(puppet_small_data, checkpoint):
