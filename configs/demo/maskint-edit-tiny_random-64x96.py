@@ -60,7 +60,7 @@ model = dict(
             num_hidden_layers=2,
             num_attention_heads=4,
             max_position_embeddings=77),
-        tokenizer=None,
+        tokenizer=dict(from_pretrained=None),
         scheduler=dict(
             num_train_timesteps=1000,
             beta_start=0.00085,

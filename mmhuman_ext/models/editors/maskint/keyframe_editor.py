@@ -86,8 +86,10 @@ def _build_text_encoder(cfg: Union[dict, nn.Module, None]):
 
 
 def _build_tokenizer(cfg: Optional[dict]):
-    if cfg is None or not isinstance(cfg, dict):
+    if not isinstance(cfg, dict):
         return cfg
+    if cfg.get('from_pretrained') is None:  # prompts given as embeddings
+        return None
     from transformers import CLIPTokenizer
     cfg = _check_folder(cfg, 'tokenizer')
     return CLIPTokenizer.from_pretrained(cfg.pop('from_pretrained'), **cfg)
@@ -120,7 +122,7 @@ class JointKeyframeEditor(nn.Module):
             ``CLIPTextConfig`` kwargs for random weights). Needed
             for text prompts, not for precomputed embeddings.
         tokenizer (dict, optional): ``CLIPTokenizer`` (``from_pretrained`` +
-            ``subfolder``).
+            ``subfolder``; ``from_pretrained=None``: none).
         num_inference_steps (int): DDIM steps (50).
         guidance_scale (float): classifier-free guidance scale (7.5); <= 1
             switches guidance off (one network evaluation per step).
