@@ -14,14 +14,14 @@ videos (``docs/maskint.md``, "Data")::
                                            fps, frames, structure, ...}]}
     root/prompts.json                      {video_id: [5 prompts]}
 
-Each video pans a camera at a constant velocity over a wall (a sum of
-random colour gratings with flat coloured props on it) and moves 2-3
-objects over it (discs, boxes and "figures": a head disc over a body box),
-each with its own colour and stripes that move with it, each translating
-at a constant velocity that reflects at the frame border. The flow of a
-pixel is the displacement of the topmost object covering it in frame t,
-or the camera's on the wall. Shapes are drawn with a one-pixel soft edge
-(exact analytic coverage), so motion is sub-pixel smooth.
+Each video pans a camera at a constant velocity over a wall (gentle
+shading by two low-frequency colour gratings, flat coloured props on it)
+and moves 2-3 objects over it (discs, boxes and "figures": a head disc over
+a body box), each with its own colour and stripes that move with it, each
+translating at a constant velocity that reflects at the frame border. The
+flow of a pixel is the displacement of the topmost object covering it in
+frame t, or the camera's on the wall. Shapes are drawn with a one-pixel
+soft edge (exact analytic coverage), so motion is sub-pixel smooth.
 
 Deterministic: video ``i`` of split ``s`` draws from
 ``numpy.random.default_rng([seed, s, i])``; :func:`ensure_synthetic_videos`
@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from .cache import ensure_generated
 
-VERSION = 'v2'
+VERSION = 'v3'
 COLOURS = {
     'red': (220, 40, 40), 'green': (40, 190, 60), 'blue': (40, 80, 230),
     'yellow': (235, 210, 40), 'magenta': (210, 50, 200),
@@ -85,19 +85,19 @@ def _sample_video(rng: np.random.Generator, num_frames: int,
     H, W = size
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float64)
     gratings = []
-    for _ in range(3):
+    for _ in range(2):
         angle = rng.uniform(0, np.pi)
         gratings.append(dict(
             direction=np.array([np.cos(angle), np.sin(angle)]),
-            freq=rng.uniform(0.05, 0.2), phase=rng.uniform(0, 2 * np.pi),
-            colour=rng.uniform(10, 35, 3)))
+            freq=rng.uniform(0.02, 0.06), phase=rng.uniform(0, 2 * np.pi),
+            colour=rng.uniform(5, 15, 3)))
     pan_angle = rng.uniform(0, 2 * np.pi)
     pan = rng.uniform(0.5, 1.2) * np.array([np.cos(pan_angle),
                                             np.sin(pan_angle)])
     swept = pan * num_frames  # the wall area ever in view
     lo, hi = np.minimum(0, swept), np.maximum(0, swept) + [W, H]
     props = []
-    for _ in range(int(rng.integers(6, 11))):
+    for _ in range(int(rng.integers(8, 15))):
         half = rng.uniform(0.06, 0.16, 2) * [W, H]
         centre = rng.uniform(lo, hi)
         props.append(dict(centre=centre, half=half,
