@@ -3,13 +3,13 @@
 Both read a JSON annotation file ``{"videos": [entry, ...]}`` relative to
 ``data_root`` and yield one clip per video per epoch (``test_mode``: the
 first ``clips_per_video`` evenly spaced clips, deterministic). The clip
-indices are drawn by :class:`~mmhuman_ext.datasets.transforms.SampleClipIndices`.
+indices are drawn by the ``SampleClipIndices`` transform.
 
 * :class:`VideoFramesClipDataset`: raw videos. An entry holds
   ``video_id``, ``num_frames``, ``fps`` and ``frames`` (a folder of
   images, sorted by name) or ``video`` (an mp4 or any file PyAV decodes;
-  read when there is no ``frames``); optionally ``structure`` (a folder of precomputed 8-bit structure maps,
-  one per frame).
+  read when there is no ``frames``); optionally ``structure`` (a folder
+  of precomputed 8-bit structure maps, one per frame).
 * :class:`VideoTokenClipDataset`: the offline token cache written by
   ``tools/dataset_converters/maskint_precompute_tokens.py``. An entry holds
   ``video_id``, ``num_frames``, ``fps`` and ``token_path`` (an ``.npz``

@@ -117,7 +117,8 @@ class FrameInterpolationMetric(BaseMetric):
                 raise KeyError(
                     f'FrameInterpolationMetric needs {missing} in the '
                     'predictions: give the MaskINT data preprocessor a '
-                    'tokenizer and evaluate on frames (VideoFramesClipDataset)')
+                    'tokenizer and evaluate on frames '
+                    '(VideoFramesClipDataset)')
             gt, given = sample['gt_frames'], sample['given'].bool()
             sel = ~given if self.frames == 'intermediate' else torch.ones_like(
                 given)

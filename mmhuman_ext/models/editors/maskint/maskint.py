@@ -90,8 +90,9 @@ class MaskINT(BaseModel):
             init_cfg=init_cfg)
         self.transformer = MODELS.build(transformer)
         self.mask_id = self.transformer.mask_id
-        self.train_cfg = dict(mask_schedule='cosine', given_frames='first_last',
-                              min_mask_ratio=0., label_smoothing=0.)
+        self.train_cfg = dict(mask_schedule='cosine',
+                              given_frames='first_last', min_mask_ratio=0.,
+                              label_smoothing=0.)
         self.train_cfg.update(train_cfg or {})
         self.test_cfg = dict(num_steps=32, choice_temperature=4.5,
                              sample_temperature=1., mask_schedule='cosine',
