@@ -13,9 +13,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # mmengine's CheckpointHook, but it writes the new file before deleting
-    # old ones and never saves NaN weights (tools/train.py swaps it in too)
+    # old ones and never saves NaN weights (tools/train.py swaps it in too);
+    # scoped, so that a config switching default_scope still finds it
     checkpoint=dict(
-        type='SafeCheckpointHook',
+        type='mmhuman_ext.SafeCheckpointHook',
         interval=10,
         save_best='coco/AP',
         rule='greater',
@@ -27,7 +28,7 @@ default_hooks = dict(
 # the first NaN / inf loss
 custom_hooks = [
     dict(type='AverageLogVarsHook'),
-    dict(type='NonFiniteLossHook')
+    dict(type='mmhuman_ext.NonFiniteLossHook')
 ]
 
 env_cfg = dict(
