@@ -5,7 +5,9 @@ tables of FOMM, MRAA, TPSMM and the ORFNT paper) run them.
 * :class:`OpenPoseBodyNet`: the CMU OpenPose COCO-18 body network (VGG-19
   trunk to conv4_2, two CPM convs, 6 stages of PAF / heatmap branches), with
   the layer names of the PyTorch port those scripts load (``model0.*``,
-  ``model1_1.*`` .. ``model6_2.*``), so ``pose_model.pth`` loads as is.
+  ``model1_1.*`` .. ``model6_2.*``), so ``pose_model.pth`` loads as is;
+  state dicts with the CMU caffe layer names (``conv1_1`` ..
+  ``Mconv7_stage6_L2``) are renamed on loading.
 * :class:`OpenPose18Detector`: that script's ``body_pose`` extraction: the
   frame in BGR order, scaled so its height is 368, padded to a multiple of 8,
   ``x / 256 - 0.5``; heatmaps upsampled x8 (bicubic), cropped and resized
@@ -127,11 +129,53 @@ class OpenPoseBodyNet(nn.Module):
                     nn.init.normal_(m.weight, std=0.01)
                     nn.init.zeros_(m.bias)
         else:
-            self.load_state_dict(load_state_dict_file(
+            state = load_state_dict_file(
                 weights_path, 'OpenPose body (COCO-18)',
                 'use pose_model.pth of AliaksandrSiarohin/pose-evaluation '
-                '(README "Poses") or a converted CMU body_pose_model'))
+                '(README "Poses") or the PyTorch port of the CMU model, '
+                'body_pose_model.pth (caffe layer names)')
+            self.load_state_dict(self.from_caffe_names(state))
         self.requires_grad_(False).eval()
+
+    def caffe_names(self) -> Dict[str, str]:
+        """``{our parameter name: CMU caffe name}``, e.g.
+        ``model0.0.weight -> conv1_1.weight``, ``model6_2.12.bias ->
+        Mconv7_stage6_L2.bias``."""
+        names = ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1',
+                 'conv3_2', 'conv3_3', 'conv3_4', 'conv4_1', 'conv4_2',
+                 'conv4_3_CPM', 'conv4_4_CPM']
+        blocks = {'model0': names}
+        for b in (1, 2):
+            blocks[f'model1_{b}'] = [f'conv5_{i}_CPM_L{b}' for i in
+                                     range(1, 6)]
+            for t in range(2, 7):
+                blocks[f'model{t}_{b}'] = [f'Mconv{i}_stage{t}_L{b}'
+                                           for i in range(1, 8)]
+        out = {}
+        for block, layer_names in blocks.items():
+            convs = [i for i, m in enumerate(getattr(self, block))
+                     if isinstance(m, nn.Conv2d)]
+            for i, name in zip(convs, layer_names):
+                for p in ('weight', 'bias'):
+                    out[f'{block}.{i}.{p}'] = f'{name}.{p}'
+        return out
+
+    def from_caffe_names(self, state: Dict[str, Tensor]
+                         ) -> Dict[str, Tensor]:
+        """Rename a state dict with CMU caffe layer names (flat, or under
+        a block prefix such as ``model0.conv1_1.weight``) to ours; a state
+        dict in our layout is returned as it is."""
+        if any(k.startswith('model0.0.') for k in state):
+            return state
+        flat = {k.split('.', 1)[1] if k.count('.') == 2 else k: v
+                for k, v in state.items()}
+        mapping = self.caffe_names()
+        missing = [c for c in mapping.values() if c not in flat]
+        if missing:
+            raise KeyError(f'OpenPose weights: neither our layer names '
+                           f'(model0.0.weight ...) nor the CMU caffe names; '
+                           f'missing {missing[:3]} ...')
+        return {ours: flat[caffe] for ours, caffe in mapping.items()}
 
     def forward(self, x: Tensor):
         feat = self.model0(x)

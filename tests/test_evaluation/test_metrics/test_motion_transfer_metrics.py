@@ -200,6 +200,19 @@ def test_openpose_body_net_layout_and_weights(tmp_path):
     assert float(loaded.model6_2[12].bias[0]) == len(state) - 1
     with pytest.raises(FileNotFoundError, match='pose_model.pth'):
         OpenPoseBodyNet(str(tmp_path / 'nothing' / 'pose_model.pth'))
+    # the PyTorch port of the CMU model uses caffe layer names
+    names = net.caffe_names()
+    assert names['model0.0.weight'] == 'conv1_1.weight'
+    assert names['model0.25.bias'] == 'conv4_4_CPM.bias'
+    assert names['model1_1.8.weight'] == 'conv5_5_CPM_L1.weight'
+    assert names['model6_2.12.bias'] == 'Mconv7_stage6_L2.bias'
+    assert len(names) == len(keys)
+    caffe = {names[k]: v for k, v in state.items()
+             for k in [k[len('module.'):]]}
+    torch.save(caffe, tmp_path / 'body_pose_model.pth')
+    loaded = OpenPoseBodyNet(str(tmp_path / 'body_pose_model.pth'))
+    for k, v in loaded.state_dict().items():
+        assert torch.equal(v, state[f'module.{k}'])
 
 
 def test_heatmap_peaks_last_peak_and_window_refinement():
