@@ -110,6 +110,9 @@ def test_train_step_of_every_stage_updates_only_its_modules(stage):
               model.generator.named_parameters() if not p.requires_grad}
     trainable = {n: p.detach().clone() for n, p in
                  model.generator.named_parameters() if p.requires_grad}
+    frozen_stats = {n: b.clone() for n, b in model.generator.named_buffers()
+                    if n.rsplit('.', 1)[0] in {
+                        m.rsplit('.', 1)[0] for m in frozen}}
     d_before = copy.deepcopy(model.discriminator.state_dict())
     batch = _batch()
     for _ in range(3):
@@ -120,6 +123,10 @@ def test_train_step_of_every_stage_updates_only_its_modules(stage):
     for n, p in model.generator.named_parameters():
         if n in frozen:
             assert torch.equal(p, frozen[n]), n
+    # BatchNorm statistics of frozen networks do not move either
+    for n, b in model.generator.named_buffers():
+        if n in frozen_stats:
+            assert torch.equal(b, frozen_stats[n]), n
     changed = [n for n, p in model.generator.named_parameters()
                if n in trainable and not torch.equal(p, trainable[n])]
     assert changed

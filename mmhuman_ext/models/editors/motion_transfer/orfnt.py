@@ -233,6 +233,18 @@ class ORFNTMotionTransfer(BaseModel):
                 module.requires_grad_(True)
         if stage == 'joint' and self.generator.blender.sr is not None:
             self.generator.blender.sr.requires_grad_(False)
+        self.train(self.training)
+
+    def train(self, mode: bool = True):
+        """Networks frozen in the current stage stay in eval mode, so their
+        BatchNorm statistics do not drift either."""
+        super().train(mode)
+        if mode:
+            for child in self.generator.children():
+                if child is not None and not any(
+                        p.requires_grad for p in child.parameters()):
+                    child.eval()
+        return self
 
     @property
     def terms(self) -> set:
