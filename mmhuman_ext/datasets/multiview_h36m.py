@@ -21,9 +21,11 @@ Ski-Pose). H36M drops S9's damaged sequences (Greeting-2, SittingDown-2,
 Waiting-1) unless ``with_damaged=True``. World 3D ground truth (mm) is
 ``R^T joints_3d_camera + T``.
 
-Ski-Pose (spec Q13): the files hold metres; units are detected from the
-median thigh length (> 10 means mm) and 3D joints and camera centres are
-converted to mm, so MPJPE is in mm.
+Lengths: the unit of the 3D joints is inferred from the median thigh length
+(:mod:`mmhuman_ext.geometry.units`; Ski-Pose files hold metres, H36M-Toolbox
+files millimetres) and 3D joints and camera centres are converted to mm, so
+MPJPE is in mm; a thigh that fits no unit is refused. NaN / inf in a
+record's joints or box is refused naming the record and the field.
 
 Every malformed record raises an error naming the file, the record index
 and the field.
@@ -290,14 +292,6 @@ class MultiViewSkiPoseDataset(MultiViewBaseDataset):
         return dict(video_id=int(rec['video_id']),
                     image_id=int(rec['image_id']), action=0,
                     action_name='Skiing')
-
-    def length_scale(self, records):
-        thigh = [
-            np.linalg.norm(np.subtract(r['joints_3d_camera'][1],
-                                       r['joints_3d_camera'][2]))
-            for r in records[:200]
-        ]
-        return 1. if np.median(thigh) > 10 else 1000.
 
 
 _H36M_TREE = ('data/h36m/\n'
