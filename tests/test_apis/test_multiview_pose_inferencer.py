@@ -141,3 +141,18 @@ def test_bad_inputs_name_the_problem(inferencer, tmp_path):
             osp.join(ROOT,
                      'configs/demo/ppt-s-tiny_1xb16-60e_synthcoco-128x96.py'),
             device='cpu')
+
+
+def test_multiview_ppt_config():
+    """Multi-view PPT (one group of all views, camera rays of 16-pixel
+    tokens) through the same inferencer."""
+    torch.manual_seed(0)
+    inferencer = MultiViewPoseInferencer(
+        osp.join(ROOT,
+                 'configs/demo/ppt-s-multiview-tiny_1xb8-10e_synthmv-64x64.py'),
+        device='cpu', show_progress=False)
+    assert inferencer.model.view_mode == 'all'
+    pred, = inferencer(dict(images=pictures()),
+                       cameras=ring_cameras())['predictions']
+    assert np.asarray(pred['keypoints_3d']).shape == (17, 3)
+    assert np.isfinite(pred['keypoints_3d']).all()
