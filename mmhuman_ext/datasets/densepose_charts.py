@@ -65,6 +65,14 @@ def paste_box_iuv(labels: np.ndarray, uv: np.ndarray, box_xyxy,
     return out
 
 
+def resize_iuv(iuv: np.ndarray, size_hw: Tuple[int, int]) -> np.ndarray:
+    """Nearest resize of an IUV map ``(H, W, 3)`` to ``(h, w)``: labels and
+    U, V are never blended across part borders."""
+    import cv2
+    h, w = size_hw
+    return cv2.resize(iuv, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
 def chart_to_box(coarse_segm: torch.Tensor, fine_segm: torch.Tensor,
                  u: torch.Tensor, v: torch.Tensor, box_xyxy):
     """One box's raw DensePose chart outputs -> ``labels (h, w)`` and
@@ -109,16 +117,19 @@ class TorchScriptDensePose:
         device (str): 'cpu' or 'cuda'.
         rgb (bool): the model takes RGB.
         min_score (float): boxes below it are ignored (0.8).
+        out_size (tuple, optional): ``(h, w)`` of the returned maps (nearest
+            resize); default the frame size.
     """
 
     def __init__(self, path: str, device: str = 'cpu', rgb: bool = False,
-                 min_score: float = 0.8):
+                 min_score: float = 0.8, out_size=None):
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'TorchScript DensePose model {path} not found; export one '
                 'with the wrapper in docs/motion_transfer.md#data')
         self.model = torch.jit.load(path, map_location=device).eval()
         self.device, self.rgb, self.min_score = device, rgb, min_score
+        self.out_size = tuple(out_size) if out_size else None
 
     def outputs(self, image_rgb: np.ndarray) -> Dict[str, torch.Tensor]:
         """The model's outputs by name for one RGB uint8 frame."""
@@ -145,9 +156,10 @@ class TorchScriptDensePose:
         scores = out['scores'].float().numpy().reshape(-1)
         keep = np.nonzero(scores >= self.min_score)[0]
         if len(keep) == 0:
-            return np.zeros(tuple(hw) + (3, ), np.float32)
+            return np.zeros((self.out_size or tuple(hw)) + (3, ), np.float32)
         k = keep[best_box(scores[keep])]
         box = out['pred_boxes'][k].float().numpy()
         labels, uv = chart_to_box(out['coarse_segm'][k], out['fine_segm'][k],
                                   out['u'][k], out['v'][k], box)
-        return paste_box_iuv(labels, uv, box, hw)
+        iuv = paste_box_iuv(labels, uv, box, hw)
+        return resize_iuv(iuv, self.out_size) if self.out_size else iuv

@@ -151,6 +151,10 @@ def test_dump_to_iuv_keeps_best_box(tmp_path):
     np.testing.assert_allclose(read_iuv(str(tmp_path / 'npz' /
                                             '000000.npz')), expect,
                                atol=1e-6)
+    # DensePose on full-size frames, maps for half-size crops
+    dump_tool.main([dump, str(tmp_path / 'half'), '--out-size', '5', '8'])
+    half = read_iuv(str(tmp_path / 'half' / '000000.png'))
+    np.testing.assert_array_equal(half, iuv[::2, ::2])
     # the same dump written with plain pickle (older DensePose)
     dump_tool.main([str(tmp_path / 'dump_plain.pkl'), str(tmp_path / 'pl')])
     np.testing.assert_array_equal(read_iuv(str(tmp_path / 'pl' /
@@ -223,6 +227,10 @@ def test_torchscript_extractor(tmp_path, puppet_small_data):
     assert xs.min() >= 5 and xs.max() <= 10 and ys.min() >= 3
     np.testing.assert_allclose(iuv[fg, 1], 0.5, atol=1 / 255)
     np.testing.assert_allclose(iuv[fg, 2], 0.25, atol=1 / 255)
+    ts_tool.main([model_path, frames, str(tmp_path / 'big'), '--out-size',
+                  '128', '128'])
+    big = read_iuv(str(tmp_path / 'big' / '000005.png'))
+    np.testing.assert_array_equal(big[::2, ::2], iuv)
     # no box passes the threshold: empty maps
     ts_tool.main([model_path, frames, str(tmp_path / 'none'),
                   '--min-score', '0.95'])

@@ -38,7 +38,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mmhuman_ext.datasets.densepose_charts import best_box, paste_box_iuv
+from mmhuman_ext.datasets.densepose_charts import (best_box, paste_box_iuv,
+                                                   resize_iuv)
 from mmhuman_ext.utils import atomic_write_bytes
 from mmhuman_ext.utils.safe_pickle import RestrictedUnpickler
 
@@ -166,12 +167,16 @@ def save_iuv(path: str, iuv: np.ndarray) -> None:
 
 
 def convert(dump: str, out_dir: str, fmt: str = 'png',
-            frame_size: Optional[Tuple[int, int]] = None) -> Dict[str, str]:
+            frame_size: Optional[Tuple[int, int]] = None,
+            out_size: Optional[Tuple[int, int]] = None) -> Dict[str, str]:
     """Write one IUV file per dump entry; returns ``{frame file: IUV file}``.
 
     Args:
         frame_size: ``(H, W)`` of the frames; default read from each entry's
             ``file_name``.
+        out_size: ``(H, W)`` of the written maps (nearest resize), e.g. the
+            256-px crops the dataset reads when DensePose ran on the
+            original frames; default the frame size.
     """
     written = {}
     for entry in tqdm(load_dump(dump), desc='DensePose -> IUV'):
@@ -187,6 +192,8 @@ def convert(dump: str, out_dir: str, fmt: str = 'png',
                     '--frame-size H W')
             hw = img.shape[:2]
         iuv = entry_to_iuv(entry, tuple(hw))
+        if out_size is not None:
+            iuv = resize_iuv(iuv, out_size)
         stem = osp.splitext(osp.basename(name))[0]
         path = osp.join(out_dir, f'{stem}.{fmt}')
         save_iuv(path, iuv)
@@ -202,10 +209,13 @@ def main(argv=None):
     p.add_argument('--format', choices=('png', 'npz'), default='png')
     p.add_argument('--frame-size', type=int, nargs=2, metavar=('H', 'W'),
                    help='frame size (default: read each frame)')
+    p.add_argument('--out-size', type=int, nargs=2, metavar=('H', 'W'),
+                   help='resize the maps (nearest) to this size')
     a = p.parse_args(argv)
     os.makedirs(a.out_dir, exist_ok=True)
     written = convert(a.dump, a.out_dir, a.format,
-                      tuple(a.frame_size) if a.frame_size else None)
+                      tuple(a.frame_size) if a.frame_size else None,
+                      tuple(a.out_size) if a.out_size else None)
     print(f'{len(written)} IUV maps written to {a.out_dir}')
 
 

@@ -42,9 +42,13 @@ def main(argv=None):
     p.add_argument('--min-score', type=float, default=0.8)
     p.add_argument('--rgb', action='store_true',
                    help='the model takes RGB (default BGR, as detectron2)')
+    p.add_argument('--out-size', type=int, nargs=2, metavar=('H', 'W'),
+                   help='resize the maps (nearest) to this size, e.g. the '
+                   'dataset crops when the frames are the originals')
     p.add_argument('--device', default='cpu')
     a = p.parse_args(argv)
-    densepose = TorchScriptDensePose(a.model, a.device, a.rgb, a.min_score)
+    densepose = TorchScriptDensePose(a.model, a.device, a.rgb, a.min_score,
+                                     a.out_size)
     source = FrameSource(a.frames)
     stems = source.stems()
     os.makedirs(a.out_dir, exist_ok=True)
