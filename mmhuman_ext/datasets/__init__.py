@@ -12,3 +12,13 @@ from .video_clip_dataset import VideoFramesClipDataset, VideoTokenClipDataset  #
 from .densepose_video_pair_dataset import DensePoseVideoPairDataset  # noqa: F401,E501
 from .synthetic_puppet_dataset import SyntheticPuppetDataset  # noqa: F401
 from .video_edit_benchmark import VideoEditBenchmarkDataset  # noqa: F401
+
+__all__ = [
+    'DensePoseVideoPairDataset', 'H36MVideoPose3DDataset',
+    'MPIInf3DHPSeqDataset', 'MultiViewH36MDataset',
+    'MultiViewSkiPoseDataset', 'SyntheticCocoDataset',
+    'SyntheticH36MDataset', 'SyntheticHeadDataset',
+    'SyntheticMultiViewH36MDataset', 'SyntheticPuppetDataset',
+    'VideoEditBenchmarkDataset', 'VideoFramesClipDataset',
+    'VideoTokenClipDataset', 'VoxCelebReenactDataset'
+]

@@ -4,3 +4,9 @@ from .rome_encoder import ROMEBottleneckEncoder  # noqa: F401
 from .deca_encoder import DECAEncoder  # noqa: F401
 from .patch_discriminator import FeaturePatchDiscriminator  # noqa: F401
 from .resnet_patch_discriminator import ResNetPatchDiscriminator  # noqa: F401
+
+__all__ = [
+    'DECAEncoder', 'FeaturePatchDiscriminator', 'ROMEBottleneckEncoder',
+    'ResNetPatchDiscriminator', 'STMO', 'STMOEncoder',
+    'StridedTransformerEncoder', 'TruncatedHRNet'
+]

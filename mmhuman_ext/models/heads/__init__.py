@@ -5,3 +5,8 @@ from .stmo_head import STMORefineHead  # noqa: F401
 from .point_render_unet import PointRenderUNet  # noqa: F401
 from .multiview_ppt_head import MultiViewPPTHead  # noqa: F401
 from .multiview_ppt_head import MultiViewHead  # noqa: F401
+
+__all__ = [
+    'MPMDecoder', 'MultiViewHead', 'MultiViewPPTHead', 'PPTHead',
+    'PointRenderUNet', 'STMOHead', 'STMORefineHead'
+]

@@ -12,3 +12,12 @@ from .patch_embedding import embed_patches  # noqa: F401
 from .extended_attention import ExtendedSelfAttnProcessor  # noqa: F401
 from .vgg19 import VGG19FeatureExtractor  # noqa: F401
 from .video_window_attention import VideoWindowAttentionLayer  # noqa: F401
+
+__all__ = [
+    'CameraRayEncoding', 'ExtendedSelfAttnProcessor', 'FLAMELayer',
+    'HumanTokenIdentification', 'LinearHairDeformer', 'MeshHierarchy',
+    'PPTTransformer', 'PointZBufferRasterizer', 'PostNormTransformerLayer',
+    'PreNormTransformerLayer', 'VGG19FeatureExtractor',
+    'VideoWindowAttentionLayer', 'embed_patches', 'num_kept_tokens',
+    'sine_position_table_2d'
+]

@@ -7,3 +7,11 @@ from .flow_losses import (AffineRegularizationLoss, FlowTVLoss,  # noqa: F401
 from .motion_transfer_losses import (DensePoseSegLoss,  # noqa: F401
                                      DensePoseUVLoss, MaskBCELoss,
                                      MaskedL1Loss, PyramidPerceptualLoss)
+
+__all__ = [
+    'AffineRegularizationLoss', 'CVTDiceLoss', 'DensePoseSegLoss',
+    'DensePoseUVLoss', 'DiscFeatureMatchingLoss', 'EpipolarFieldLoss',
+    'FaceIdentityLoss', 'FlowTVLoss', 'MaskBCELoss', 'MaskedL1Loss',
+    'MultiScaleFlowConsistencyLoss', 'PerceptualCorrectnessLoss',
+    'PyramidPerceptualLoss', 'VGG19PerceptualLoss'
+]

@@ -6,3 +6,10 @@ from .maskint import MaskINT  # noqa: F401
 from .transformer import MaskINTTransformer  # noqa: F401
 from .vq_tokenizer import PatchVQTokenizer, VQGANTokenizer  # noqa: F401
 from .edit_pipeline import MaskINTEditPipeline  # noqa: F401
+
+__all__ = [
+    'CannyEdgeDetector', 'DepthDetector', 'HEDEdgeDetector',
+    'JointKeyframeEditor', 'MaskINT', 'MaskINTDataPreprocessor',
+    'MaskINTEditPipeline', 'MaskINTTransformer', 'PatchVQTokenizer',
+    'VQGANTokenizer'
+]
