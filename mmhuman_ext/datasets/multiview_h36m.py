@@ -42,6 +42,7 @@ from mmhuman_ext.geometry.camera import CameraError, camera_from_toolbox
 from mmhuman_ext.geometry.units import scale_to_unit
 from mmhuman_ext.registry import DATASETS
 from mmhuman_ext.utils.safe_pickle import NUMPY_ONLY, safe_load_pickle
+from .annotation_errors import check_image_files
 from .layout import DataLayout, register_layout
 from .pose_window_dataset import mmpose_metainfo
 
@@ -244,6 +245,8 @@ class MultiViewBaseDataset(BaseDataset):
                     keypoints_3d=world.astype(np.float32),
                     sample_key='_'.join(str(k) for k in key),
                     **self.sample_ids(first)))
+        check_image_files([v for s in data_list for v in s['views']],
+                          self.ann_file)
         return data_list
 
 

@@ -151,3 +151,10 @@ def test_multiview_takes_indices_and_logs_dropped_instants(tmp_path):
     assert len(one) == 1
     assert one.get_data_info(0)['sample_key'] == \
         full.get_data_info(1)['sample_key']
+
+
+def test_multiview_empty_image_is_caught_when_built(tmp_path):
+    ann, recs = write_fake(tmp_path, GROUPS[:1], img_hw=(8, 8))
+    (tmp_path / 'images' / recs[2]['image']).write_bytes(b'')
+    with pytest.raises(AnnotationError, match='0 bytes.*' + recs[2]['image']):
+        MultiViewH36MDataset(ann_file=ann, data_root=str(tmp_path))
