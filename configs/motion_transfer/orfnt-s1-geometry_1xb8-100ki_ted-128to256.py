@@ -137,15 +137,16 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # the published tables' pose-evaluation protocol; local weights of the
-# Inception (FID), re-ID (AED) and OpenPose (AKD / MKR) networks
+# Inception (FID), re-ID (AED) and OpenPose (AKD / MKR) networks (see
+# docs/motion_transfer.md#metrics)
 val_evaluator = [
     dict(type='FrameL1Metric'),
     dict(type='PairedFIDMetric',
-         inception_path='data/pretrained/pt_inception-2015-12-05.pth'),
+         inception_path='data/pretrained/inception_v3_google-0cc3c7bd.pth'),
     dict(type='ReIDAEDMetric',
-         weights_path='data/pretrained/reid_ft_net_market1501.pth'),
+         weights_path='data/pretrained/reid_model.pth'),
     dict(type='KeypointAKDMKRMetric', backend='openpose',
-         weights_path='data/pretrained/body_pose_model.pth')
+         weights_path='data/pretrained/pose_model.pth')
 ]
 test_evaluator = val_evaluator
 
