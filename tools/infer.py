@@ -32,12 +32,18 @@ def _pose_args(sub):
     p.add_argument('--pose2d-weights', help='2D pose checkpoint')
     p.add_argument('--pose3d', help='lifting config (P-STMO)')
     p.add_argument('--pose3d-weights', help='lifting checkpoint')
-    p.add_argument('--det-model', default='whole_image',
-                   help="mmdet config of a person detector, or "
-                   "'whole_image' (default: one box = the whole picture)")
+    p.add_argument(
+        '--det-model',
+        default='whole_image',
+        help="mmdet config of a person detector, or "
+        "'whole_image' (default: one box = the whole picture)")
     p.add_argument('--det-weights', help='detector checkpoint')
-    p.add_argument('--det-cat-ids', type=int, nargs='+', default=[0],
-                   help='detector class ids kept as persons')
+    p.add_argument(
+        '--det-cat-ids',
+        type=int,
+        nargs='+',
+        default=[0],
+        help='detector class ids kept as persons')
     p.add_argument('--bbox-thr', type=float, default=0.3)
     p.add_argument('--nms-thr', type=float, default=0.3)
     p.add_argument('--kpt-thr', type=float, default=0.3)
@@ -50,12 +56,19 @@ def _multiview_args(sub):
     p = sub.add_parser('multiview', help='multi-view 2D + triangulated 3D')
     p.add_argument('config')
     p.add_argument('checkpoint')
-    p.add_argument('views', nargs='+', help='one picture / folder / video '
-                   'per camera, in camera order')
-    p.add_argument('--cameras', required=True,
-                   help='JSON list of the V cameras (H36M-Toolbox layout)')
-    p.add_argument('--bboxes', help='JSON list of V person boxes '
-                   '[x1, y1, x2, y2] (default: whole pictures)')
+    p.add_argument(
+        'views',
+        nargs='+',
+        help='one picture / folder / video '
+        'per camera, in camera order')
+    p.add_argument(
+        '--cameras',
+        required=True,
+        help='JSON list of the V cameras (H36M-Toolbox layout)')
+    p.add_argument(
+        '--bboxes',
+        help='JSON list of V person boxes '
+        '[x1, y1, x2, y2] (default: whole pictures)')
     p.add_argument('--kpt-thr', type=float, default=0.3)
     p.add_argument('--batch-size', type=int, default=1)
 
@@ -64,14 +77,21 @@ def _head_args(sub):
     p = sub.add_parser('head', help='CVTHead head avatar animation')
     p.add_argument('config')
     p.add_argument('checkpoint')
-    p.add_argument('driving', nargs='+', help='driving video of the data '
-                   'root, FLAME controls .npz, or shape / exp / yaw / jaw')
-    p.add_argument('--data-root', required=True,
-                   help='VoxCeleb-layout folder (frames, parsing, deca)')
+    p.add_argument(
+        'driving',
+        nargs='+',
+        help='driving video of the data '
+        'root, FLAME controls .npz, or shape / exp / yaw / jaw')
+    p.add_argument(
+        '--data-root',
+        required=True,
+        help='VoxCeleb-layout folder (frames, parsing, deca)')
     p.add_argument('--source-video', required=True)
     p.add_argument('--source-frame', type=int, default=0)
-    p.add_argument('--cross-identity', action='store_true',
-                   help='keep the source crop transform (another person)')
+    p.add_argument(
+        '--cross-identity',
+        action='store_true',
+        help='keep the source crop transform (another person)')
     p.add_argument('--fps', type=float, default=10.)
 
 
@@ -85,8 +105,10 @@ def parse_args(argv=None):
         add(sub)
     for p in sub.choices.values():
         p.add_argument('--out-dir', required=True)
-        p.add_argument('--device', default=None,
-                       help='cpu, cuda, cuda:1 (default: CUDA if present)')
+        p.add_argument(
+            '--device',
+            default=None,
+            help='cpu, cuda, cuda:1 (default: CUDA if present)')
     return parser.parse_args(argv)
 
 

@@ -152,8 +152,7 @@ def export_onnx(model: nn.Module,
     data = buffer.getvalue()
     if path:
         atomic_write_bytes(path, data)
-    return dict(onnx=data, input_names=inputs, output_names=outputs,
-                kind=kind)
+    return dict(onnx=data, input_names=inputs, output_names=outputs, kind=kind)
 
 
 def ort_session(model_file, threads: Optional[int] = None):
@@ -190,4 +189,3 @@ def compare_with_pytorch(model: nn.Module, session,
                                  f'{tuple(e.shape)} (PyTorch)')
         diffs.append(float(np.abs(e.numpy() - g).max()))
     return diffs
-

@@ -12,8 +12,8 @@ import torch
 from mmhuman_ext.apis.inferencers import HeadAvatarInferencer
 from mmhuman_ext.apis.video_io import read_video_frames
 
-sys.path.insert(0, osp.join(osp.dirname(__file__), '..', 'test_models',
-                            'test_editors'))
+sys.path.insert(
+    0, osp.join(osp.dirname(__file__), '..', 'test_models', 'test_editors'))
 from test_cvthead import tiny_cfg  # noqa: E402
 
 
@@ -22,7 +22,9 @@ def setup(cvthead_small_data):
     root = cvthead_small_data
     torch.manual_seed(0)
     inferencer = HeadAvatarInferencer(
-        dict(model=tiny_cfg(root)), data_root=root, device='cpu',
+        dict(model=tiny_cfg(root)),
+        data_root=root,
+        device='cpu',
         show_progress=False)
     with open(osp.join(root, 'test_imgs.json')) as f:
         videos = json.load(f)
@@ -39,7 +41,9 @@ def test_reenactment_sweep_and_controls(setup, tmp_path):
     out = tmp_path / 'out'
     result = inferencer([driver, 'jaw', str(controls)],
                         source=dict(video=source, frame=0),
-                        out_dir=str(out), fps=5, return_vis=True)
+                        out_dir=str(out),
+                        fps=5,
+                        return_vis=True)
     reenact, jaw, smile = result['predictions']
     assert reenact['name'] == f'reenact_{driver}'
     assert len(reenact['frames']) == len(videos[driver])

@@ -29,8 +29,8 @@ PPT_DEMO = osp.join(ROOT,
 HEATMAP_DEMO = osp.join(
     ROOT, 'configs/demo/topdown-heatmap_small_1xb16-16e_synthcoco-128x96.py')
 PSTMO_S_27 = osp.join(ROOT, 'configs/pstmo/pstmo-s_1xb160-80e_h36m-cpn-27f.py')
-PSTMO_DEMO = osp.join(ROOT,
-                      'configs/demo/pstmo-s-d64_1xb64-4e_synthh36m-det-27f.py')
+PSTMO_DEMO = osp.join(
+    ROOT, 'configs/demo/pstmo-s-d64_1xb64-4e_synthh36m-det-27f.py')
 MMPOSE_MIM = osp.join(osp.dirname(__import__('mmpose').__file__), '.mim')
 DETECTOR = osp.join(MMPOSE_MIM, 'demo', 'mmdetection_cfg',
                     'rtmdet_nano_320-8xb32_coco-person.py')
@@ -72,7 +72,9 @@ def test_ppt_s_17_keypoints_per_person_and_a_picture(ppt_s_ckpt, tmp_path):
     img = person_picture(str(tmp_path / 'person.jpg'))
     # only the config and the checkpoint: no scope, no imports
     inferencer = MMPoseInferencer(
-        pose2d=PPT_S, pose2d_weights=ppt_s_ckpt, device='cpu',
+        pose2d=PPT_S,
+        pose2d_weights=ppt_s_ckpt,
+        device='cpu',
         det_model='whole_image')
     head = inferencer.inferencer.model.head
     assert type(head).__name__ == 'PPTHead' and head.keep_ratio == 0.7
@@ -99,8 +101,8 @@ def test_ppt_s_17_keypoints_per_person_and_a_picture(ppt_s_ckpt, tmp_path):
     np.testing.assert_allclose(saved[0]['keypoints'], kpts, atol=1e-3)
 
 
-@pytest.mark.parametrize('config', [TOKENPOSE_S, PPT_S_MPII, PPT_DEMO,
-                                    HEATMAP_DEMO])
+@pytest.mark.parametrize('config',
+                         [TOKENPOSE_S, PPT_S_MPII, PPT_DEMO, HEATMAP_DEMO])
 def test_other_2d_configs_on_a_folder(config, tmp_path):
     from mmpose.apis import MMPoseInferencer
     ckpt = random_checkpoint(config, str(tmp_path / 'model.pth'))
@@ -108,20 +110,21 @@ def test_other_2d_configs_on_a_folder(config, tmp_path):
     folder.mkdir()
     for i in range(2):
         person_picture(str(folder / f'{i}.png'), (200 + 40 * i, 160))
-    inferencer = MMPoseInferencer(pose2d=config, pose2d_weights=ckpt,
-                                  device='cpu', det_model='whole_image')
+    inferencer = MMPoseInferencer(
+        pose2d=config,
+        pose2d_weights=ckpt,
+        device='cpu',
+        det_model='whole_image')
     num_kpt = 16 if 'mpii' in config else 17
     results = _run(inferencer, str(folder), out_dir=str(tmp_path / 'out'))
     assert len(results) == 2
     for r in results:
-        assert np.asarray(r['predictions'][0][0]['keypoints']).shape == (
-            num_kpt, 2)
-    assert sorted(os.listdir(tmp_path / 'out' / 'visualizations')) == [
-        '0.png', '1.png'
-    ]
-    assert sorted(os.listdir(tmp_path / 'out' / 'predictions')) == [
-        '0.json', '1.json'
-    ]
+        assert np.asarray(
+            r['predictions'][0][0]['keypoints']).shape == (num_kpt, 2)
+    assert sorted(os.listdir(tmp_path / 'out' /
+                             'visualizations')) == ['0.png', '1.png']
+    assert sorted(os.listdir(tmp_path / 'out' /
+                             'predictions')) == ['0.json', '1.json']
 
 
 def test_person_boxes_from_a_local_mmdet_detector(ppt_s_ckpt, tmp_path):
@@ -134,12 +137,17 @@ def test_person_boxes_from_a_local_mmdet_detector(ppt_s_ckpt, tmp_path):
         torch.manual_seed(0)
         detector = DET_MODELS.build(cfg.model)
     save_checkpoint(
-        dict(meta=dict(dataset_meta=dict(classes=('person', ))),
-             state_dict=detector.state_dict()), det_ckpt)
+        dict(
+            meta=dict(dataset_meta=dict(classes=('person', ))),
+            state_dict=detector.state_dict()), det_ckpt)
     img = person_picture(str(tmp_path / 'person.jpg'))
     inferencer = MMPoseInferencer(
-        pose2d=PPT_S, pose2d_weights=ppt_s_ckpt, device='cpu',
-        det_model=DETECTOR, det_weights=det_ckpt, det_cat_ids=[0])
+        pose2d=PPT_S,
+        pose2d_weights=ppt_s_ckpt,
+        device='cpu',
+        det_model=DETECTOR,
+        det_weights=det_ckpt,
+        det_cat_ids=[0])
     assert inferencer.inferencer.detector is not None
     results = _run(inferencer, img, bbox_thr=0.0, nms_thr=0.3)
     people = results[0]['predictions'][0]
@@ -161,14 +169,17 @@ def _write_video(path: str, num_frames: int = 6, size=(128, 160)) -> str:
 
 
 @pytest.mark.parametrize('lifter', [PSTMO_DEMO, PSTMO_S_27])
-def test_2d_to_3d_17_joints_per_frame_of_a_video(ppt_s_ckpt, lifter,
-                                                 tmp_path):
+def test_2d_to_3d_17_joints_per_frame_of_a_video(ppt_s_ckpt, lifter, tmp_path):
     from mmpose.apis import MMPoseInferencer
     video = _write_video(str(tmp_path / 'walk.mp4'))
     lift_ckpt = random_checkpoint(lifter, str(tmp_path / 'lifter.pth'))
     inferencer = MMPoseInferencer(
-        pose2d=PPT_S, pose2d_weights=ppt_s_ckpt, pose3d=lifter,
-        pose3d_weights=lift_ckpt, device='cpu', det_model='whole_image')
+        pose2d=PPT_S,
+        pose2d_weights=ppt_s_ckpt,
+        pose3d=lifter,
+        pose3d_weights=lift_ckpt,
+        device='cpu',
+        det_model='whole_image')
     model = inferencer.inferencer.model
     assert type(model.backbone).__name__ == 'STMO'
     out = str(tmp_path / 'out')
@@ -182,8 +193,7 @@ def test_2d_to_3d_17_joints_per_frame_of_a_video(ppt_s_ckpt, lifter,
     with open(osp.join(out, 'predictions', 'walk.json')) as f:
         frames = json.load(f)
     assert [f['frame_id'] for f in frames] == list(range(6))
-    assert np.asarray(frames[0]['instances'][0]['keypoints']).shape == (17,
-                                                                        3)
+    assert np.asarray(frames[0]['instances'][0]['keypoints']).shape == (17, 3)
     cap = cv2.VideoCapture(osp.join(out, 'visualizations', 'walk.mp4'))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
     cap.release()
@@ -202,7 +212,11 @@ def test_mmpose_demo_script_in_a_fresh_process(ppt_s_ckpt, tmp_path):
         '--device', 'cpu', '--vis-out-dir',
         str(out / 'vis'), '--pred-out-dir',
         str(out / 'pred')
-    ], capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    ],
+                          capture_output=True,
+                          text=True,
+                          env=env,
+                          cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert osp.isfile(out / 'vis' / 'person.jpg')
     with open(out / 'pred' / 'person.json') as f:

@@ -31,23 +31,32 @@ def ring_cameras(num_views=4, radius=4000.):
         right /= np.linalg.norm(right)
         down = np.cross(fwd, right)
         R = np.stack([right, down, fwd])
-        cams.append(dict(R=R.tolist(), T=centre.tolist(), fx=300., fy=300.,
-                         cx=SIZE[1] / 2, cy=SIZE[0] / 2,
-                         k=[0.01, -0.005, 0.], p=[0.001, 0.]))
+        cams.append(
+            dict(
+                R=R.tolist(),
+                T=centre.tolist(),
+                fx=300.,
+                fy=300.,
+                cx=SIZE[1] / 2,
+                cy=SIZE[0] / 2,
+                k=[0.01, -0.005, 0.],
+                p=[0.001, 0.]))
     return cams
 
 
 def pictures(num_views=4, seed=0):
     rng = np.random.default_rng(seed)
-    return [rng.integers(0, 255, (*SIZE, 3), dtype=np.uint8)
-            for _ in range(num_views)]
+    return [
+        rng.integers(0, 255, (*SIZE, 3), dtype=np.uint8)
+        for _ in range(num_views)
+    ]
 
 
 @pytest.fixture(scope='module')
 def inferencer():
     torch.manual_seed(0)
-    return MultiViewPoseInferencer(TRANSFUSION_DEMO, device='cpu',
-                                   show_progress=False)
+    return MultiViewPoseInferencer(
+        TRANSFUSION_DEMO, device='cpu', show_progress=False)
 
 
 def test_one_instant_writes_a_picture_and_json(inferencer, tmp_path):
@@ -55,8 +64,10 @@ def test_one_instant_writes_a_picture_and_json(inferencer, tmp_path):
     cams_file.write_text(json.dumps(ring_cameras()))
     out = tmp_path / 'out'
     result = inferencer(
-        dict(images=pictures(), name='instant'), cameras=str(cams_file),
-        out_dir=str(out), return_vis=True)
+        dict(images=pictures(), name='instant'),
+        cameras=str(cams_file),
+        out_dir=str(out),
+        return_vis=True)
     pred, = result['predictions']
     assert len(pred['keypoint_names']) == 17
     assert len(pred['views']) == 4
@@ -85,8 +96,10 @@ def test_triangulation_recovers_known_joints(inferencer, monkeypatch):
     def exact_2d(data):
         samples = data['data_samples']
         for ds in samples:
-            cam = {k: torch.as_tensor(v)
-                   for k, v in ds.metainfo['cameras'].items()}
+            cam = {
+                k: torch.as_tensor(v)
+                for k, v in ds.metainfo['cameras'].items()
+            }
             pix = project_points(
                 torch.as_tensor(joints)[None].expand(4, -1, -1), cam)
             ds.set_field(pix.numpy(), 'pred_keypoints')
@@ -94,16 +107,16 @@ def test_triangulation_recovers_known_joints(inferencer, monkeypatch):
         return samples
 
     monkeypatch.setattr(inferencer.model, 'test_step', exact_2d)
-    pred, = inferencer(dict(images=pictures()),
-                       cameras=ring_cameras())['predictions']
+    pred, = inferencer(
+        dict(images=pictures()), cameras=ring_cameras())['predictions']
     np.testing.assert_allclose(
-        np.stack([v['keypoints'] for v in pred['views']]), expected_2d,
+        np.stack([v['keypoints'] for v in pred['views']]),
+        expected_2d,
         atol=1e-3)
     np.testing.assert_allclose(pred['keypoints_3d'], joints, atol=0.05)
 
 
-def test_synchronised_videos_give_a_video_and_one_json(inferencer,
-                                                       tmp_path):
+def test_synchronised_videos_give_a_video_and_one_json(inferencer, tmp_path):
     views = []
     for v in range(4):
         path = str(tmp_path / f'cam{v}.mp4')
@@ -114,8 +127,7 @@ def test_synchronised_videos_give_a_video_and_one_json(inferencer,
     out = tmp_path / 'out'
     result = inferencer(views, cameras=ring_cameras(), out_dir=str(out))
     assert len(result['predictions']) == 3
-    frames = list(read_video_frames(
-        str(out / 'visualizations' / 'cam0.mp4')))
+    frames = list(read_video_frames(str(out / 'visualizations' / 'cam0.mp4')))
     assert len(frames) == 3 and frames[0].shape == (SIZE[0], 4 * SIZE[1], 3)
     with open(out / 'predictions' / 'cam0.json') as f:
         saved = json.load(f)
@@ -130,12 +142,13 @@ def test_bad_inputs_name_the_problem(inferencer, tmp_path):
         inferencer(dict(images=pictures()))
     bad = ring_cameras()
     del bad[2]['fx']
-    with pytest.raises(ValueError, match=r"camera 2: missing camera field "
-                       r"'fx'"):
+    with pytest.raises(
+            ValueError, match=r"camera 2: missing camera field "
+            r"'fx'"):
         inferencer(dict(images=pictures()), cameras=bad)
     with pytest.raises(FileNotFoundError, match='camera file not found'):
-        inferencer(dict(images=pictures()),
-                   cameras=str(tmp_path / 'none.json'))
+        inferencer(
+            dict(images=pictures()), cameras=str(tmp_path / 'none.json'))
     with pytest.raises(TypeError, match='MultiViewTopdownPoseEstimator'):
         MultiViewPoseInferencer(
             osp.join(ROOT,
@@ -148,11 +161,13 @@ def test_multiview_ppt_config():
     tokens) through the same inferencer."""
     torch.manual_seed(0)
     inferencer = MultiViewPoseInferencer(
-        osp.join(ROOT,
-                 'configs/demo/ppt-s-multiview-tiny_1xb8-10e_synthmv-64x64.py'),
-        device='cpu', show_progress=False)
+        osp.join(
+            ROOT,
+            'configs/demo/ppt-s-multiview-tiny_1xb8-10e_synthmv-64x64.py'),
+        device='cpu',
+        show_progress=False)
     assert inferencer.model.view_mode == 'all'
-    pred, = inferencer(dict(images=pictures()),
-                       cameras=ring_cameras())['predictions']
+    pred, = inferencer(
+        dict(images=pictures()), cameras=ring_cameras())['predictions']
     assert np.asarray(pred['keypoints_3d']).shape == (17, 3)
     assert np.isfinite(pred['keypoints_3d']).all()

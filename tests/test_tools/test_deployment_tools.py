@@ -14,8 +14,8 @@ from mmhuman_ext.registry import MODELS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PPT_DEMO = osp.join(ROOT,
                     'configs/demo/ppt-s-tiny_1xb16-60e_synthcoco-128x96.py')
-PSTMO_DEMO = osp.join(ROOT,
-                      'configs/demo/pstmo-s-d64_1xb64-4e_synthh36m-det-27f.py')
+PSTMO_DEMO = osp.join(
+    ROOT, 'configs/demo/pstmo-s-d64_1xb64-4e_synthh36m-det-27f.py')
 
 
 def _tool(path):
@@ -51,7 +51,8 @@ def test_pytorch2onnx_refuses_multiview_with_the_reason(tmp_path):
         ROOT, 'configs/demo/transfusion-tiny_1xb8-40e_synthmv-128x128.py')
     with pytest.raises(SystemExit, match='several inputs|camera rays'):
         _tool('tools/deployment/pytorch2onnx.py').main(
-            [config, '--output-file', str(tmp_path / 'x.onnx')])
+            [config, '--output-file',
+             str(tmp_path / 'x.onnx')])
 
 
 def test_benchmark_times_onnxruntime_beside_pytorch(tmp_path):

@@ -10,10 +10,14 @@ import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tests', 'test_apis'))
-from test_mmpose_inferencer import (PPT_DEMO, person_picture,  # noqa: E402
-                                    random_checkpoint)
-from test_multiview_pose_inferencer import (TRANSFUSION_DEMO,  # noqa: E402
-                                            pictures, ring_cameras)
+from test_mmpose_inferencer import (
+    PPT_DEMO,
+    person_picture,  # noqa: E402
+    random_checkpoint)
+from test_multiview_pose_inferencer import (
+    TRANSFUSION_DEMO,  # noqa: E402
+    pictures,
+    ring_cameras)
 
 
 def _tool():
@@ -30,12 +34,15 @@ def test_pose_command_on_a_folder(tmp_path, capsys):
     folder.mkdir()
     for name in ('a.jpg', 'b.jpg'):
         person_picture(str(folder / name))
-    _tool().main(['pose', str(folder), '--pose2d', PPT_DEMO,
-                  '--pose2d-weights', ckpt, '--device', 'cpu', '--out-dir',
-                  str(tmp_path / 'out')])
+    _tool().main([
+        'pose',
+        str(folder), '--pose2d', PPT_DEMO, '--pose2d-weights', ckpt,
+        '--device', 'cpu', '--out-dir',
+        str(tmp_path / 'out')
+    ])
     assert 'pose: 2 result(s)' in capsys.readouterr().out
-    assert sorted(os.listdir(tmp_path / 'out' / 'visualizations')) == [
-        'a.jpg', 'b.jpg']
+    assert sorted(os.listdir(tmp_path / 'out' /
+                             'visualizations')) == ['a.jpg', 'b.jpg']
     with open(tmp_path / 'out' / 'predictions' / 'a.json') as f:
         assert np.asarray(json.load(f)[0]['keypoints']).shape == (17, 2)
 
@@ -51,11 +58,13 @@ def test_multiview_command_on_view_folders(tmp_path, capsys):
         views.append(str(folder))
     cams = tmp_path / 'cameras.json'
     cams.write_text(json.dumps(ring_cameras()))
-    _tool().main(['multiview', TRANSFUSION_DEMO, ckpt, *views, '--cameras',
-                  str(cams), '--device', 'cpu', '--out-dir',
-                  str(tmp_path / 'out')])
+    _tool().main([
+        'multiview', TRANSFUSION_DEMO, ckpt, *views, '--cameras',
+        str(cams), '--device', 'cpu', '--out-dir',
+        str(tmp_path / 'out')
+    ])
     assert 'multiview: 2 result(s)' in capsys.readouterr().out
-    assert sorted(os.listdir(tmp_path / 'out' / 'predictions')) == [
-        '0000.json', '0001.json']
+    assert sorted(os.listdir(tmp_path / 'out' /
+                             'predictions')) == ['0000.json', '0001.json']
     with open(tmp_path / 'out' / 'predictions' / '0001.json') as f:
         assert np.asarray(json.load(f)['keypoints_3d']).shape == (17, 3)

@@ -26,13 +26,16 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?')
     parser.add_argument('--output-file', default='tmp.onnx')
-    parser.add_argument('--shape', type=int, nargs='+',
-                        help='input shape per sample (H W) if the config '
-                        'does not tell')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs='+',
+        help='input shape per sample (H W) if the config '
+        'does not tell')
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--no-dynamic-batch', action='store_true')
-    parser.add_argument('--no-verify', action='store_true',
-                        help='skip the onnxruntime check')
+    parser.add_argument(
+        '--no-verify', action='store_true', help='skip the onnxruntime check')
     parser.add_argument('--tolerance', type=float, default=1e-4)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -46,8 +49,8 @@ def main(argv=None):
                                               export_onnx, ort_session)
     from mmhuman_ext.utils.model_analysis import subject_from_config
     args = parse_args(argv)
-    subject = subject_from_config(args.config, shape=args.shape,
-                                  cfg_options=args.cfg_options)
+    subject = subject_from_config(
+        args.config, shape=args.shape, cfg_options=args.cfg_options)
     model = subject.model
     if args.checkpoint:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
@@ -58,14 +61,18 @@ def main(argv=None):
         sys.exit(f'{args.config}: the model takes several inputs; ONNX '
                  'export covers single-input models')
     try:
-        out = export_onnx(model, example, args.output_file, args.opset,
-                          dynamic_batch=not args.no_dynamic_batch)
+        out = export_onnx(
+            model,
+            example,
+            args.output_file,
+            args.opset,
+            dynamic_batch=not args.no_dynamic_batch)
     except OnnxExportError as err:
         sys.exit(f'{args.config}: {err}')
     print(f'wrote {args.output_file} ({len(out["onnx"]) / 2**20:.1f} MiB): '
           f'{out["input_names"][0]} {tuple(example.shape[1:])} -> '
-          f'{", ".join(out["output_names"])}, batch '
-          + ('fixed' if args.no_dynamic_batch else 'dynamic'))
+          f'{", ".join(out["output_names"])}, batch ' +
+          ('fixed' if args.no_dynamic_batch else 'dynamic'))
     if args.no_verify:
         return
     session = ort_session(args.output_file)
@@ -75,9 +82,9 @@ def main(argv=None):
         inputs = subject.make_inputs(batch)
         diffs = compare_with_pytorch(model, session, inputs)
         worst = max(worst, *diffs)
-        print(f'batch {batch}: max |onnxruntime - PyTorch| per output '
-              + ', '.join(f'{n} {d:.2e}'
-                          for n, d in zip(out['output_names'], diffs)))
+        print(f'batch {batch}: max |onnxruntime - PyTorch| per output ' +
+              ', '.join(f'{n} {d:.2e}'
+                        for n, d in zip(out['output_names'], diffs)))
     if worst > args.tolerance:
         sys.exit(f'onnxruntime differs from PyTorch by {worst:.2e} > '
                  f'{args.tolerance:g}')

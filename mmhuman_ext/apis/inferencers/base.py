@@ -110,8 +110,8 @@ class ResultWriter:
                 atomic_write_text(path, json.dumps(prediction, indent=1))
                 self.written.append(path)
             else:
-                self._frames.append(dict(frame_id=len(self._frames),
-                                         **prediction))
+                self._frames.append(
+                    dict(frame_id=len(self._frames), **prediction))
 
     def close(self) -> None:
         """Finish the video and the per-video JSON file."""

@@ -16,8 +16,9 @@ the VoxCeleb layout of ``VoxCelebReenactDataset`` under ``data_root``
 ``docs/data_preparation.md``). A driving input is
 
 * the name of a video there: its frames (those its split file lists, else
-  every frame of its codes file) drive the source (expression, head/jaw pose, camera and, same identity, the crop
-  transform; ``cross_identity=True`` keeps the source's crop);
+  every frame of its codes file) drive the source (expression, head/jaw
+  pose, camera and, same identity, the crop transform;
+  ``cross_identity=True`` keeps the source's crop);
 * a ``.npz`` file of FLAME controls: ``exp`` (T, 50) and / or ``pose``
   (T, 6), optionally ``cam`` (T, 3), ``shape`` (T, 100), ``tform``
   (T, 3, 3); codes it lacks stay the source's;
@@ -47,14 +48,13 @@ from ..video_io import VideoWriter
 from .base import to_jsonable, write_image
 
 #: driving codes a controls file may hold, with their per-frame shapes
-CONTROL_FIELDS = dict(exp=(50, ), pose=(6, ), cam=(3, ), shape=(100, ),
-                      tform=(3, 3))
+CONTROL_FIELDS = dict(
+    exp=(50, ), pose=(6, ), cam=(3, ), shape=(100, ), tform=(3, 3))
 
 
 def _to_uint8(img: np.ndarray) -> np.ndarray:
     """``(3, H, W)`` in [-1, 1] -> ``(H, W, 3)`` uint8."""
-    return ((img.transpose(1, 2, 0) + 1) * 127.5).clip(0, 255).astype(
-        np.uint8)
+    return ((img.transpose(1, 2, 0) + 1) * 127.5).clip(0, 255).astype(np.uint8)
 
 
 def load_controls(path: str) -> List[Dict[str, np.ndarray]]:
@@ -63,8 +63,7 @@ def load_controls(path: str) -> List[Dict[str, np.ndarray]]:
     if not osp.isfile(path):
         raise FileNotFoundError(f'FLAME controls file not found: {path}')
     with np.load(path, allow_pickle=False) as z:
-        fields = {k: z[k].astype(np.float32) for k in CONTROL_FIELDS
-                  if k in z}
+        fields = {k: z[k].astype(np.float32) for k in CONTROL_FIELDS if k in z}
     if not fields:
         raise KeyError(f'{path}: no FLAME controls; expected one or more of '
                        f'{list(CONTROL_FIELDS)} with a leading frame axis')
@@ -76,10 +75,10 @@ def load_controls(path: str) -> List[Dict[str, np.ndarray]]:
                              f'got {value.shape}')
         lengths.add(len(value))
     if len(lengths) != 1 or 0 in lengths:
-        raise ValueError(f'{path}: the fields need the same number (> 0) of '
-                         f'frames, got { {k: len(v) for k, v in fields.items()} }')
-    return [{k: v[t] for k, v in fields.items()}
-            for t in range(lengths.pop())]
+        raise ValueError(
+            f'{path}: the fields need the same number (> 0) of '
+            f'frames, got { {k: len(v) for k, v in fields.items()} }')
+    return [{k: v[t] for k, v in fields.items()} for t in range(lengths.pop())]
 
 
 @INFERENCERS.register_module(name='head-avatar')
@@ -132,18 +131,23 @@ class HeadAvatarInferencer(BaseInferencer):
             raise FileNotFoundError(
                 f'data_root {root!r} is not a folder; it needs frames/, '
                 'parsing/ and deca/ in the VoxCeleb layout')
-        return dict(frames=osp.join(root, 'frames'),
-                    parsing=osp.join(root, 'parsing'),
-                    codes=osp.join(root, 'deca'),
-                    landmarks=osp.join(root, 'landmarks'))
+        return dict(
+            frames=osp.join(root, 'frames'),
+            parsing=osp.join(root, 'parsing'),
+            codes=osp.join(root, 'deca'),
+            landmarks=osp.join(root, 'landmarks'))
 
     def _load_frame(self, video: str, frame: int) -> dict:
         """``img`` (3, S, S) in [-1, 1], ``mask`` (1, S, S), ``codes``."""
-        res = self.pipeline(dict(
-            video=video, src_frame=frame, drv_video=video, drv_frame=frame,
-            dirs=self._dirs()))
-        return dict(img=res['src_img'], mask=res['src_mask'],
-                    codes=res['src_codes'])
+        res = self.pipeline(
+            dict(
+                video=video,
+                src_frame=frame,
+                drv_video=video,
+                drv_frame=frame,
+                dirs=self._dirs()))
+        return dict(
+            img=res['src_img'], mask=res['src_mask'], codes=res['src_codes'])
 
     def _video_frames(self, video: str) -> List[int]:
         """The frames of ``video`` that the split files list (frames with
@@ -175,7 +179,9 @@ class HeadAvatarInferencer(BaseInferencer):
                              f'or sweep names {list(SWEEPS)}')
         return list(inputs)
 
-    def preprocess(self, inputs: List[str], batch_size: int = 1,
+    def preprocess(self,
+                   inputs: List[str],
+                   batch_size: int = 1,
                    source: Optional[dict] = None,
                    cross_identity: bool = False):
         """Encode the source once; yield ``(name, overrides)`` per driving
@@ -205,8 +211,8 @@ class HeadAvatarInferencer(BaseInferencer):
                 frames = []
                 for fid in self._video_frames(item):
                     codes = self._load_frame(item, fid)['codes']
-                    over = dict(exp=codes['exp'], pose=codes['pose'],
-                                cam=codes['cam'])
+                    over = dict(
+                        exp=codes['exp'], pose=codes['pose'], cam=codes['cam'])
                     if not cross_identity:
                         over['tform'] = codes['tform']
                     frames.append(over)
@@ -226,9 +232,14 @@ class HeadAvatarInferencer(BaseInferencer):
         """The source, then every rendered frame, side by side (RGB)."""
         return np.concatenate([self._source_picture] + list(preds), axis=1)
 
-    def postprocess(self, name: str, frames: List[np.ndarray], strip,
-                    overrides: Sequence[dict], vis_out_dir: str = '',
-                    pred_out_dir: str = '', fps: float = 10.) -> dict:
+    def postprocess(self,
+                    name: str,
+                    frames: List[np.ndarray],
+                    strip,
+                    overrides: Sequence[dict],
+                    vis_out_dir: str = '',
+                    pred_out_dir: str = '',
+                    fps: float = 10.) -> dict:
         files = []
         if vis_out_dir:
             video = osp.join(vis_out_dir, f'{name}.mp4')
@@ -240,8 +251,11 @@ class HeadAvatarInferencer(BaseInferencer):
             files += [video, picture]
         if pred_out_dir:
             path = osp.join(pred_out_dir, f'{name}.json')
-            atomic_write_text(path, json.dumps(
-                to_jsonable(dict(driving_codes=list(overrides))), indent=1))
+            atomic_write_text(
+                path,
+                json.dumps(
+                    to_jsonable(dict(driving_codes=list(overrides))),
+                    indent=1))
             files.append(path)
         return dict(name=name, frames=frames, files=files)
 
@@ -259,8 +273,7 @@ class HeadAvatarInferencer(BaseInferencer):
         if out_dir is not None:
             kwargs.setdefault('vis_out_dir', osp.join(out_dir,
                                                       'visualizations'))
-            kwargs.setdefault('pred_out_dir', osp.join(out_dir,
-                                                       'predictions'))
+            kwargs.setdefault('pred_out_dir', osp.join(out_dir, 'predictions'))
         pre_kw, _, vis_kw, post_kw = self._dispatch_kwargs(**kwargs)
         jobs = list(self.preprocess(self._inputs_to_list(inputs), **pre_kw))
         total = sum(len(frames) for _, frames in jobs)

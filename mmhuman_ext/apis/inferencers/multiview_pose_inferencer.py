@@ -50,8 +50,7 @@ from ..pose_inference import draw_poses
 from ..video_io import is_video_file, read_video_frames, video_info
 from .base import ResultWriter, dataset_meta_of, to_jsonable
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 _VIEW_META_KEYS = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
                    'dataset_keypoint_weights', 'flip_indices',
                    'skeleton_links')
@@ -134,10 +133,9 @@ class MultiViewPoseInferencer(BaseInferencer):
         init_default_scope(scope)
         super().__init__(model, weights, device, scope, show_progress)
         if self.model.__class__.__name__ != 'MultiViewTopdownPoseEstimator':
-            raise TypeError(
-                f'MultiViewPoseInferencer needs a '
-                f'MultiViewTopdownPoseEstimator config, got '
-                f'{self.model.__class__.__name__}')
+            raise TypeError(f'MultiViewPoseInferencer needs a '
+                            f'MultiViewTopdownPoseEstimator config, got '
+                            f'{self.model.__class__.__name__}')
         self.triangulation = self._triangulation_cfg(self.cfg)
 
     # ------------------------------------------------------------------
@@ -166,8 +164,7 @@ class MultiViewPoseInferencer(BaseInferencer):
         evaluators = cfg.get('test_evaluator') or []
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
-        opts = dict(start=0.85, step=0.05, distortion=True,
-                    dist_model='h36m')
+        opts = dict(start=0.85, step=0.05, distortion=True, dist_model='h36m')
         for ev in evaluators:
             if ev.get('type') == 'TriangulationMPJPE':
                 opts.update(
@@ -191,16 +188,17 @@ class MultiViewPoseInferencer(BaseInferencer):
                              'folders of frames (one per camera) or a list '
                              'of dicts with "images"')
         if all(isinstance(x, dict) for x in inputs):
-            return [self._check_instant(dict(x), i)
-                    for i, x in enumerate(inputs)]
+            return [
+                self._check_instant(dict(x), i) for i, x in enumerate(inputs)
+            ]
         if not all(isinstance(x, str) for x in inputs):
             raise ValueError('inputs: mix of paths and other values; give '
                              'V paths (one per camera) or a list of dicts')
         if all(is_video_file(x) for x in inputs):
             info = video_info(inputs[0])
             name = osp.splitext(osp.basename(inputs[0]))[0]
-            self._video = dict(name=name, fps=info['fps'],
-                               num_frames=info['num_frames'])
+            self._video = dict(
+                name=name, fps=info['fps'], num_frames=info['num_frames'])
             streams = [read_video_frames(p) for p in inputs]
             return (dict(images=list(frames), name=f'{name}_{t:06d}')
                     for t, frames in enumerate(zip(*streams)))
@@ -217,8 +215,9 @@ class MultiViewPoseInferencer(BaseInferencer):
                 name=osp.splitext(osp.basename(files[0]))[0])
                     for files in zip(*lists))
         return [
-            dict(images=[_read_image(p) for p in inputs],
-                 name=osp.splitext(osp.basename(inputs[0]))[0])
+            dict(
+                images=[_read_image(p) for p in inputs],
+                name=osp.splitext(osp.basename(inputs[0]))[0])
         ]
 
     @staticmethod
@@ -278,15 +277,18 @@ class MultiViewPoseInferencer(BaseInferencer):
                 sample[key] = copy.deepcopy(meta[key])
         return sample
 
-    def preprocess(self, inputs: Iterable[dict], batch_size: int = 1,
-                   cameras=None, bboxes=None):
+    def preprocess(self,
+                   inputs: Iterable[dict],
+                   batch_size: int = 1,
+                   cameras=None,
+                   bboxes=None):
         """Yield ``(collated batch, instants of the batch)``."""
         if cameras is not None:
             cameras = load_cameras(cameras)
         batch, raw = [], []
         for instant in inputs:
-            batch.append(self.pipeline(self._to_sample(instant, cameras,
-                                                       bboxes)))
+            batch.append(
+                self.pipeline(self._to_sample(instant, cameras, bboxes)))
             raw.append(instant)
             if len(batch) == batch_size:
                 yield self.collate_fn(batch), raw
@@ -337,31 +339,37 @@ class MultiViewPoseInferencer(BaseInferencer):
                         keypoints=np.asarray(ds.pred_keypoints[v]),
                         keypoint_scores=np.asarray(ds.pred_scores[v]))
                 ])
-                views.append(draw_poses(np.asarray(img), result, meta,
-                                        kpt_thr))
+                views.append(
+                    draw_poses(np.asarray(img), result, meta, kpt_thr))
             pictures.append(tile_views(views))
         return pictures
 
-    def postprocess(self, preds: list, visualization=None,
+    def postprocess(self,
+                    preds: list,
+                    visualization=None,
                     return_datasamples: bool = False) -> List[dict]:
         """JSON-ready predictions (see the module docstring)."""
         meta = self.model.dataset_meta
-        names = [meta['keypoint_id2name'][i]
-                 for i in range(meta['num_keypoints'])]
+        names = [
+            meta['keypoint_id2name'][i] for i in range(meta['num_keypoints'])
+        ]
         out = []
         for ds in preds:
             if return_datasamples:
                 out.append(ds)
                 continue
             views = [
-                dict(keypoints=ds.pred_keypoints[v],
-                     keypoint_scores=ds.pred_scores[v])
+                dict(
+                    keypoints=ds.pred_keypoints[v],
+                    keypoint_scores=ds.pred_scores[v])
                 for v in range(len(ds.pred_keypoints))
             ]
-            out.append(to_jsonable(dict(
-                keypoint_names=names,
-                views=views,
-                keypoints_3d=ds.pred_keypoints_3d)))
+            out.append(
+                to_jsonable(
+                    dict(
+                        keypoint_names=names,
+                        views=views,
+                        keypoints_3d=ds.pred_keypoints_3d)))
         return out
 
     def __call__(self,
@@ -381,17 +389,17 @@ class MultiViewPoseInferencer(BaseInferencer):
         if out_dir is not None:
             kwargs.setdefault('vis_out_dir', osp.join(out_dir,
                                                       'visualizations'))
-            kwargs.setdefault('pred_out_dir', osp.join(out_dir,
-                                                       'predictions'))
+            kwargs.setdefault('pred_out_dir', osp.join(out_dir, 'predictions'))
         pre_kw, _, vis_kw, post_kw = self._dispatch_kwargs(**kwargs)
         instants = self._inputs_to_list(inputs)
         video = self._video
         writer = ResultWriter(
-            post_kw.get('vis_out_dir', ''), post_kw.get('pred_out_dir', ''),
+            post_kw.get('vis_out_dir', ''),
+            post_kw.get('pred_out_dir', ''),
             video_name=video['name'] if video else None,
             fps=video['fps'] if video else 25.)
-        total = len(instants) if isinstance(instants, list) else (
-            video or {}).get('num_frames', 0)
+        total = len(instants) if isinstance(
+            instants, list) else (video or {}).get('num_frames', 0)
         progress = ProgressBar(total) if self.show_progress and total else \
             None
         results = dict(predictions=[], visualization=[])
