@@ -110,7 +110,8 @@ def main(argv=None):
     check_dataset_files(cfg, splits=('test', ))
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg, args.config)
-    guard_checkpoint_fit(runner)
+    guard_checkpoint_fit(runner, hint='tools/test.py evaluates only a '
+                         'checkpoint that fits the model.')
     metrics = run_explained(runner, 'test', args.config)
     if args.out and runner.rank == 0:
         atomic_write_text(

@@ -205,12 +205,15 @@ def checkpoint_fit(model, state_dict: dict) -> Tuple[int, int, List[str]]:
     return loaded, len(own), mismatched
 
 
-def guard_checkpoint_fit(runner, allow_partial: bool = False,
-                         min_fraction: float = 0.5) -> None:
+def guard_checkpoint_fit(
+        runner,
+        allow_partial: bool = False,
+        min_fraction: float = 0.5,
+        hint: str = 'To start from it anyway, pass --partial-load.') -> None:
     """Make ``runner.load_checkpoint`` (``load_from``, ``tools/test.py``)
     log how many of the model's tensors the checkpoint filled, and refuse a
     checkpoint that fills fewer than ``min_fraction`` of them unless
-    ``allow_partial``."""
+    ``allow_partial`` (``hint`` ends the error message)."""
     original = runner.load_checkpoint
 
     def load_checkpoint(filename, *args, **kwargs):
@@ -230,8 +233,8 @@ def guard_checkpoint_fit(runner, allow_partial: bool = False,
         if total and loaded < min_fraction * total and not allow_partial:
             raise ValueError(
                 message + f'. Fewer than {min_fraction:.0%} of the tensors '
-                'fit: this checkpoint is not for this model (wrong config?)'
-                '. To start from it anyway, pass --partial-load.')
+                'fit: this checkpoint is not for this model (wrong config?). '
+                + hint)
         runner.logger.info(message)
         return checkpoint
 
