@@ -23,13 +23,40 @@ def set_work_dir(cfg, work_dir, config_path: str) -> None:
                                 osp.splitext(osp.basename(config_path))[0])
 
 
+def resolve_load_from(cfg) -> None:
+    """``load_from`` may name a work dir: it then means the last checkpoint
+    written there (the file named in its ``last_checkpoint``, which
+    mmengine's ``CheckpointHook`` updates after every save). A second
+    training stage starts from the last weights of the first this way (as
+    CVTHead's stage 2 does), whatever its epoch count."""
+    folder = cfg.get('load_from')
+    if not folder or not (osp.isdir(folder) or folder.endswith('/')):
+        return
+    marker = osp.join(folder, 'last_checkpoint')
+    if not osp.isfile(marker):
+        raise FileNotFoundError(
+            f'load_from = {folder!r} names a work dir without a '
+            'last_checkpoint file: no checkpoint has been saved there yet '
+            '(train the previous stage into that work dir first)')
+    with open(marker) as f:
+        path = f.read().strip()
+    if not osp.isabs(path) and not osp.isfile(path):
+        path = osp.join(folder, osp.basename(path))
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{marker} names {path!r}, which does not '
+                                'exist')
+    cfg.load_from = path
+
+
 def build_runner(cfg, config_path: str):
-    """The config's runner (``runner_type`` or mmengine's ``Runner``).
+    """The config's runner (``runner_type`` or mmengine's ``Runner``);
+    ``load_from`` may name a work dir (:func:`resolve_load_from`).
 
     An unknown component type exits with the scopes searched and close
     matches instead of mmengine's bare ``KeyError``.
     """
     from mmengine.runner import Runner
+    resolve_load_from(cfg)
 
     from mmhuman_ext.registry import RUNNERS
     from mmhuman_ext.utils.errors import explain_unknown_type
