@@ -6,7 +6,7 @@ plays and what belongs there, instead of letting diffusers / transformers
 try to reach the Hugging Face hub.
 """
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 
 class MissingPretrainedError(FileNotFoundError):
@@ -51,3 +51,39 @@ def require_pretrained_file(path: str, role: str, contents: str) -> str:
             'Nothing is downloaded at run time: place the file there or set '
             'the path in the config.')
     return path
+
+
+def load_state_dict_file(path: str, what: str, where: str) -> Dict:
+    """A state dict from a local weights file, read without running code:
+    ``.pkl`` of numpy arrays (e.g. the VGGFace2-pytorch releases) through
+    :mod:`mmhuman_ext.utils.safe_pickle`, anything else with
+    ``torch.load(weights_only=True)``. ``state_dict`` / ``model`` / ``params``
+    wrappers and DataParallel ``module.`` prefixes are removed.
+
+    Args:
+        path (str): the file.
+        what (str): the network, for messages (e.g. "VGG19").
+        where (str): where to get the file, for messages.
+
+    Raises:
+        FileNotFoundError: naming the file, the network and where to get it.
+    """
+    import torch
+
+    from .checkpoint import load_checkpoint_file
+    from .safe_pickle import safe_load_pickle, to_numpy
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} weights {path} not found; {where}')
+    if path.endswith('.pkl'):
+        state = {k: torch.as_tensor(to_numpy(v))
+                 for k, v in safe_load_pickle(path).items()}
+    else:
+        state = load_checkpoint_file(path, map_location='cpu')
+    for key in ('state_dict', 'model', 'params'):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict):
+        raise ValueError(f'{what} weights {path}: expected a state dict, got '
+                         f'{type(state).__name__}')
+    return {k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state.items()}

@@ -23,6 +23,7 @@ from mmengine.evaluator import BaseMetric
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import METRICS, MODELS
+from mmhuman_ext.utils.pretrained import load_state_dict_file
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -100,8 +101,7 @@ class LPIPSAlex(nn.Module):
         self.net = lpips.LPIPS(net='alex', pretrained=True, pnet_rand=True,
                                verbose=False)
         if backbone_ckpt is not None:
-            from mmhuman_ext.models.losses.cvthead_losses import _load_state
-            state = _load_state(
+            state = load_state_dict_file(
                 backbone_ckpt, 'AlexNet (LPIPS backbone)',
                 'download alexnet-owt-7be5be79.pth from '
                 'https://download.pytorch.org/models/ and set its path')
@@ -232,8 +232,7 @@ class InceptionPool3(nn.Module):
         net = torchvision.models.inception_v3(
             weights=None, aux_logits=False, init_weights=ckpt is None)
         if ckpt is not None:
-            from mmhuman_ext.models.losses.cvthead_losses import _load_state
-            state = _load_state(
+            state = load_state_dict_file(
                 ckpt, 'Inception-V3', 'download '
                 'inception_v3_google-0cc3c7bd.pth from '
                 'https://download.pytorch.org/models/ and set its path')
@@ -254,50 +253,95 @@ class InceptionPool3(nn.Module):
 
 @METRICS.register_module()
 class CrossReenactMetric(BaseMetric):
-    """Cross-identity reenactment: FID between the white-composited outputs
-    and the source frames [A: spec §5.2], and CSIM, the mean cosine
-    similarity of face embeddings of source and output.
+    """Cross-identity reenactment (thesis Table 4.2): FID between the
+    white-composited outputs and the reference frames, CSIM, the mean cosine
+    similarity of face embeddings of source and output, and optionally IQA,
+    the mean no-reference quality of the outputs.
 
     Args:
         inception_ckpt (str, optional): Inception-V3 weights.
         id_embedder (dict): a registered module with ``embed([-1, 1] images)
-            -> (B, D)``; default ``FaceIdentityLoss`` (VGGFace2 ResNet-50;
-            the paper's CSIM network is unnamed, ArcFace would be [205]'s).
+            -> (B, D)``; default ``ArcFaceEmbedder`` (IResNet-100, the
+            network of CSIM's origin, FOMM/ROME's protocol);
+            ``FaceIdentityLoss`` (VGGFace2 ResNet-50) is the alternative.
+        face_crop (bool): embed the face crop (the DECA crop transform of
+            the sample, ``drv_tform``, which is the source's for cross-
+            identity pairs) instead of the whole frame; default True.
+        iqa (dict, optional): a registered module with ``score([0, 1]
+            images) -> (B,)`` (``HyperIQA``); its mean x 100 is ``IQA``
+            (KonIQ's 0-100 scale).
+        reference (str): FID reference frames, ``'source'`` (cross-identity:
+            the sources) or ``'target'`` (self-reenactment: the driving
+            frames on white with their ground-truth masks).
         mask_thr (float): threshold of the predicted mask (0.6).
         inception_size (int): Inception input side (299).
     """
     default_prefix = 'cross'
 
     def __init__(self, inception_ckpt: Optional[str] = None,
-                 id_embedder: Optional[dict] = None, mask_thr: float = 0.6,
-                 inception_size: int = 299, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
+                 id_embedder: Optional[dict] = None, face_crop: bool = True,
+                 iqa: Optional[dict] = None, reference: str = 'source',
+                 mask_thr: float = 0.6, inception_size: int = 299,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if reference not in ('source', 'target'):
+            raise ValueError("reference is 'source' or 'target', got "
+                             f'{reference!r}')
         self.inception = InceptionPool3(inception_ckpt, inception_size)
         self.embedder = MODELS.build(id_embedder or dict(
-            type='FaceIdentityLoss'))
+            type='ArcFaceEmbedder'))
+        self.iqa = MODELS.build(iqa) if iqa else None
+        self.face_crop = face_crop
+        self.reference = reference
         self.mask_thr = mask_thr
+
+    def _faces(self, images: Tensor, data_samples: Sequence[dict]) -> Tensor:
+        """[0, 1] images -> [-1, 1] face crops (or the whole images)."""
+        if self.face_crop:
+            from mmhuman_ext.geometry.ortho_crop import warp_crop
+            size = images.shape[-1]
+            tform = torch.stack([s['drv_tform'] for s in data_samples])
+            scale = torch.tensor([s['frame_size'][1] / size
+                                  for s in data_samples])
+            # network-resolution pixels -> frame pixels -> crop
+            tform = tform.float() @ torch.diag_embed(torch.stack(
+                [scale, scale, torch.ones_like(scale)], -1))
+            images = warp_crop(images, tform)
+        return images * 2 - 1
 
     @torch.no_grad()
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         pred = torch.stack([(s['pred_img'] + 1) / 2 for s in data_samples])
         mask = torch.stack([s['pred_mask'] for s in data_samples]).float()
-        src = torch.stack([(s['src_img'] + 1) / 2 for s in data_samples])
+        src = torch.stack([(s['src_img'] + 1) / 2
+                           for s in data_samples]).float()
         out = mask_on_white(pred.float().clamp(0, 1), mask, self.mask_thr)
-        f_fake, f_real = self.inception(out), self.inception(src.float())
-        e_out = self.embedder.embed(out * 2 - 1)
-        e_src = self.embedder.embed(src.float() * 2 - 1)
+        if self.reference == 'source':
+            real = src
+        else:
+            gt = torch.stack([(s['gt_img'] + 1) / 2 for s in data_samples])
+            gt_mask = torch.stack([s['gt_mask'] for s in data_samples])
+            real = mask_on_white(gt.float().clamp(0, 1), gt_mask.float(), 0.5)
+        f_fake, f_real = self.inception(out), self.inception(real)
+        e_out = self.embedder.embed(self._faces(out, data_samples))
+        e_src = self.embedder.embed(self._faces(src, data_samples))
         csim = F.cosine_similarity(e_out, e_src, dim=1)
+        iqa = self.iqa.score(out) if self.iqa is not None else None
         for i in range(len(data_samples)):
-            self.results.append(dict(fake=f_fake[i].numpy(),
-                                     real=f_real[i].numpy(),
-                                     csim=float(csim[i])))
+            row = dict(fake=f_fake[i].numpy(), real=f_real[i].numpy(),
+                       csim=float(csim[i]))
+            if iqa is not None:
+                row['iqa'] = float(iqa[i])
+            self.results.append(row)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         fake = np.stack([r['fake'] for r in results]).astype(np.float64)
         real = np.stack([r['real'] for r in results]).astype(np.float64)
-        return dict(FID=frechet_distance(fake, real),
-                    CSIM=float(np.mean([r['csim'] for r in results])))
+        out = dict(FID=frechet_distance(fake, real),
+                   CSIM=float(np.mean([r['csim'] for r in results])))
+        if 'iqa' in results[0]:
+            out['IQA'] = 100 * float(np.mean([r['iqa'] for r in results]))
+        return out
 
 
 @METRICS.register_module()

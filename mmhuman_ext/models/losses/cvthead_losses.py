@@ -14,7 +14,6 @@ they are. Written here:
 All inputs are images in [-1, 1], ``(B, 3, H, W)``. Loss networks are frozen
 and stay in eval mode.
 """
-import os.path as osp
 from typing import Dict, List, Optional
 
 import torch
@@ -25,20 +24,7 @@ from torch import Tensor, nn
 from mmhuman_ext.models.layers.vgg19 import (IMAGENET_MEAN, IMAGENET_STD,
                                              build_vgg19_features)
 from mmhuman_ext.registry import MODELS
-
-
-def _load_state(path: str, what: str, where: str) -> Dict[str, Tensor]:
-    """A state dict from ``.pth`` (weights only) or a pickle of numpy arrays
-    (read without running code)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} weights {path} not found; {where}')
-    if path.endswith('.pkl'):
-        from mmhuman_ext.utils.safe_pickle import safe_load_pickle, to_numpy
-        raw = safe_load_pickle(path)
-        return {k: torch.as_tensor(to_numpy(v)) for k, v in raw.items()}
-    from mmhuman_ext.utils import load_checkpoint_file
-    state = load_checkpoint_file(path, map_location='cpu')
-    return state.get('state_dict', state)
+from mmhuman_ext.utils.pretrained import load_state_dict_file
 
 
 class _FrozenNet(nn.Module):
@@ -131,7 +117,7 @@ class FaceIdentityLoss(_FrozenNet):
         super().__init__()
         self.net = vggface2_resnet50()
         if ckpt is not None:
-            state = _load_state(
+            state = load_state_dict_file(
                 ckpt, 'VGGFace2 ResNet-50',
                 'get resnet50_scratch_weight.pkl from the VGGFace2-pytorch '
                 'project (cydonia999/VGGFace2-pytorch) and set its path')
