@@ -8,8 +8,7 @@
 #       (unet/ vae/ text_encoder/ tokenizer/ scheduler/)
 #   checkpoints/sd-controlnet-hed/       lllyasviel/sd-controlnet-hed
 #   checkpoints/ControlNetHED.pth        lllyasviel/Annotators
-#   checkpoints/kandinsky-2-2-decoder/movq/
-#                                        kandinsky-community/kandinsky-2-2-decoder
+#   checkpoints/kandinsky-2-2-decoder/movq/  (kandinsky-community/...)
 #   checkpoints/clip-vit-large-patch14/  openai/clip-vit-large-patch14
 #   checkpoints/raft_large_C_T_SKHT_V2-ff5fadd5.pth   torchvision RAFT-large
 # The stage-2 checkpoint (tools/train.py on configs/maskint/) is given on
@@ -17,18 +16,19 @@
 #   python tools/misc/maskint_edit.py THIS_CONFIG CKPT --video IN.mp4 \
 #       --prompt "a wolf" --out DIR
 #   python tools/test.py THIS_CONFIG CKPT   (DAVIS-2017 prompt list below)
-default_scope = 'mmhuman_ext'
+# The HED detector, the VQ tokenizer and the transformer come from the
+# stage-2 training config, so the editor always matches what was trained.
+_base_ = ['./maskint-base_8xb8-100e_videos-16f-384x672.py']
 
 sd = 'checkpoints/stable-diffusion-v1-5'
-codebook_size = 16384
 
 model = dict(
+    _delete_=True,
     type='MaskINTEditPipeline',
     clip_len=16,
     resolution=(384, 672),
     seed=0,
-    structure=dict(
-        type='HEDEdgeDetector', checkpoint='checkpoints/ControlNetHED.pth'),
+    structure={{_base_.model.data_preprocessor.structure_detector}},
     keyframe_editor=dict(
         type='JointKeyframeEditor',
         num_inference_steps=50,
@@ -49,28 +49,14 @@ model = dict(
         text_encoder=dict(from_pretrained=sd, subfolder='text_encoder'),
         tokenizer=dict(from_pretrained=sd, subfolder='tokenizer'),
         scheduler=dict(from_pretrained=sd, subfolder='scheduler')),
-    tokenizer=dict(
-        type='VQGANTokenizer',
-        vq=dict(
-            from_pretrained='checkpoints/kandinsky-2-2-decoder',
-            subfolder='movq')),
+    tokenizer={{_base_.model.data_preprocessor.tokenizer}},
     interpolator=dict(
         type='MaskINT',
-        transformer=dict(
-            type='MaskINTTransformer',
-            codebook_size=codebook_size,
-            embed_dims=768,
-            num_layers=12,
-            num_heads=12,
-            mlp_ratio=4.0,
-            token_hw=(48, 84),
-            down_factor=2,
-            window_size=(6, 6),
-            drop_rate=0.1),
-        test_cfg=dict(num_steps=32, choice_temperature=4.5,
-                      mask_schedule='cosine')))
+        transformer={{_base_.model.transformer}},
+        test_cfg={{_base_.model.test_cfg}}))
 
 test_dataloader = dict(
+    _delete_=True,
     batch_size=1,
     num_workers=2,
     persistent_workers=False,
@@ -91,6 +77,3 @@ test_evaluator = [
     dict(type='EditRuntime'),
 ]
 test_cfg = dict(type='TestLoop')
-
-env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='nccl'))
-log_level = 'INFO'
