@@ -20,7 +20,7 @@ model = dict(
         mofa=width),
     head=dict(in_channels=64))
 synthetic = dict(
-    type='SyntheticH36MDataset',
+    type='mmhuman_ext.SyntheticH36MDataset',  # found by mmpose too
     data_root=None,  # generator cache ($MMHUMAN_EXT_DATA or ~/.cache)
     generator_cfg=dict(num_frames=600, seed=0),
     file_2d='data_2d_h36m_cpn_ft_h36m_dbb.npz',

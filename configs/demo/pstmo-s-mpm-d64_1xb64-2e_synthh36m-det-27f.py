@@ -15,7 +15,7 @@ model = dict(
     decoder=dict(
         in_dims=64, embed_dims=32, ffn_dims=64, dropout=0.))
 synthetic = dict(
-    type='SyntheticH36MDataset',
+    type='mmhuman_ext.SyntheticH36MDataset',  # found by mmpose too
     data_root=None,  # generator cache ($MMHUMAN_EXT_DATA or ~/.cache)
     generator_cfg=dict(num_frames=600, seed=0),
     file_2d='data_2d_h36m_cpn_ft_h36m_dbb.npz',

@@ -59,7 +59,9 @@ val_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs', meta_keys=meta_keys)
 ]
-dataset_type = 'H36MVideoPose3DDataset'
+# scope-prefixed: mmpose's inferencer looks the type up in its own registry
+# for the keypoint metainfo when a checkpoint carries none (converted ones)
+dataset_type = 'mmhuman_ext.H36MVideoPose3DDataset'
 data_files = dict(
     data_root=data_root,
     file_3d='data_3d_h36m.npz',

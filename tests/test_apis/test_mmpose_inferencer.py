@@ -36,13 +36,18 @@ DETECTOR = osp.join(MMPOSE_MIM, 'demo', 'mmdetection_cfg',
                     'rtmdet_nano_320-8xb32_coco-person.py')
 
 
-def random_checkpoint(config: str, path: str, seed: int = 0) -> str:
+def random_checkpoint(config: str,
+                      path: str,
+                      seed: int = 0,
+                      with_dataset_meta: bool = True) -> str:
     """A checkpoint of the config's model with random weights, holding the
-    dataset metainfo as every training run writes it."""
+    dataset metainfo as every training run writes it (or none, as the
+    converted official weights)."""
     cfg = Config.fromfile(config)
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
-    meta = dict(dataset_meta=dataset_meta_of(model, None, cfg))
+    meta = dict(dataset_meta=dataset_meta_of(model, None, cfg)) \
+        if with_dataset_meta else dict(converted_from='official.pth')
     save_checkpoint(dict(meta=meta, state_dict=model.state_dict()), path)
     return path
 
@@ -222,3 +227,21 @@ def test_mmpose_demo_script_in_a_fresh_process(ppt_s_ckpt, tmp_path):
     with open(out / 'pred' / 'person.json') as f:
         people = json.load(f)
     assert np.asarray(people[0]['keypoints']).shape == (17, 2)
+
+
+def test_checkpoints_without_dataset_meta(tmp_path):
+    """Converted official weights carry no dataset metainfo: mmpose takes
+    it from the config's dataset type, which its registry finds."""
+    from mmpose.apis import MMPoseInferencer
+    pose_ckpt = random_checkpoint(
+        PPT_S, str(tmp_path / 'ppt.pth'), with_dataset_meta=False)
+    lift_ckpt = random_checkpoint(
+        PSTMO_S_27, str(tmp_path / 'pstmo.pth'), with_dataset_meta=False)
+    inferencer = MMPoseInferencer(
+        pose2d=PPT_S, pose2d_weights=pose_ckpt, pose3d=PSTMO_S_27,
+        pose3d_weights=lift_ckpt, device='cpu', det_model='whole_image')
+    assert inferencer.inferencer.model.dataset_meta['dataset_name'] == 'h36m'
+    img = person_picture(str(tmp_path / 'person.jpg'))
+    result, = _run(inferencer, img)
+    assert np.asarray(result['predictions'][0][0]['keypoints']).shape == (
+        17, 3)

@@ -29,6 +29,14 @@ def _problems(cfg) -> list:
     else:
         if cfg.get('visualizer', {}).get('type') != 'Pose3dLocalVisualizer':
             found.append('visualizer is not Pose3dLocalVisualizer')
+    # the keypoint metainfo of checkpoints that carry none (converted
+    # official weights); mmpose lifts to Human3.6M joints only
+    if cfg.model.type == 'TopdownPoseEstimator' or \
+            'h36m' in cfg.filename:
+        from mmpose.apis.inference import dataset_meta_from_config
+        if dataset_meta_from_config(cfg, dataset_mode='train') is None:
+            found.append('mmpose finds no dataset metainfo for '
+                         f'{cfg.train_dataloader.dataset.type!r}')
     return found
 
 
