@@ -245,3 +245,15 @@ def test_checkpoints_without_dataset_meta(tmp_path):
     result, = _run(inferencer, img)
     assert np.asarray(result['predictions'][0][0]['keypoints']).shape == (
         17, 3)
+
+
+def test_function_registry_of_our_scope():
+    """mmengine's inferencers take ``collate_fn`` from the function registry
+    of their scope: ours exists and reaches mmengine's functions."""
+    from mmengine.registry import FUNCTIONS
+
+    from mmhuman_ext.registry import FUNCTIONS as OURS
+    with FUNCTIONS.switch_scope_and_registry('mmhuman_ext') as registry:
+        assert registry is OURS
+        assert registry.get('pseudo_collate') is FUNCTIONS.get(
+            'pseudo_collate')
