@@ -15,7 +15,10 @@
 # the command line:
 #   python tools/misc/maskint_edit.py THIS_CONFIG CKPT --video IN.mp4 \
 #       --prompt "a wolf" --out DIR
-#   python tools/test.py THIS_CONFIG CKPT   (DAVIS-2017 prompt list below)
+#   python tools/test.py THIS_CONFIG \
+#       --cfg-options model.interpolator_checkpoint=CKPT   (DAVIS-2017 list)
+# (tools/test.py's own CKPT argument would load into the whole pipeline;
+# the stage-2 checkpoint holds the interpolator only.)
 # The HED detector, the VQ tokenizer and the transformer come from the
 # stage-2 training config, so the editor always matches what was trained.
 _base_ = ['./maskint-base_8xb8-100e_videos-16f-384x672.py']

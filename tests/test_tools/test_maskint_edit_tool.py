@@ -66,6 +66,8 @@ def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
 def test_edit_tool_bad_input(tmp_path, checkpoint):
     with pytest.raises(FileNotFoundError, match='input video .* does not '
                        'exist'):
-        maskint_edit.main([CONFIG, checkpoint, '--video',
-                           str(tmp_path / 'none.mp4'), '--prompt', 'a', '--out',
-                           str(tmp_path / 'o')])
+        maskint_edit.main([
+            CONFIG, checkpoint, '--video',
+            str(tmp_path / 'none.mp4'), '--prompt', 'a', '--out',
+            str(tmp_path / 'o')
+        ])

@@ -104,3 +104,60 @@ def test_bad_input(pipeline, tmp_path):
     cfg['interpolator']['transformer']['codebook_size'] = 32
     with pytest.raises(ValueError, match='32 colour codes.*64'):
         MODELS.build(cfg)
+
+
+def test_test_step_feeds_the_edit_metrics(tmp_path):
+    """tools/test.py's path: benchmark dataset -> pseudo_collate ->
+    test_step -> CLIP / warping / runtime metrics."""
+    import json
+
+    import cv2
+    import numpy as np
+    from mmengine.dataset import pseudo_collate
+
+    from maskint_tiny import write_clip_tokenizer
+    from mmhuman_ext.evaluation.metrics.video_edit_metrics import (
+        CLIPVideoConsistency, EditRuntime, FlowWarpingError)
+    from mmhuman_ext.registry import DATASETS
+    folder = tmp_path / 'videos' / 'bear'
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        cv2.imwrite(str(folder / f'{i:05d}.jpg'),
+                    rng.integers(0, 256, (48, 72, 3), dtype=np.uint8))
+    (tmp_path / 'prompts.json').write_text(json.dumps({'bear': ['a panda']}))
+    dataset = DATASETS.build(dict(
+        type='VideoEditBenchmarkDataset',
+        ann_file=str(tmp_path / 'prompts.json'),
+        data_root=str(tmp_path / 'videos'), clip_len=6))
+    torch.manual_seed(0)
+    pipe = MODELS.build(tiny_pipeline_cfg(
+        tokenizer_dir=write_clip_tokenizer(str(tmp_path / 'tok'))))
+    outputs = pipe.test_step(pseudo_collate([dataset[0]]))
+    assert outputs[0]['prompt'] == 'a panda'
+    assert outputs[0]['pred_frames'].shape == (6, 3, 64, 96)
+
+    def zero_flow(src, dst):
+        return torch.zeros(len(src), 2, *src.shape[-2:])
+
+    torch.manual_seed(0)
+    metrics = [
+        CLIPVideoConsistency(clip=dict(
+            text_config=dict(vocab_size=520, hidden_size=32,
+                             intermediate_size=37, num_hidden_layers=1,
+                             num_attention_heads=4),
+            vision_config=dict(image_size=32, patch_size=8, hidden_size=32,
+                               intermediate_size=37, num_hidden_layers=1,
+                               num_attention_heads=4),
+            projection_dim=16)),
+        FlowWarpingError(flow_fn=zero_flow), EditRuntime()
+    ]
+    metrics[0].tokenizer = pipe.keyframe_editor.tokenizer
+    results = {}
+    for metric in metrics:
+        metric.process(None, outputs)
+        results.update(metric.compute_metrics(metric.results))
+    assert -1 <= results['clip_pc'] <= 1 and results['clip_tc'] <= 1 + 1e-6
+    assert results['warp_err'] >= 0 and results['longterm_warp_err'] >= 0
+    assert results['num_evaluations'] == 2 * 2 * 2 + 4
+    assert results['runtime_s'] > 0

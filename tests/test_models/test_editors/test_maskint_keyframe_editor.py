@@ -9,8 +9,8 @@ from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.pretrained import MissingPretrainedError
 
 sys.path.insert(0, osp.dirname(__file__))
-from maskint_tiny import (randomize_zero_convs, tiny_pipeline_cfg,  # noqa: E402
-                         write_sd_folders)
+from maskint_tiny import (  # noqa: E402
+    randomize_zero_convs, tiny_pipeline_cfg, write_sd_folders)
 
 
 def build_editor(**overrides):

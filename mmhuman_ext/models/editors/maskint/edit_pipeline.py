@@ -267,11 +267,16 @@ class MaskINTEditPipeline(BaseModel):
         """``mode='predict'`` (tools/test.py): ``inputs`` a list of ``(N, 3,
         H, W)`` clips in [0, 1] (or a ``(B, N, 3, H, W)`` tensor);
         ``data_samples`` dicts with ``prompt`` (or ``prompt_embeds`` and
-        ``negative_prompt_embeds``) and ``video_id``. Returns one result dict per clip (:meth:`edit` plus
-        the sample's metadata)."""
+        ``negative_prompt_embeds``) and ``video_id`` (a list, or the dict
+        of lists ``pseudo_collate`` makes). Returns one result
+        dict per clip (:meth:`edit` plus the sample's metadata)."""
         if mode != 'predict':
             raise ValueError(f'MaskINTEditPipeline is inference only; mode '
                              f'{mode!r} is not supported')
+        if isinstance(data_samples, dict):  # pseudo_collate: dict of lists
+            data_samples = [{k: v[i]
+                             for k, v in data_samples.items()}
+                            for i in range(len(inputs))]
         results = []
         for clip, sample in zip(inputs, data_samples):
             embeds = sample.get('prompt_embeds')

@@ -143,7 +143,8 @@ class CannyEdgeDetector(nn.Module):
             cv2.Canny(np.ascontiguousarray(im), self.low_threshold,
                       self.high_threshold) for im in images
         ])
-        return torch.from_numpy(edges).to(frames.device, frames.dtype)[:, None] / 255.
+        edges = torch.from_numpy(edges).to(frames.device, frames.dtype)
+        return edges[:, None] / 255.
 
 
 @MODELS.register_module()
