@@ -3,6 +3,9 @@
 _base_ = ['./orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128.py']
 
 model = dict(train_stage='joint')
+# the paper's learning rate once the branches are joined (the stage-1/2
+# demo rate, 5e-4, made the flows diverge here)
+optim_wrapper = dict(generator=dict(optimizer=dict(lr=2e-4)))
 max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))
