@@ -111,6 +111,7 @@ class HeadAvatarInferencer(BaseInferencer):
         init_default_scope(scope)
         super().__init__(model, weights, device, scope, show_progress)
         self.data_root = data_root
+        self._progress = None  # a ProgressBar during __call__
         device = next(self.model.parameters()).device
         self.animator = HeadAnimator(self.model, str(device))
 
