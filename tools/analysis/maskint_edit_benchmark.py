@@ -16,8 +16,8 @@ resolution with random prompt embeddings:
   the same editor (``frames x steps x 2`` evaluations), VAE decode.
 
 One warm-up edit each, then ``--repeats`` rounds alternating the two (so the
-ratio holds on a shared machine); the median seconds are reported. Model
-loading is excluded.
+ratio holds on a shared machine); the median seconds are reported, and
+MaskINT's seconds per stage of the last round. Model loading is excluded.
 """
 import argparse
 import json
@@ -97,7 +97,7 @@ def run(args):
             for name, fn in methods.items():
                 _sync(device)
                 start = time.perf_counter()
-                fn()
+                info[name] = fn()
                 _sync(device)
                 times[name].append(time.perf_counter() - start)
                 print(f'round {i + 1}/{args.repeats} {name}: '
