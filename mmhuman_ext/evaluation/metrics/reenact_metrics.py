@@ -1,14 +1,16 @@
-"""Metrics of one-shot head reenactment (CVTHead spec §5).
+"""Metrics of one-shot head reenactment (CVTHead, thesis Tables 4.1-4.2;
+protocols in ``docs/cvthead.md``).
 
 * :class:`SelfReenactMetric` (driver = ground truth): L1, PSNR, SSIM,
   MS-SSIM, LPIPS after masking both images with the *predicted* mask
   thresholded at 0.6 over white.
-* :class:`CrossReenactMetric` (no ground truth): FID and CSIM.
+* :class:`CrossReenactMetric` (no ground truth): FID, CSIM (ArcFace or
+  VGGFace2 embeddings) and IQA (HyperIQA).
 * :class:`MotionTransferMetric`: AKD / AED / APD from DECA codes re-estimated
   on the output and on the ground truth.
 
-Why not mmagic's: its ``PSNR`` averages per-image PSNRs (spec: PSNR of the
-mean MSE), its ``MS_SSIM`` scores diversity between generated pairs, its
+Why not mmagic's: its ``PSNR`` averages per-image PSNRs (the official code:
+PSNR of the mean MSE), its ``MS_SSIM`` scores diversity between generated pairs, its
 ``FID`` loads Inception weights itself (and takes a 2048 x 2048 matrix
 square root), and it has no LPIPS. Every network loads from a local path;
 ``None`` keeps random weights of the real architecture (tests only).
@@ -62,7 +64,7 @@ def ms_ssim(x: Tensor, y: Tensor, data_range: float = 1.,
             weights: Sequence[float] = MS_SSIM_WEIGHTS) -> Tensor:
     """Multi-scale SSIM (the ``pytorch_msssim`` definition), per image
     ``(B,)``. Images too small for all 5 scales (side <= 160) use the scales
-    that fit, with the weights renormalised [A]."""
+    that fit, with the weights renormalised (our choice)."""
     win = _gaussian_window().to(x)
     scales = len(weights)
     while scales > 1 and min(x.shape[-2:]) <= (win.numel() - 1) * 2**(
@@ -346,7 +348,7 @@ class CrossReenactMetric(BaseMetric):
 
 @METRICS.register_module()
 class MotionTransferMetric(BaseMetric):
-    """AKD / AED / APD [A] (optional extras, spec §5.2): DECA re-estimates
+    """AKD / AED / APD (extras the thesis does not report): DECA re-estimates
     FLAME codes on the output and on the ground truth, each cropped with the
     driver's crop transform (rescaled to the network resolution):
 
