@@ -80,6 +80,15 @@ def first_noise_prediction(editor, structure):
     return outputs[0]
 
 
+@pytest.mark.parametrize('num_keyframes', [1, 6])
+def test_any_number_of_keyframes(num_keyframes):
+    """1 to 6 keyframes (Table 5.3): F x steps x 2 evaluations."""
+    editor = build_editor()
+    out = run(editor, torch.rand(num_keyframes, 1, 64, 96))
+    assert out.shape == (num_keyframes, 3, 64, 96)
+    assert editor.num_evaluations == num_keyframes * 2 * 2
+
+
 def test_keyframes_are_edited_jointly():
     """Same noise + same structure -> identical keyframes. With extended
     attention keyframe 0's prediction depends on keyframe 1's structure,
