@@ -82,7 +82,12 @@ def test_cross_metric_face_crop_iqa_and_target_reference():
     m.process(None, samples(imgs))
     same = m.compute_metrics(m.results)
     assert same['CSIM'] == pytest.approx(1, abs=1e-5)
-    assert 'IQA' in same and abs(same['FID']) < 1e-3
+    assert 'IQA' in same
+    # outputs equal to the references: FID 0 up to rounding (random-weight
+    # Inception features are huge, so relative to their squared norm)
+    scale = max(float((r['fake'].astype('float64')**2).sum())
+                for r in m.results)
+    assert abs(same['FID']) < 1e-9 * scale
     # the face crop: only the crop region of the images reaches the embedder
     outside = imgs.clone()
     outside[..., 40:, :] = 0  # rows below the crop (frame rows >= 80)
