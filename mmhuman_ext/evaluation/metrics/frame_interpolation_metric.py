@@ -64,7 +64,8 @@ class FrameInterpolationMetric(BaseMetric):
         use_lpips (bool): compute LPIPS.
         lpips_backbone (str, optional): torchvision AlexNet weights
             (``alexnet-owt-7be5be79.pth``); None keeps a random backbone
-            (the linear heads of LPIPS ship with the ``lpips`` package).
+            drawn with seed 0 (the linear heads of LPIPS ship with the
+            ``lpips`` package).
         collect_device (str), prefix (str, optional): mmengine.
 
     Needs per sample (``MaskINT.predict`` with a tokenizer and frames in the
@@ -86,7 +87,13 @@ class FrameInterpolationMetric(BaseMetric):
                              f'{frames!r}')
         self.frames = frames
         self.baselines = baselines
-        self.lpips = LPIPSAlex(lpips_backbone) if use_lpips else None
+        self.lpips = None
+        if use_lpips:
+            # a random backbone (no weights given) is drawn from a fixed
+            # seed, so that LPIPS values compare across runs
+            with torch.random.fork_rng():
+                torch.manual_seed(0)
+                self.lpips = LPIPSAlex(lpips_backbone)
 
     def clip_scores(self, pred: Tensor, gt: Tensor) -> Dict[str, float]:
         """Mean PSNR / SSIM / LPIPS over the frames of ``pred``, ``gt``
