@@ -240,7 +240,8 @@ class ORFNTMotionTransfer(BaseModel):
         BatchNorm statistics do not drift either."""
         super().train(mode)
         if mode:
-            for child in self.generator.children():
+            generator = getattr(self.generator, 'module', self.generator)
+            for child in generator.children():
                 if child is not None and not any(
                         p.requires_grad for p in child.parameters()):
                     child.eval()
