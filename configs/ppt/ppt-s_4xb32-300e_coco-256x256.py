@@ -1,4 +1,4 @@
-# PPT-S on COCO at 256x256: the pre-training of multi-view PPT (spec B3.2;
+# PPT-S on COCO at 256x256: the pre-training of multi-view PPT (ch. 3;
 # the 256x192 model does not transfer: patch embedding and position table
 # differ). 4x4 patches of the 64x64 feature map, 64x64 heatmaps; recipe as
 # PPT-S 256x192. 7,760,832 trainable parameters.

@@ -3,11 +3,11 @@
 # fixed r = 0.7), then the last 2 layers fuse the kept tokens of all 4
 # views (424 tokens) with 2D sine + 3D ray PE (stride 16). 7,761,600
 # trainable parameters (PPT-S + the 768-parameter ray linear).
-# Recipe (spec B3.2): Adam 1e-3, 20 epochs, x0.1 at 10 and 15, 8 groups x 4
+# Recipe: Adam 1e-3, 20 epochs, x0.1 at 10 and 15, 8 groups x 4
 # GPUs, no augmentation, non-DARK targets and quarter-offset decoding.
 # Init: PPT-S trained on COCO at 256x256 (configs/ppt/ppt-s_4xb32-300e_
 # coco-256x256.py) with its keypoint tokens reordered COCO -> H36M (rows
-# [12, 12, 14, 16, 11, 13, 15, 11, 1, 0, 2, 5, 7, 9, 6, 8, 10], spec B3.2),
+# [12, 12, 14, 16, 11, 13, 15, 11, 1, 0, 2, 5, 7, 9, 6, 8, 10]),
 # saved as the checkpoint below (tools/model_converters/ppt_official.py
 # --h36m-init makes it from the official COCO-256 PPT-S or from a run of the
 # config above); the ray linear is new.

@@ -1,7 +1,7 @@
 # TransFusion (dissertation ch. 2, Table 2.1): Human3.6M, 2-view fusion of
 # 256x256 crops, ResNet-50 to layer2 + 3-layer cross-view transformer with
 # 2D sine PE + geometry PE (GPE) and the epipolar field loss (gamma 10).
-# 4,999,761 trainable parameters. Recipe (spec A3): Adam 1e-3, 20 epochs,
+# 4,999,761 trainable parameters. Recipe: Adam 1e-3, 20 epochs,
 # x0.1 at 10 and 15, 4 groups x 4 GPUs (keep the total of 16 groups; do not
 # scale the lr), no augmentation. Views: random main view + fixed partner
 # in training, fixed pairs (cam1, cam3) and (cam2, cam4) at test.

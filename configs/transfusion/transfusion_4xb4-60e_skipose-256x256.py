@@ -1,6 +1,6 @@
 # TransFusion on Ski-Pose PTZ (Table 2.4): 6 cameras, pairs (0,1), (2,3),
 # (4,5); the images are already 256x256 crops (box = whole image). The
-# official config runs 60 epochs with steps at 30 and 45 (spec Q11).
+# official config runs 60 epochs with steps at 30 and 45.
 _base_ = ['./transfusion_4xb4-20e_h36m-256x256.py']
 
 model = dict(

@@ -1,7 +1,7 @@
 """Multi-view Human3.6M and Ski-Pose PTZ in the H36M-Toolbox pickle layout.
 
 Both official codes (TransFusion-Pose, multi-view PPT) read one pickle per
-split: a list of records, one per (frame, camera) (spec C1):
+split: a list of records, one per (frame, camera):
 
 * ``image``: path below ``<data_root>/<data_prefix.img>``;
 * ``joints_2d`` (K, 2) original pixels; ``joints_vis`` (K, 3) or (K,);

@@ -14,7 +14,7 @@ On-disk layout (``data_root``; the synthetic generator
                                        used when deca/*.npz has no tform
 
 Video names follow VoxCeleb, ``id#youtubeid#start#end``; the subject is the
-part before the first ``#``. Modes (spec §4):
+part before the first ``#``. Modes (as the official code samples them):
 
 * ``train``: one item per video; each fetch draws two distinct valid frames
   at random (sorted: the source is the earlier one, ``sort_pair``);
@@ -24,7 +24,7 @@ part before the first ``#``. Modes (spec §4):
 * ``cross_test``: one pair per video with a fixed seed: the source is its
   first valid frame, the driver a random valid frame of a random video of
   another subject. The driver's crop transform is replaced by the source's
-  (the official code's convention, spec §2.3.4).
+  (the official code's convention).
 """
 import json
 import os.path as osp

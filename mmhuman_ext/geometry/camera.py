@@ -24,7 +24,7 @@ and ``r2 = x^2 + y^2``, ``radial = 1 + k1 r2 + k2 r2^2 + k3 r2^3``:
   ``x_d = x radial + 2 p1 x y + p2 (r2 + 2 x^2)``,
   ``y_d = y radial + p1 (r2 + 2 y^2) + 2 p2 x y``.
 
-Rays (TransFusion's geometry positional encoding, spec A2.3) ignore lens
+Rays (TransFusion's geometry positional encoding) ignore lens
 distortion, as the official code does. Everything is vectorised over the
 batch dims; the only loop is the fixed-point undistortion's iteration count.
 """
@@ -239,7 +239,7 @@ def token_centers(height: int, width: int, stride: int,
 
     Token ``n = i * width + j`` sits at
     ``(stride * j + stride / 2 - 0.5, stride * i + stride / 2 - 0.5)``
-    (spec A2.3), the centre of its ``stride x stride`` pixel block.
+    i.e. the centre of its ``stride x stride`` pixel block.
 
     Returns:
         Tensor: ``(height * width, 2)`` as (u, v).

@@ -6,7 +6,7 @@
   :mod:`~mmhuman_ext.geometry.camera`).
 * :func:`epipolar_lines`: lines ``l2 = F x1`` scaled so that
   ``l2 . (u, v, 1)`` is the signed pixel distance to the line.
-* :func:`epipolar_field`: TransFusion's soft epipolar field (spec A2.4,
+* :func:`epipolar_field`: TransFusion's soft epipolar field (dissertation
   Eq. 2.5-2.6) between the rays of two views.
 """
 import torch
@@ -62,7 +62,7 @@ def point_line_distance(points: Tensor, lines: Tensor) -> Tensor:
 
 def epipolar_field(rays1: Tensor, rays2: Tensor, center1: Tensor,
                    center2: Tensor, eps: float = 1e-12) -> Tensor:
-    """Soft epipolar score of every ray pair (spec A2.4, Eq. 2.5-2.6).
+    """Soft epipolar score of every ray pair (dissertation Eq. 2.5-2.6).
 
     ``N_n = normalise((C2 - C1) x r1_n)`` is the normal of the epipolar
     plane through ray n of view 1; ``S(n, m) = 1 - |N_n . r2_m|`` is 1

@@ -1,5 +1,5 @@
 """DECA orthographic camera and the 224-pixel face-crop transform
-(CVTHead spec §2.3). Plain torch, batched.
+(as CVTHead uses them). Plain torch, batched.
 
 Conventions:
 

@@ -74,7 +74,7 @@ def confidence_view_mask(scores: Tensor,
                          start: float = 0.85,
                          step: float = 0.05,
                          stop: float = -1.) -> Tensor:
-    """Views used per joint by the official protocol (spec C2).
+    """Views used per joint by the official evaluation protocol.
 
     Thresholds ``start, start - step, ...`` down to ``stop``; each joint
     uses the views whose score reaches the first threshold that at least

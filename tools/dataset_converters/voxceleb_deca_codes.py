@@ -9,7 +9,7 @@ landmarks (``landmarks/{video}.pkl``, DECA's rule), the 224 crop of
 ``frames/{video}/{fid:05d}.png``, and DECA's coarse codes, written to
 ``{out_dir}/{video}.npz`` (``frame_ids shape exp pose cam tform``). DECA is
 frozen and deterministic, so this is equivalent to running it during
-training (spec §4).
+training.
 """
 import argparse
 import json

@@ -7,15 +7,15 @@ SRC is a ``.pth`` holding a state dict, bare or under ``state_dict``
 (a DataParallel ``module.`` prefix is removed):
 
 * ``transpose``: TransPose-R-A3 trained on COCO
-  (``tp_r_256x192_enc3_d256_h1024_mh8.pth``), TransFusion's initialisation
-  (spec A3): everything is copied except ``final_layer.*`` (COCO joints;
+  (``tp_r_256x192_enc3_d256_h1024_mh8.pth``), TransFusion's
+  initialisation: everything is copied except ``final_layer.*`` (COCO joints;
   re-initialised by our head) and ``pos_embedding`` (our sine table is
   rebuilt for the 32x32 grid). Load DST with ``init_cfg=dict(
   type='Pretrained', checkpoint=DST)`` as in
   ``configs/transfusion/transfusion_4xb4-20e_h36m-256x256.py``.
 * ``transfusion``: a trained HowieMa/TransFusion-Pose model
   (``multiview_transpose``); its 20-channel "union" output keeps the 17
-  Human3.6M channels (union indices below, spec Q12), and the geometry
+  Human3.6M channels (union indices below), and the geometry
   (``pos_3d_linear``) or learnable (``pos_3d``) 3D PE is copied. These
   models were trained on BGR images (cv2.imread, never converted): test
   them with ``configs/transfusion/transfusion-bgr_4xb4-20e_h36m-256x256.py``

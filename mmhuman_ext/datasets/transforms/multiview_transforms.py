@@ -162,7 +162,7 @@ class ComputeCameraRays(BaseTransform):
     """Unit world rays of the token centres of the network input.
 
     For a ``(W, H)`` input and token ``stride`` s, token ``n = i * (W/s) + j``
-    sits at crop pixel ``(s j + s/2 - 0.5, s i + s/2 - 0.5)`` (spec A2.3);
+    sits at crop pixel ``(s j + s/2 - 0.5, s i + s/2 - 0.5)``;
     its ray is ``normalise(R^T K^-1 (u, v, 1))`` with the view's *current*
     intrinsics ``K`` (which already hold the crop affine, so this equals
     mapping the pixel back to the original image first). Lens distortion

@@ -1,4 +1,4 @@
-"""Keep-ratio schedule of PPT's token pruning (spec B3.1, ambiguity Q7).
+"""Keep-ratio schedule of PPT's token pruning.
 
 During training the keep ratio of every
 :class:`~mmhuman_ext.models.layers.HumanTokenIdentification` in the model

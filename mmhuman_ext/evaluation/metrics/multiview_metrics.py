@@ -1,11 +1,11 @@
-"""Multi-view 2D / 3D metrics of TransFusion and multi-view PPT (spec C2).
+"""Multi-view 2D / 3D metrics of TransFusion and multi-view PPT.
 
 * :class:`JointDetectionRate`: a joint of a view is detected when the
   predicted 2D location lies within ``thr_px`` (0.5 x the constant head
   size 25.6 = 12.8 px, official code) of the ground truth. ``space``:
   ``'original'`` compares in original-image pixels (Table 3.5),
   ``'input'`` in the network-input crop (probable source of Tables 2.1 and
-  2.3, spec Q8). Reported per joint over all views and samples (visible
+  2.3). Reported per joint over all views and samples (visible
   joints only) and averaged over joints. ``subset='occluded'`` /
   ``'unoccluded'`` score only the joints whose ``keypoints_occluded`` flag
   (built-in synthetic data) is set / unset; ``JDR`` is then the rate over
@@ -135,7 +135,7 @@ class TriangulationMPJPE(BaseMetric):
             cameras' ``k``, ``p`` before the DLT. Defaults to True.
         dist_model (str): ``'h36m'`` (default; the model that made the
             toolbox 2D labels) or ``'opencv'`` (what the official code's
-            pymvg assumes, spec Q15).
+            pymvg assumes).
         outfile_prefix (str, optional): Write ``<prefix>.mpjpe.json``.
 
     Metrics: ``MPJPE`` (mm), ``MPJPE/<action>`` and ``MPJPE/joint/<name>``.

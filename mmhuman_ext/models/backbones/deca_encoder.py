@@ -1,4 +1,4 @@
-"""DECA's coarse encoder ``E_flame`` (frozen; CVTHead spec §2.2).
+"""DECA's coarse encoder ``E_flame`` (frozen in CVTHead).
 
 ResNet-50 (torchvision layout, up to global average pooling, 2048-d), then
 ``Linear 2048->1024, ReLU, Linear 1024->236``. The 236-d code splits, in this

@@ -1,5 +1,5 @@
 """Single-scale patch discriminator with intermediate features (FOMM /
-pix2pix style), CVTHead spec §3.3.
+pix2pix style), as CVTHead's stage 2 uses it.
 
 mmagic's ``PatchDiscriminator`` pads its strided convs and returns only the
 score map; CVTHead's needs un-padded stride-1 convs with average pooling and

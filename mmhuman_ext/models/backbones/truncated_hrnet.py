@@ -1,7 +1,7 @@
 """HRNet cut after stage 1, 2 or 3: the CNN front of TokenPose and PPT.
 
 mmpose's :class:`~mmpose.models.backbones.HRNet` always builds four stages.
-TokenPose / PPT use only the stem and the first stages (spec B2.1):
+TokenPose / PPT use only the stem and the first stages:
 
 * ``num_stages=1``: stem (two 3x3 stride-2 convs) + stage 1 (4 Bottlenecks,
   64 -> 256 channels) = the "stem-net" of TokenPose-S / PPT-S,

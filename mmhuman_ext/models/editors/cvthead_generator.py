@@ -1,6 +1,6 @@
 """CVTHead generator: source image -> per-vertex descriptors -> point
-splat of the driven mesh -> U-Net image (paper Sec. 4.4-4.5, spec §2.1 steps
-6-12). The components are registered separately (encoder: backbone;
+splat of the driven mesh -> U-Net image (paper Sec. 4.4-4.5).
+The components are registered separately (encoder: backbone;
 transformer and spiral upsampler: necks; U-Net: head) and can be swapped in a
 config.
 """

@@ -1,7 +1,7 @@
 """Light decoder of P-STMO's masked pose modelling (Stage I).
 
 No OpenMMLab package has an MAE-style decoder over pose tokens, so it is
-written here (spec §2.6). It is discarded after pre-training.
+written here. It is discarded after pre-training.
 """
 from typing import Optional
 
@@ -31,7 +31,7 @@ class MPMDecoder(BaseModule):
     the official code. The caller reorders the target the same way.
 
     The decoder width is ``in_dims / 2`` in the official code although the
-    paper writes d (spec §10 #2); ``final_norm`` is created but not applied,
+    paper writes d; ``final_norm`` is created but not applied,
     as in the official module (parameter count 2 * embed_dims).
 
     Args:

@@ -1,4 +1,4 @@
-"""Multi-view PPT head (dissertation Sec. 3.3.2, spec B2.7).
+"""Multi-view PPT head (dissertation Sec. 3.3.2).
 
 PPT-S run on each view with shared weights, then fused across all views:
 
@@ -18,9 +18,9 @@ PPT-S run on each view with shared weights, then fused across all views:
 4. each view's keypoint tokens go through the shared ``mlp_head``:
    heatmaps ``(B*V, J, 64, 64)``.
 
-Choice (spec Q3): ``fusion_start_layer=10``, i.e. the last 2 layers fuse and
+Choice: ``fusion_start_layer=10``, i.e. the last 2 layers fuse and
 the third HTI (layer 9) is per view, as in the official code; the paper
-text says "last 3". The 3D PE has no epipolar loss by default (Q4); the
+text says "last 3". The 3D PE has no epipolar loss by default; the
 estimator may add one (``epipolar_loss``), reading :meth:`ray_embeddings`.
 Only the 3D-PE linear (768 parameters for D = 192) is added to PPT-S.
 """
@@ -63,7 +63,7 @@ class MultiViewPPTHead(PPTHead, MultiViewHead):
         use_3d_pe (bool): Add the ray encoding in the fusion layers.
             Defaults to True.
         loss (dict): Defaults to ``KeypointMSELoss(use_target_weight=True,
-            loss_weight=17)`` (sum over joints, spec B3.2).
+            loss_weight=17)`` (a sum over joints).
 
     Shapes: ``forward(feats, num_views, ray_dirs)`` with ``feats[-1]``
     ``(B*V, C, H, W)``, ``ray_dirs`` ``(B, V, N, 3)`` (N = visual tokens,

@@ -1,4 +1,4 @@
-"""U-Net renderer of CVTHead (spec §2.9): splatted depth + vertex features
+"""U-Net renderer of CVTHead: splatted depth + vertex features
 -> RGB (tanh) and foreground mask (sigmoid).
 
 mmagic's U-Net generators (pix2pix ``UnetGenerator``) down-sample with strided

@@ -1,6 +1,6 @@
 """TokenPose / PPT heatmap head: patch tokens + keypoint tokens + transformer.
 
-Data flow (spec B2.2-B2.5; shapes for PPT-S on COCO, B = batch):
+Data flow (shapes for PPT-S on COCO, B = batch):
 
 1. CNN features ``(B, C=256, 64, 48)`` are cut into ``(P_h, P_w) = (4, 3)``
    patches, each flattened in ``(p_h, p_w, c)`` order with the channel

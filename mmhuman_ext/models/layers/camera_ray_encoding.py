@@ -1,7 +1,7 @@
 """Geometry positional encoding: a linear map of camera ray directions.
 
-TransFusion's GPE (dissertation Eq. 2.2-2.4, spec A2.3) and multi-view
-PPT's 3D PE (spec B2.7): ``E = W r + b`` for the unit world-frame ray ``r``
+TransFusion's GPE (dissertation Eq. 2.2-2.4) and multi-view
+PPT's 3D PE: ``E = W r + b`` for the unit world-frame ray ``r``
 of each token's pixel (``mmhuman_ext.geometry.pixel_rays``). The official
 code's ``Linear(3, d)`` has a bias (Eq. 2.4 has none); ``bias=True`` follows
 the code. PyTorch's default Linear initialisation.

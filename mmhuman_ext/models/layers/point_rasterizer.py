@@ -1,5 +1,5 @@
 """One-pixel z-buffered point splatting (CVTHead neural vertex rendering,
-Eq. 4.5, spec §2.8).
+Eq. 4.5).
 
 Pure PyTorch, batched, no loop over points: a ``scatter_reduce('amin')`` finds
 the nearest depth per pixel, a second one picks the lowest vertex index among

@@ -14,9 +14,9 @@ rows of its leading query tokens can call HTI the same way.
 
 Choices (spec Part G, official PPT code):
 
-* score of visual token n: ``a_n = sum_j mean_h A_h[j, J + n]`` (Q1);
+* score of visual token n: ``a_n = sum_j mean_h A_h[j, J + n]``;
 * kept count ``K = ceil(r * N_cur)`` with ``N_cur`` the tokens present now,
-  so r = 0.7 gives 256 -> 180 -> 126 -> 89 (Q2; the paper's 88 is r^3 N);
+  so r = 0.7 gives 256 -> 180 -> 126 -> 89 (the paper's 88 is r^3 N);
 * kept tokens are ordered by descending score (``topk`` order), no gradient
   flows through the choice; keypoint tokens are always kept, in front;
 * ``r = 1`` skips the step (and the attention rows are not computed), so

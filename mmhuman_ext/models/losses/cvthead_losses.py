@@ -1,4 +1,4 @@
-"""Losses of CVTHead's generator (paper Eq. 4.7, spec §3.2).
+"""Losses of CVTHead's generator (paper Eq. 4.7).
 
 mmagic's ``L1Loss`` (masked) and ``GANLoss(gan_type='hinge')`` are used as
 they are. Written here:

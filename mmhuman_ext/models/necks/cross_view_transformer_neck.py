@@ -1,4 +1,4 @@
-"""TransFusion's cross-view transformer (dissertation ch. 2, spec A2.1-A2.4).
+"""TransFusion's cross-view transformer (dissertation ch. 2).
 
 Data flow for a group of V views (default V = 2, 256x256 crops, batch B):
 

@@ -1,4 +1,4 @@
-"""CVTHead vertex-feature transformer (paper Sec. 4.4.3, spec §2.6).
+"""CVTHead vertex-feature transformer (paper Sec. 4.4.3).
 
 Image tokens from the encoder features plus one learnable query per coarse
 mesh vertex, positioned by sine encodings of the vertex's projected
@@ -34,7 +34,7 @@ def sine_encoding(t: Tensor, dims: int, temperature: float = 10000.
 def vertex_position_encoding(points: Tensor, dims: int,
                              parts: Sequence[str] = ('uv', 'depth')
                              ) -> Tensor:
-    """Sum of the query encodings of spec §2.6 for ``points (B, N, 3)``
+    """Sum of the query encodings (paper Sec. 4.4.3) for ``points (B, N, 3)``
     ``(u, v, d)`` in normalised units.
 
     ``'uv'``: ``[enc(t_v), enc(t_u)]`` with ``t = (x + 1) / 2`` and
@@ -70,7 +70,7 @@ class VertexFeatureTransformer(BaseModule):
         num_heads (int): Heads (4).
         mlp_dim (int): FFN width (256).
         query_pe (tuple[str]): Encodings added to the queries; the paper's
-            text names only depth, the official code adds both (spec §10.1).
+            text names only depth, the official code adds both.
 
     Parameters: ``proj`` (1x1 conv with bias), ``patch_embed`` (Linear,
     input in patch order ``(p1, p2, c)``), ``queries (num_queries, C)``

@@ -1,7 +1,7 @@
 """Stage I of P-STMO: masked pose modelling (MPM), self-supervised.
 
 An MAE-style pre-training over 2D pose sequences: no OpenMMLab estimator
-masks keypoint sequences, so this model is written here (spec §2.6-2.7).
+masks keypoint sequences, so this model is written here.
 Only ``encoder`` is kept: Stage II loads it through
 ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='encoder.')``.
 """
@@ -21,7 +21,7 @@ from ..layers.pstmo_transformer import take_seq_len
 class MaskedPoseModeling(BaseModel):
     """Masked pose modelling: reconstruct a 2D sequence from a masked one.
 
-    Masking (official procedure, spec §2.7), drawn once per iteration:
+    Masking (official procedure), drawn once per iteration:
 
     * temporal: ``int(N * temporal_mask_ratio)`` frames are dropped (e.g.
       194 of 243 for 0.8); the encoder's transformer sees the others only;

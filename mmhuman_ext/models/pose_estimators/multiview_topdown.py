@@ -7,14 +7,14 @@ over views by ``PackMultiViewPoseInputs``). The backbone runs on all
 fuse:
 
 * ``view_mode='all'``: one group of all V views (multi-view PPT);
-* ``view_mode='pairs'`` (TransFusion, spec A3 / Q16): training takes per
+* ``view_mode='pairs'`` (TransFusion): training takes per
   sample a random main view ``v`` and its partner ``train_pair_map[v]``;
   test runs the fixed ``test_pairs`` (each view exactly once) and each
   view's output comes from its own pair.
 
 Losses: the head's heatmap loss (``KeypointMSELoss(loss_weight=K)``: per
 view the sum over joints of the per-joint MSE), summed over the views of a
-group (spec A3, B3.2), plus the optional ``epipolar_loss`` on the 3D
+group, plus the optional ``epipolar_loss`` on the 3D
 position encodings of every view pair ``(i < j)`` of a group, averaged over
 the pairs (one pair in TransFusion).
 
