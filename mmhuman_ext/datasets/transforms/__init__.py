@@ -9,3 +9,13 @@ from .motion_transfer_transforms import (  # noqa: F401
 from .video_clip_transforms import (LoadTokenClip, LoadVideoFrames,  # noqa: F401
                                     PackMaskINTInputs, ResizeVideo,
                                     SampleClipIndices)
+
+__all__ = [
+    'ApplyToViews', 'ClippedNormalBBoxTransform', 'ComputeCameraRays',
+    'CropImageRows', 'FlipPoseSequence', 'LoadDensePoseIUV',
+    'LoadFramePair', 'LoadHumanMask', 'LoadReenactPair', 'LoadTokenClip',
+    'LoadVideoFrames', 'PackMaskINTInputs', 'PackMotionTransferInputs',
+    'PackMultiViewPoseInputs', 'PackReenactInputs', 'PairedColorJitter',
+    'PairedResize', 'RandomSwapSourceDriving', 'ResizeVideo',
+    'SampleClipIndices'
+]

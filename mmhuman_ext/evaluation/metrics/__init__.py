@@ -14,3 +14,13 @@ from .motion_transfer_metrics import (FrameL1Metric,  # noqa: F401
 from .motion_transfer_nets import (MarkerKeypointDetector,  # noqa: F401
                                    OpenPose18Detector, OpenPoseBodyNet,
                                    ReIDResNet50)
+
+__all__ = [
+    'ArcFaceEmbedder', 'CLIPVideoConsistency', 'CrossReenactMetric',
+    'EditRuntime', 'FlowWarpingError', 'FrameInterpolationMetric',
+    'FrameL1Metric', 'H36MProtocolMPJPE', 'HyperIQA', 'JointDetectionRate',
+    'KeypointAKDMKRMetric', 'MPI3DHPMetric', 'MPMReconstructionError',
+    'MarkerKeypointDetector', 'MotionTransferMetric', 'OpenPose18Detector',
+    'OpenPoseBodyNet', 'PairedFIDMetric', 'ReIDAEDMetric', 'ReIDResNet50',
+    'SelfReenactMetric', 'TriangulationMPJPE'
+]
