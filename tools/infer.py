@@ -12,13 +12,24 @@
     # head avatars (CVTHead): reenactment or FLAME controls
     python tools/infer.py head CFG CKPT DRIVING [DRIVING ...] \
         --data-root DIR --source-video VIDEO [--source-frame 0] --out-dir DIR
+    # text-driven video editing (MaskINT)
+    python tools/infer.py edit CFG CKPT VIDEO --prompt "a wolf" --out-dir DIR
+    # one-shot human motion transfer (ORFNT)
+    python tools/infer.py motion CFG CKPT --source IMG --driving DRIVING \
+        --out-dir DIR
 
 INPUT is a picture, a folder of pictures or a video; VIEWi one picture,
 folder or video per camera (synchronised). DRIVING is a video of the data
 root, a FLAME controls ``.npz`` or a sweep name (shape, exp, yaw, jaw).
 
-Each writes ``DIR/visualizations/`` (pictures, or a video for video input)
-and ``DIR/predictions/`` (JSON: one file per picture, one per video).
+pose, multiview and head write ``DIR/visualizations/`` (pictures, or a
+video for video input) and ``DIR/predictions/`` (JSON: one file per
+picture, one per video). edit and motion run the MaskINT and motion-transfer
+APIs (:mod:`mmhuman_ext.apis.video_editing`,
+:mod:`mmhuman_ext.apis.motion_transfer`) and write their outputs: edit
+``DIR/edited/*.png``, ``DIR/edited.mp4``, ``DIR/edited.gif``,
+``DIR/keyframes/``; motion ``DIR/frames/*.png``, ``DIR/animation.mp4``
+(``DIR/comparison.mp4`` with ``--comparison``).
 """
 import argparse
 import json
@@ -95,13 +106,60 @@ def _head_args(sub):
     p.add_argument('--fps', type=float, default=10.)
 
 
+def _edit_args(sub):
+    from mmengine.config import DictAction
+    p = sub.add_parser('edit', help='MaskINT text-driven video editing')
+    p.add_argument('config', help='config of a MaskINTEditPipeline')
+    p.add_argument('checkpoint', help='stage-2 MaskINT checkpoint')
+    p.add_argument('video', help='video file or folder of frames')
+    p.add_argument('--prompt', required=True, help='the edit, as text')
+    p.add_argument('--start', type=int, default=0, help='first frame')
+    p.add_argument('--interval', type=int, default=1, help='frame step')
+    p.add_argument('--max-frames', type=int, default=0, help='0: all')
+    p.add_argument(
+        '--fps',
+        type=float,
+        help="output frame rate (default: the input video's)")
+    p.add_argument('--no-gif', action='store_true')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+
+
+def _motion_args(sub):
+    p = sub.add_parser('motion', help='one-shot human motion transfer')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--source', required=True, help='source image')
+    p.add_argument(
+        '--driving',
+        required=True,
+        help='IUV folder, video folder, or video / frames with '
+        '--densepose-model')
+    p.add_argument('--source-iuv', help='DensePose IUV file of the source')
+    p.add_argument(
+        '--iuv-channel-order',
+        default='IUV_cv2',
+        choices=('IUV_cv2', 'IUV_rgb'))
+    p.add_argument(
+        '--densepose-model', help='TorchScript DensePose model for RGB inputs')
+    p.add_argument(
+        '--comparison', action='store_true', help='also write comparison.mp4')
+    p.add_argument('--fps', type=float, default=25)
+    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument(
+        '--size',
+        type=int,
+        default=256,
+        help='resolution the inputs are resized to')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[2:]))
     sub = parser.add_subparsers(dest='task', required=True)
-    for add in (_pose_args, _multiview_args, _head_args):
+    for add in (_pose_args, _multiview_args, _head_args, _edit_args,
+                _motion_args):
         add(sub)
     for p in sub.choices.values():
         p.add_argument('--out-dir', required=True)
@@ -172,7 +230,62 @@ def run_head(args):
     return sum(len(p['frames']) for p in result['predictions'])
 
 
-TASKS = dict(pose=run_pose, multiview=run_multiview, head=run_head)
+def _device(args) -> str:
+    import torch
+    return args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+
+
+def run_edit(args):
+    """MaskINT through :class:`~mmhuman_ext.apis.video_editing.VideoEditor`
+    (progress bar over its stages)."""
+    from mmhuman_ext.apis.video_editing import VideoEditor, save_edit
+    editor = VideoEditor.from_config(args.config, args.checkpoint,
+                                     _device(args), args.cfg_options)
+    result = editor.edit_video(
+        args.video,
+        args.prompt,
+        start=args.start,
+        interval=args.interval,
+        max_frames=args.max_frames,
+        progress=True)
+    save_edit(
+        result,
+        args.out_dir,
+        fps=args.fps or editor.last_fps,
+        gif=not args.no_gif)
+    return len(result['pred_frames'])
+
+
+def run_motion(args):
+    """Motion transfer through
+    :func:`~mmhuman_ext.apis.motion_transfer.motion_transfer_video`."""
+    import os
+
+    from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
+                                                  motion_transfer_video)
+    transferer = MotionTransferer.from_config(args.config, args.checkpoint,
+                                              _device(args), args.size)
+    paths = motion_transfer_video(
+        transferer,
+        args.source,
+        args.driving,
+        args.out_dir,
+        source_iuv=args.source_iuv,
+        channel_order=args.iuv_channel_order,
+        densepose_model=args.densepose_model,
+        fps=args.fps,
+        batch_size=args.batch_size,
+        comparison=args.comparison,
+        progress=True)
+    return len(os.listdir(paths['frames']))
+
+
+TASKS = dict(
+    pose=run_pose,
+    multiview=run_multiview,
+    head=run_head,
+    edit=run_edit,
+    motion=run_motion)
 
 
 def main(argv=None):
