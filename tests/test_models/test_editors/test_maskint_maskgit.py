@@ -55,12 +55,14 @@ def _setup(B=2, L=60, M=7, seed=0):
     return tokens, unknown
 
 
-def test_decode_invariants():
+@pytest.mark.parametrize('token_choice', ['sample', 'argmax'])
+def test_decode_invariants(token_choice):
     M, K = 7, 12
     tokens, unknown = _setup(M=M)
     stub = StubModel(M)
     out = maskgit_decode(stub, tokens, unknown, mask_id=M, num_steps=K,
-                         generator=torch.Generator().manual_seed(0))
+                         generator=torch.Generator().manual_seed(0),
+                         token_choice=token_choice)
     assert len(stub.inputs) == K
     assert torch.equal(out[~unknown], tokens[~unknown])
     assert out.max() < M and out.min() >= 0
@@ -90,6 +92,50 @@ def test_decode_is_deterministic_per_seed():
 
     assert torch.equal(run(1), run(1))
     assert not torch.equal(run(1), run(2))
+
+
+class FixedTable:
+    """Logits that depend only on the position: a random ``(B, L, M)``
+    table, so the most likely token of each position is known."""
+
+    def __init__(self, B, L, M, seed=0):
+        self.table = torch.randn(B, L, M,
+                                 generator=torch.Generator().manual_seed(seed))
+
+    def __call__(self, tokens, masked):
+        return self.table[masked]
+
+
+def test_argmax_choice_takes_most_likely_tokens():
+    B, L, M = 2, 60, 7
+    tokens, unknown = _setup(B, L, M)
+    table = FixedTable(B, L, M)
+    best = table.table.argmax(-1)
+
+    def run(token_choice, choice_temperature, generator=None):
+        return maskgit_decode(table, tokens, unknown, M, num_steps=8,
+                              choice_temperature=choice_temperature,
+                              generator=generator, token_choice=token_choice)
+
+    # the reveal order may be noisy (choice temperature > 0), the tokens not
+    for seed in (0, 1):
+        out = run('argmax', 4.5, torch.Generator().manual_seed(seed))
+        assert torch.equal(out[unknown], best[unknown])
+        assert torch.equal(out[~unknown], tokens[~unknown])
+    # with choice temperature 0 nothing is random: no generator needed
+    first = run('argmax', 0.)
+    assert torch.equal(first, run('argmax', 0.))
+    assert torch.equal(first[unknown], best[unknown])
+    # sampling does not reduce to the argmax on these flat logits
+    sampled = run('sample', 4.5, torch.Generator().manual_seed(0))
+    assert not torch.equal(sampled[unknown], best[unknown])
+
+
+def test_unknown_token_choice():
+    tokens, unknown = _setup()
+    with pytest.raises(ValueError, match='token_choice'):
+        maskgit_decode(StubModel(7), tokens, unknown, 7, num_steps=2,
+                       token_choice='greedy')
 
 
 def test_zero_temperature_reveals_most_confident_first():

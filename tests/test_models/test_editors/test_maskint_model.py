@@ -107,6 +107,22 @@ def test_interpolate_keeps_keyframes_and_is_seeded():
     assert not torch.equal(out, run(1))
 
 
+def test_argmax_token_choice_is_deterministic():
+    """``test_cfg.token_choice='argmax'`` with choice temperature 0 gives the
+    same tokens for any generator or none; keyframes are kept."""
+    model = _model(token_choice='argmax', choice_temperature=0.)
+    color, structure = _tokens()
+    given = given_frame_mask(6, 'first_last', 2)
+    out = model.interpolate(color, structure, given)
+    assert torch.equal(out[given], color[given])
+    for seed in (0, 1):
+        assert torch.equal(
+            out,
+            model.interpolate(color, structure, given,
+                              generator=torch.Generator().manual_seed(seed)))
+    assert _model().test_cfg['token_choice'] == 'sample'
+
+
 @pytest.mark.parametrize('num_keyframes', [1, 6])
 def test_any_keyframe_set(num_keyframes):
     model = _model()

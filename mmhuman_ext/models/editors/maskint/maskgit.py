@@ -110,13 +110,16 @@ def maskgit_decode(logits_fn: Callable[[Tensor, Tensor], Tensor],
                    choice_temperature: float = 4.5,
                    sample_temperature: float = 1.0,
                    schedule: str = 'cosine',
-                   generator: Optional[torch.Generator] = None) -> Tensor:
+                   generator: Optional[torch.Generator] = None,
+                   token_choice: str = 'sample') -> Tensor:
     """MaskGIT iterative decoding: exactly ``num_steps`` calls of
     ``logits_fn``.
 
     At step ``k`` every masked position gets a sample ``z ~ softmax(logits /
-    sample_temperature)``; its confidence is ``log p(z) + t (1 - k / K) g``
-    with Gumbel noise ``g`` and choice temperature ``t``; the
+    sample_temperature)`` (``token_choice='sample'``, MaskGIT's rule) or its
+    most likely token ``z = argmax logits`` (``'argmax'``); its confidence
+    is ``log p(z) + t (1 - k / K) g`` with Gumbel noise ``g`` and choice
+    temperature ``t``; the
     :func:`num_masked_after_step` least confident samples are masked again,
     the others are final. Known tokens and tokens revealed earlier have
     infinite confidence, so they never change and are never re-masked.
@@ -137,12 +140,17 @@ def maskgit_decode(logits_fn: Callable[[Tensor, Tensor], Tensor],
         schedule (str): mask schedule. Defaults to ``'cosine'``.
         generator (torch.Generator, optional): makes the output a function of
             its seed.
+        token_choice (str): ``'sample'`` (default) or ``'argmax'``. With
+            ``'argmax'`` and ``choice_temperature=0`` nothing is random.
 
     Returns:
         Tensor: ``(B, L)`` long, no [MASK] left.
     """
     if num_steps < 1:
         raise ValueError(f'num_steps must be >= 1, got {num_steps}')
+    if token_choice not in ('sample', 'argmax'):
+        raise ValueError(f"token_choice must be 'sample' or 'argmax', got "
+                         f'{token_choice!r}')
     masked = unknown.clone()
     tokens = tokens.masked_fill(masked, mask_id)
     num_unknown = unknown.sum(1).tolist()
@@ -153,8 +161,11 @@ def maskgit_decode(logits_fn: Callable[[Tensor, Tensor], Tensor],
             continue
         logits = logits_fn(tokens, masked).float() / sample_temperature
         log_probs = logits.log_softmax(dim=-1)
-        sampled = (log_probs +
-                   _gumbel(log_probs.shape, generator, device)).argmax(-1)
+        if token_choice == 'argmax':
+            sampled = log_probs.argmax(-1)
+        else:  # Gumbel-max: a sample of softmax(logits)
+            sampled = (log_probs +
+                       _gumbel(log_probs.shape, generator, device)).argmax(-1)
         confidence = log_probs.gather(1, sampled[:, None])[:, 0]
         annealed = choice_temperature * (1. - step / num_steps)
         if annealed > 0:

@@ -72,7 +72,10 @@ class MaskINT(BaseModel):
             ``given_frames`` ('first_last'), ``min_mask_ratio`` (0),
             ``label_smoothing`` (0).
         test_cfg (dict, optional): ``num_steps`` (32), ``choice_temperature``
-            (4.5), ``sample_temperature`` (1), ``mask_schedule`` ('cosine'),
+            (4.5), ``sample_temperature`` (1), ``token_choice`` ('sample':
+            draw each token from the softmax, as MaskGIT does; 'argmax':
+            take the most likely token, reveal order unchanged),
+            ``mask_schedule`` ('cosine'),
             ``given_frames`` ('first_last'), ``seed`` (0; the decoding of
             :meth:`predict` is seeded per batch).
         init_cfg (dict, optional): mmengine init config.
@@ -95,7 +98,8 @@ class MaskINT(BaseModel):
                               label_smoothing=0.)
         self.train_cfg.update(train_cfg or {})
         self.test_cfg = dict(num_steps=32, choice_temperature=4.5,
-                             sample_temperature=1., mask_schedule='cosine',
+                             sample_temperature=1., token_choice='sample',
+                             mask_schedule='cosine',
                              given_frames='first_last', seed=0)
         self.test_cfg.update(test_cfg or {})
 
@@ -197,7 +201,8 @@ class MaskINT(BaseModel):
             choice_temperature=cfg['choice_temperature'],
             sample_temperature=cfg['sample_temperature'],
             schedule=cfg['mask_schedule'],
-            generator=generator)
+            generator=generator,
+            token_choice=cfg['token_choice'])
         return tokens.view(B, N, h, w)
 
     def predict(self, inputs: Dict[str, Tensor],
