@@ -52,7 +52,6 @@ Generator key map (official -> ``generator.*``):
   conv2.1}``; ``conv_final`` unchanged.
 """
 import argparse
-import io
 import os.path as osp
 import re
 import sys
@@ -173,10 +172,8 @@ def convert(state: Dict[str, torch.Tensor]) -> Dict[str, 'OrderedDict']:
 
 
 def _save(obj, path: str) -> None:
-    from mmhuman_ext.utils import atomic_write_bytes
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
+    from mmhuman_ext.utils.checkpoint import atomic_torch_save
+    atomic_torch_save(obj, path)
 
 
 def _side_path(dst: str, given: Optional[str], suffix: str) -> str:

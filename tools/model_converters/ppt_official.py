@@ -44,7 +44,6 @@ top come from the eyes, pelvis and belly from the hips), everything else
 is copied and the ray linear is left to its own initialisation.
 """
 import argparse
-import io
 import os.path as osp
 import re
 import sys
@@ -428,7 +427,8 @@ def main(argv=None) -> int:
         'tokens reordered COCO -> Human3.6M)')
     args = parser.parse_args(argv)
 
-    from mmhuman_ext.utils import atomic_write_bytes, load_checkpoint_file
+    from mmhuman_ext.utils import load_checkpoint_file
+    from mmhuman_ext.utils.checkpoint import atomic_torch_save
     try:
         state, info = convert(
             official_state_dict(load_checkpoint_file(args.src, 'cpu')),
@@ -438,15 +438,13 @@ def main(argv=None) -> int:
     except ConversionError as exc:
         print(f'error: {args.src}: {exc}', file=sys.stderr)
         return 1
-    buffer = io.BytesIO()
-    torch.save(
+    atomic_torch_save(
         dict(
             state_dict=state,
             meta=dict(
                 converted_from=osp.basename(args.src),
                 variant=info['description'],
-                config=info['config'])), buffer)
-    atomic_write_bytes(args.dst, buffer.getvalue())
+                config=info['config'])), args.dst)
     print(f'{args.src}: {info["description"]} ({len(state)} tensors) -> '
           f'{args.dst}\nuse it with {info["config"]}')
     if info['note']:
