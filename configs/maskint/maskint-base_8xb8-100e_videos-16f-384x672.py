@@ -60,6 +60,7 @@ model = dict(
     test_cfg=dict(
         num_steps=32,
         choice_temperature=4.5,
+        token_choice='sample',  # MaskGIT: tokens drawn from the softmax
         mask_schedule='cosine',
         given_frames='first_last',
         seed=0))
