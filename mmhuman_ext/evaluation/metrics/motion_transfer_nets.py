@@ -43,34 +43,13 @@ from scipy.ndimage import generate_binary_structure, maximum_filter
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
+from mmhuman_ext.utils.pretrained import load_state_dict_file
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # heatmap channel order after a horizontal flip (OpenPose-18 + background)
 OPENPOSE18_FLIP = (0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17,
                    16, 18)
-
-
-def load_state_dict_file(path: str, what: str,
-                         where: str) -> Dict[str, Tensor]:
-    """A state dict from a local ``.pth`` / ``.pt`` file (tensors only;
-    ``state_dict`` / ``model`` wrappers and DataParallel ``module.`` prefixes
-    removed).
-
-    Raises:
-        FileNotFoundError: naming the file and where to get it.
-    """
-    import os.path as osp
-
-    from mmhuman_ext.utils import load_checkpoint_file
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} weights {path} not found; {where}')
-    state = load_checkpoint_file(path, map_location='cpu')
-    for key in ('state_dict', 'model'):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    return {k[len('module.'):] if k.startswith('module.') else k: v
-            for k, v in state.items()}
 
 
 def warn_random_weights(what: str) -> None:
