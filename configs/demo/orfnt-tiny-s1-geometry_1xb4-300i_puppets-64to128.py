@@ -5,7 +5,10 @@
 # x2 SR block. Small enough for a shared CPU: the four demo stages together
 # train in about 30 minutes. The VGG-19 losses (pyramid perceptual,
 # perceptual correctness) are left out: their pretrained weights are not
-# available offline and random-weight versions add noise, not signal.
+# available offline and random-weight versions add noise, not signal. The
+# blocks have no normalisation (norm_cfg=None): the statistics of a 4-image
+# batch shift the colours, and the autoencoding the warping generator has to
+# learn first took 3x longer with them (docs/motion_transfer.md, "Demo").
 # Run the stages in order with tools/train.py (each loads the previous
 # stage's last checkpoint from work_dirs/<config name>/):
 #   orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128.py
@@ -20,7 +23,8 @@ signals = dict(tex_signal_ch=32, geo_signal_ch=32)
 model = dict(
     data_preprocessor=dict(in_size=in_size, out_size=frame_size),
     motion_net=dict(base_channels=8, **signals),
-    warp_generator=dict(channels=(64, 32, 16), bottleneck_blocks=2),
+    warp_generator=dict(
+        channels=(64, 32, 16), bottleneck_blocks=2, norm_cfg=None),
     texture_branch=dict(
         encoder_channels=(16, 32, 64, 64, 64),
         code_channels=64,
@@ -29,8 +33,9 @@ model = dict(
         atlas_up_channels=(64, 64, 64),
         tex_channels=8,
         geo_up_channels=(64, 32, 16, 16),
+        norm_cfg=None,
         **signals),
-    blender=dict(base_channels=16),
+    blender=dict(base_channels=16, norm_cfg=None),
     discriminator=dict(base_channels=16, max_channels=64),
     vgg=None,
     loss_cfg=dict(

@@ -205,3 +205,46 @@ def test_blender_sr_and_channel_check():
     assert blender(x, use_sr=False)['image'].shape == (1, 3, 16, 16)
     with pytest.raises(ValueError, match='expects 80 input channels'):
         blender(torch.randn(1, 64, 16, 16))
+
+
+@pytest.mark.parametrize('kind', ['MultiScaleWarpingGenerator', 'BlenderNet',
+                                  'NeuralTextureBranch'])
+def test_norm_cfg_none_makes_each_sample_independent_of_its_batch(kind):
+    """Default BN: in training mode a sample's output depends on the other
+    samples of the batch; ``norm_cfg=None`` (the CPU demo) removes every
+    normalisation layer, so it no longer does."""
+    small = dict(
+        MultiScaleWarpingGenerator=dict(channels=(16, 8, 8),
+                                        bottleneck_blocks=1),
+        BlenderNet=dict(in_channels=8, base_channels=8),
+        NeuralTextureBranch=dict(
+            encoder_channels=(8, 8, 8, 8, 8), code_channels=8,
+            tex_signal_ch=4, geo_signal_ch=4, translator_channels=8,
+            num_res_blocks=1, atlas_up_channels=(8, 8, 8), tex_channels=4,
+            geo_up_channels=(8, 8, 8, 8)))[kind]
+    gen = torch.Generator().manual_seed(0)
+
+    def run(net, x):
+        if kind == 'MultiScaleWarpingGenerator':
+            feats = net.encode(x)
+            flows = [torch.zeros(len(x), 2, *f.shape[-2:]) for f in feats]
+            return net(feats, flows)['image']
+        if kind == 'BlenderNet':
+            return net(x)['image']
+        code = net.encode_source(x)
+        sig = torch.ones(len(x), 4, 1, 1)
+        return net(code, sig, sig)['image']
+
+    channels = dict(BlenderNet=8, NeuralTextureBranch=75).get(kind, 3)
+    x = torch.rand(3, channels, 32, 32, generator=gen) * 2 - 1
+    outs = {}
+    for name, norm_cfg in (('bn', dict(type='BN')), ('none', None)):
+        torch.manual_seed(0)
+        net = MODELS.build(dict(type=kind, norm_cfg=norm_cfg, **small))
+        net.train()
+        has_bn = any(isinstance(m, torch.nn.BatchNorm2d)
+                     for m in net.modules())
+        assert has_bn == (norm_cfg is not None)
+        outs[name] = (run(net, x)[:1], run(net, x[:2])[:1])
+    assert not torch.allclose(*outs['bn'], atol=1e-4)
+    torch.testing.assert_close(*outs['none'], atol=1e-5, rtol=1e-5)

@@ -2,14 +2,14 @@
 warped feature ``F_2D`` and the neural texture feature ``F_nt`` and predicts
 the final RGB and foreground mask jointly (ANR style), with an optional x2
 PixelShuffle super-resolution block (the 128 -> 256 model)."""
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
-from .blocks import ConvNormAct, ResBlock, UpBlock, conv
+from .blocks import BN, ConvNormAct, ResBlock, UpBlock, conv
 
 
 @MODELS.register_module()
@@ -28,19 +28,21 @@ class BlenderNet(BaseModule):
     """
 
     def __init__(self, in_channels: int = 80, base_channels: int = 64,
-                 num_res_blocks: int = 2, upscale: int = 2, init_cfg=None):
+                 num_res_blocks: int = 2, upscale: int = 2,
+                 norm_cfg: Optional[dict] = BN, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if upscale not in (1, 2):
             raise ValueError(f'upscale must be 1 or 2, got {upscale}')
         c = base_channels
         self.in_channels = in_channels
         self.upscale = upscale
-        self.stem = ConvNormAct(in_channels, c)
-        self.down = ConvNormAct(c, 2 * c, 3, 2)
-        self.res = nn.Sequential(*[ResBlock(2 * c)
+        n = dict(norm_cfg=norm_cfg)
+        self.stem = ConvNormAct(in_channels, c, **n)
+        self.down = ConvNormAct(c, 2 * c, 3, 2, **n)
+        self.res = nn.Sequential(*[ResBlock(2 * c, **n)
                                    for _ in range(num_res_blocks)])
-        self.up = UpBlock(2 * c, c)
-        self.fuse = ConvNormAct(2 * c, c)
+        self.up = UpBlock(2 * c, c, **n)
+        self.fuse = ConvNormAct(2 * c, c, **n)
         if upscale == 2:
             self.sr = nn.Sequential(conv(c, 4 * c), nn.PixelShuffle(2),
                                     nn.LeakyReLU(0.2), conv(c, c),

@@ -16,7 +16,7 @@ MotionNet translation signals:
 predicted UV and blends the parts with their softmax probabilities
 (background dropped); one conv renders the coarse image, another the mask.
 """
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +24,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
-from .blocks import ConvNormAct, ResBlock, UpBlock, conv
+from .blocks import BN, ConvNormAct, ResBlock, UpBlock, conv
 
 
 @MODELS.register_module()
@@ -64,9 +64,10 @@ class DifferentiableTextureMapper(nn.Module):
         return (sampled * part_prob.unsqueeze(2)).sum(1)
 
 
-def _translator_body(cin: int, width: int, num_res: int) -> nn.Sequential:
-    return nn.Sequential(ConvNormAct(cin, width),
-                         *[ResBlock(width) for _ in range(num_res)])
+def _translator_body(cin: int, width: int, num_res: int,
+                     norm_cfg: Optional[dict]) -> nn.Sequential:
+    return nn.Sequential(ConvNormAct(cin, width, norm_cfg=norm_cfg),
+                         *[ResBlock(width, norm_cfg) for _ in range(num_res)])
 
 
 def _broadcast(signal: Tensor, like: Tensor) -> Tensor:
@@ -97,6 +98,8 @@ class NeuralTextureBranch(BaseModule):
         tex_channels (int): ``C_t`` (16).
         geo_up_channels (Sequence[int]): ``T_g`` upsampling widths
             ((256, 128, 64, 64): back to the input size).
+        norm_cfg (dict, optional): normalisation of every block (BN);
+            None: none (the CPU demo).
 
     Outputs of :meth:`forward` for ``H = 128``: ``atlas (B,24,16,64,64)``,
     ``seg_logits (B,25,128,128)``, ``part_prob`` (their softmax), ``u, v
@@ -112,14 +115,15 @@ class NeuralTextureBranch(BaseModule):
                  atlas_up_channels: Sequence[int] = (256, 256, 384),
                  tex_channels: int = 16,
                  geo_up_channels: Sequence[int] = (256, 128, 64, 64),
-                 init_cfg=None):
+                 norm_cfg: Optional[dict] = BN, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.num_parts = num_parts
         self.tex_channels = tex_channels
         self.out_channels = tex_channels
-        trunk = [ConvNormAct(in_channels, encoder_channels[0], 7)]
+        trunk = [ConvNormAct(in_channels, encoder_channels[0], 7,
+                             norm_cfg=norm_cfg)]
         for cin, cout in zip(encoder_channels[:-1], encoder_channels[1:]):
-            trunk.append(ConvNormAct(cin, cout, 3, 2))
+            trunk.append(ConvNormAct(cin, cout, 3, 2, norm_cfg))
         self.shared_encoder = nn.Sequential(*trunk)
         self.appearance_head = conv(encoder_channels[-1], code_channels)
         self.geometry_head = conv(encoder_channels[-1], code_channels)
@@ -127,18 +131,18 @@ class NeuralTextureBranch(BaseModule):
         def ups(cin, widths):
             layers = []
             for cout in widths:
-                layers.append(UpBlock(cin, cout))
+                layers.append(UpBlock(cin, cout, norm_cfg))
                 cin = cout
             return nn.Sequential(*layers)
 
         self.atlas_translator = nn.Sequential(
             _translator_body(code_channels + tex_signal_ch,
-                             translator_channels, num_res_blocks),
+                             translator_channels, num_res_blocks, norm_cfg),
             ups(translator_channels, atlas_up_channels),
             conv(atlas_up_channels[-1], num_parts * tex_channels))
         self.densepose_translator = nn.Sequential(
             _translator_body(code_channels + geo_signal_ch,
-                             translator_channels, num_res_blocks),
+                             translator_channels, num_res_blocks, norm_cfg),
             ups(translator_channels, geo_up_channels))
         c = geo_up_channels[-1]
         self.seg_head = conv(c, num_parts + 1)

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from mmhuman_ext.models.layers.flow_warp import warp_by_flow
 from mmhuman_ext.registry import MODELS
-from .blocks import ConvNormAct, ResBlock, UpBlock, conv
+from .blocks import BN, ConvNormAct, ResBlock, UpBlock, conv
 
 
 @MODELS.register_module()
@@ -45,21 +45,25 @@ class MultiScaleWarpingGenerator(BaseModule):
     def __init__(self, in_channels: int = 3,
                  channels: Sequence[int] = (256, 128, 64),
                  bottleneck_blocks: int = 4, occlusion: bool = True,
-                 single_scale: bool = False, init_cfg=None):
+                 single_scale: bool = False, norm_cfg: Optional[dict] = BN,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         c1, c2, c3 = channels
         self.out_channels = c3
         self.occlusion = occlusion
         self.single_scale = single_scale
-        self.enc3 = ConvNormAct(in_channels, c3, 7)
-        self.enc2 = nn.Sequential(ConvNormAct(c3, c2, 3, 2), ResBlock(c2))
-        self.enc1 = nn.Sequential(ConvNormAct(c2, c1, 3, 2), ResBlock(c1))
-        self.res1 = nn.Sequential(*[ResBlock(c1)
+        n = dict(norm_cfg=norm_cfg)
+        self.enc3 = ConvNormAct(in_channels, c3, 7, **n)
+        self.enc2 = nn.Sequential(ConvNormAct(c3, c2, 3, 2, **n),
+                                  ResBlock(c2, **n))
+        self.enc1 = nn.Sequential(ConvNormAct(c2, c1, 3, 2, **n),
+                                  ResBlock(c1, **n))
+        self.res1 = nn.Sequential(*[ResBlock(c1, **n)
                                     for _ in range(bottleneck_blocks)])
-        self.up2 = UpBlock(c1, c2)
-        self.res2 = ResBlock(c2)
-        self.up3 = UpBlock(c2, c3)
-        self.res3 = ResBlock(c3)
+        self.up2 = UpBlock(c1, c2, **n)
+        self.res2 = ResBlock(c2, **n)
+        self.up3 = UpBlock(c2, c3, **n)
+        self.res3 = ResBlock(c3, **n)
         self.image_head = conv(c3, 3, 7)
         self.mask_head = conv(c3, 1, 3)
 
