@@ -209,7 +209,7 @@ def motion_transfer_video(transferer: MotionTransferer, source: str,
         dict: paths ``frames`` (folder), ``video`` (mp4) and, with
         ``comparison``, ``comparison`` (mp4).
     """
-    from mmhuman_ext.utils import atomic_write_bytes
+    from mmhuman_ext.utils import atomic_write_image
     if not osp.isfile(source) or not source.lower().endswith(IMAGE_EXTS):
         raise FileNotFoundError(f'source image {source} not found (an image '
                                 f'file {IMAGE_EXTS} is expected)')
@@ -240,8 +240,8 @@ def motion_transfer_video(transferer: MotionTransferer, source: str,
     frames = []
     for t, out in enumerate(tqdm(results, total=count, disable=not progress,
                                  desc='motion transfer')):
-        ok, buf = cv2.imencode('.png', out['frame'][..., ::-1])
-        atomic_write_bytes(osp.join(frames_dir, f'{t:06d}.png'), buf.tobytes())
+        atomic_write_image(osp.join(frames_dir, f'{t:06d}.png'),
+                           out['frame'][..., ::-1])
         frames.append(out['frame'])
     if not frames:
         raise ValueError(f'{driving}: no driving frames')

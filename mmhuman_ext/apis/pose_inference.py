@@ -20,7 +20,7 @@ from typing import Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from mmhuman_ext.utils import (atomic_write_bytes, atomic_write_text,
+from mmhuman_ext.utils import (atomic_write_image, atomic_write_text,
                                register_all_modules)
 
 
@@ -166,10 +166,6 @@ def estimate_poses(model,
     if out_json:
         atomic_write_text(out_json, json.dumps(result, indent=1))
     if out_image:
-        ext = osp.splitext(out_image)[1] or '.png'
-        ok, data = cv2.imencode(ext, draw_poses(array, result, meta, kpt_thr))
-        if not ok:
-            raise ValueError(f'OpenCV cannot write {ext!r} pictures '
-                             f'({out_image})')
-        atomic_write_bytes(out_image, data.tobytes())
+        atomic_write_image(out_image,
+                           draw_poses(array, result, meta, kpt_thr))
     return result

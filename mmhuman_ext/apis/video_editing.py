@@ -17,7 +17,8 @@ import torch
 from torch import Tensor
 
 from mmhuman_ext.datasets.video_io import FrameSource
-from mmhuman_ext.utils.checkpoint import atomic_write_bytes
+from mmhuman_ext.utils.checkpoint import (atomic_write_bytes,
+                                          atomic_write_image)
 from .video_io import VideoWriter, is_video_file, video_info
 
 
@@ -55,20 +56,19 @@ def save_edit(result: Dict, out_dir: str, fps: float = 10.,
     Returns:
         dict: paths written (``frames``, ``mp4``, ``gif``).
     """
-    import cv2
     from PIL import Image
     frames = to_uint8(result['pred_frames'])
     frame_dir = osp.join(out_dir, name)
     os.makedirs(frame_dir, exist_ok=True)
     for i, frame in enumerate(frames):
-        ok, buf = cv2.imencode('.png', frame[..., ::-1])
-        atomic_write_bytes(osp.join(frame_dir, f'{i:05d}.png'), buf.tobytes())
+        atomic_write_image(osp.join(frame_dir, f'{i:05d}.png'),
+                           frame[..., ::-1])
     key_dir = osp.join(out_dir, 'keyframes')
     os.makedirs(key_dir, exist_ok=True)
     for idx, frame in zip(result['keyframes'],
                           to_uint8(result['keyframe_pixels'])):
-        ok, buf = cv2.imencode('.png', frame[..., ::-1])
-        atomic_write_bytes(osp.join(key_dir, f'{idx:05d}.png'), buf.tobytes())
+        atomic_write_image(osp.join(key_dir, f'{idx:05d}.png'),
+                           frame[..., ::-1])
     paths = dict(frames=frame_dir, mp4=osp.join(out_dir, f'{name}.mp4'))
     with VideoWriter(paths['mp4'], fps=fps, channel_order='rgb') as writer:
         for frame in frames:

@@ -235,13 +235,10 @@ def write_iuv_png(path: str, iuv: np.ndarray) -> None:
     """Write ``(H, W, 3)`` I (0..24), U, V (in [0, 1]) as the common
     DensePose dump does: the array ``[I, U*255, V*255]`` through cv2
     (channel order ``'IUV_cv2'``), atomically."""
-    from mmhuman_ext.utils import atomic_write_bytes
+    from mmhuman_ext.utils import atomic_write_image
     arr = np.stack([iuv[..., 0], np.round(iuv[..., 1] * 255),
                     np.round(iuv[..., 2] * 255)], -1)
-    ok, buf = cv2.imencode('.png', np.clip(arr, 0, 255).astype(np.uint8))
-    if not ok:
-        raise OSError(f'cannot encode {path}')
-    atomic_write_bytes(path, buf.tobytes())
+    atomic_write_image(path, np.clip(arr, 0, 255).astype(np.uint8))
 
 
 def read_mask(path: str) -> np.ndarray:

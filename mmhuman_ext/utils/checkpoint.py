@@ -167,6 +167,22 @@ def atomic_write_text(path, text: str, encoding: str = 'utf-8') -> None:
     atomic_write_bytes(path, text.encode(encoding))
 
 
+def atomic_write_image(path, image: np.ndarray) -> None:
+    """Encode a BGR ``(H, W, 3)`` (or grey ``(H, W)``) uint8 picture in the
+    format of ``path``'s extension (PNG without one) and write it with
+    :func:`atomic_write_bytes`."""
+    import cv2
+    path = os.fspath(path)
+    ext = osp.splitext(path)[1] or '.png'
+    try:
+        ok, data = cv2.imencode(ext, np.ascontiguousarray(image))
+    except cv2.error:  # no encoder for the extension
+        ok = False
+    if not ok:
+        raise ValueError(f'OpenCV cannot write {ext!r} pictures ({path})')
+    atomic_write_bytes(path, data.tobytes())
+
+
 # ``tempfile.mkstemp`` names: the prefix, 8 random characters, the suffix
 _PARTIAL_FILE = re.compile(r'^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$')
 

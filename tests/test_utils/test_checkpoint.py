@@ -165,3 +165,22 @@ def test_failed_write_names_the_path_and_the_reason(tmp_path):
         atomic_write_bytes(target, b'{}')
     assert f'cannot write {target}' in str(info.value)
     assert 'a_file is a file, not a folder' in str(info.value)
+
+
+def test_atomic_write_image_round_trip_and_failed_encode(tmp_path):
+    import cv2
+
+    from mmhuman_ext.utils import atomic_write_image
+    image = np.random.default_rng(0).integers(0, 256, (5, 7, 3), np.uint8)
+    path = tmp_path / 'sub' / 'a.png'
+    atomic_write_image(path, image[..., ::-1])  # a negative-stride view
+    np.testing.assert_array_equal(cv2.imread(str(path)), image[..., ::-1])
+    # a format OpenCV cannot encode: one error naming the file, the old
+    # picture unchanged and no partial file left beside it
+    bad = tmp_path / 'sub' / 'a.notanimage'
+    bad.write_bytes(b'old')
+    with pytest.raises(ValueError, match='a.notanimage'):
+        atomic_write_image(bad, image)
+    assert bad.read_bytes() == b'old'
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        'a.notanimage', 'a.png']

@@ -26,7 +26,7 @@ import torch
 from mmengine.config import Config
 
 from mmhuman_ext.registry import DATASETS, MODELS
-from mmhuman_ext.utils import (atomic_write_bytes, atomic_write_text,
+from mmhuman_ext.utils import (atomic_write_image, atomic_write_text,
                                load_checkpoint_file, register_all_modules)
 
 
@@ -63,13 +63,6 @@ def to_rgb(img):
     return img.permute(1, 2, 0).numpy()
 
 
-def write_png(path, rgb):
-    ok, buf = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
-    if not ok:
-        raise RuntimeError(f'cannot encode {path}')
-    atomic_write_bytes(path, buf.tobytes())
-
-
 def tile(rows, size):
     """Rows of RGB images -> one image, every tile ``size x size``."""
     def fit(x):
@@ -99,8 +92,8 @@ def pictures(cfg, trained, untrained, show_dir, num=6):
             [to_rgb(s['inputs']['driving_img']) for s in samples],
             [to_rgb(o.pred_img) for o in out_u],
             [to_rgb(o.pred_img) for o in out_t]]
-    write_png(osp.join(show_dir, 'orfnt_demo_reconstruction.png'),
-              tile(rows, size))
+    atomic_write_image(osp.join(show_dir, 'orfnt_demo_reconstruction.png'),
+                       tile(rows, size)[..., ::-1])
     anim = DATASETS.build(dict(test, mode='animation', max_test_frames=None))
     first = anim.get_data_info(0)
     idx = [i for i in range(len(anim))
@@ -116,8 +109,8 @@ def pictures(cfg, trained, untrained, show_dir, num=6):
                     to_rgb(s['inputs']['driving_img']), to_rgb(o.pred_img))
                    for s, o in zip(chunk, outs)]
     picked = frames[::max(1, len(frames) // num)][:num]
-    write_png(osp.join(show_dir, 'orfnt_demo_animation.png'),
-              tile([list(r) for r in zip(*picked)], size))
+    atomic_write_image(osp.join(show_dir, 'orfnt_demo_animation.png'),
+                       tile([list(r) for r in zip(*picked)], size)[..., ::-1])
     write_video(osp.join(show_dir, 'orfnt_demo.mp4'),
                 (tile([list(f)], size) for f in frames), fps=8)
 

@@ -17,7 +17,7 @@ from mmengine.config import Config, DictAction
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.registry import DATASETS
-from mmhuman_ext.utils import register_all_modules
+from mmhuman_ext.utils import atomic_write_image, register_all_modules
 
 
 def _to_bgr(inputs) -> np.ndarray:
@@ -70,8 +70,9 @@ def main(argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     progress = ProgressBar(num)
     for idx in range(num):
-        cv2.imwrite(osp.join(args.out_dir, f'{args.split}_{idx:04d}.jpg'),
-                    render_sample(dataset[idx]))
+        atomic_write_image(
+            osp.join(args.out_dir, f'{args.split}_{idx:04d}.jpg'),
+            render_sample(dataset[idx]))
         progress.update()
     print(f'\nwrote {num} pictures to {args.out_dir}')
 

@@ -12,11 +12,9 @@ first, and OUT/<name>.mp4 with --video-out. The data folder has the
 VoxCeleb layout of VoxCelebReenactDataset (frames, parsing, deca codes).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-import cv2
 import numpy as np
 
 
@@ -52,19 +50,19 @@ def _load(root, video, frame, size):
 
 
 def _write(out, name, frames, source, fps, video):
-    os.makedirs(out, exist_ok=True)
+    """RGB ``frames`` as PNGs, a strip after ``source`` and optionally an
+    mp4, each written atomically."""
+    from mmhuman_ext.apis.video_io import VideoWriter
+    from mmhuman_ext.utils import atomic_write_image
     for i, f in enumerate(frames):
-        cv2.imwrite(osp.join(out, f'{name}_{i:03d}.png'), f[..., ::-1])
-    cv2.imwrite(osp.join(out, f'{name}.png'),
-                np.concatenate([source] + frames, 1)[..., ::-1])
+        atomic_write_image(osp.join(out, f'{name}_{i:03d}.png'), f[..., ::-1])
+    atomic_write_image(osp.join(out, f'{name}.png'),
+                       np.concatenate([source] + frames, 1)[..., ::-1])
     if video:
-        h, w = frames[0].shape[:2]
-        writer = cv2.VideoWriter(osp.join(out, f'{name}.mp4'),
-                                 cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                 (w, h))
-        for f in frames:
-            writer.write(np.ascontiguousarray(f[..., ::-1]))
-        writer.release()
+        with VideoWriter(osp.join(out, f'{name}.mp4'), fps=fps,
+                         channel_order='rgb') as writer:
+            for f in frames:
+                writer.write(f)
 
 
 def main(argv=None):

@@ -21,7 +21,7 @@ from mmengine.runner import load_checkpoint
 from mmhuman_ext.evaluation.metrics.frame_interpolation_metric import \
     keyframe_baselines
 from mmhuman_ext.registry import DATASETS, MODELS
-from mmhuman_ext.utils import atomic_write_bytes, register_all_modules
+from mmhuman_ext.utils import atomic_write_image, register_all_modules
 
 
 def parse_args(argv=None):
@@ -83,8 +83,7 @@ def main(argv=None):
     rows += [_row(p['pred_frames'], name) for name, p in preds]
     rows.append(_row(keyframe_baselines(gt, given)['linear'], 'linear blend'))
     rows.append(_row(first['recon_frames'], 'VQ recon.'))
-    ok, png = cv2.imencode('.png', np.concatenate(rows, 0))
-    atomic_write_bytes(args.out, png.tobytes())
+    atomic_write_image(args.out, np.concatenate(rows, 0))
     print(f'wrote {args.out}')
 
 

@@ -69,10 +69,9 @@ def main(argv=None):
                    choices=('IUV_cv2', 'IUV_rgb'))
     p.add_argument('--scale', type=float, default=1.0)
     a = p.parse_args(argv)
-    from mmhuman_ext.utils import atomic_write_bytes
+    from mmhuman_ext.utils import atomic_write_image
     img = draw(a.video_dir, a.frames, a.iuv_channel_order, a.scale)
-    ok, buf = cv2.imencode('.png', img[..., ::-1])
-    atomic_write_bytes(a.out, buf.tobytes())
+    atomic_write_image(a.out, img[..., ::-1])
     print(a.out)
 
 

@@ -9,10 +9,9 @@ import json
 import os.path as osp
 from typing import List, Optional
 
-import cv2
 import numpy as np
 
-from mmhuman_ext.utils import atomic_write_bytes, atomic_write_text
+from mmhuman_ext.utils import atomic_write_image, atomic_write_text
 from ..video_io import VideoWriter
 
 
@@ -55,16 +54,6 @@ def to_jsonable(obj):
     return obj
 
 
-def write_image(path: str, image: np.ndarray) -> None:
-    """Encode a BGR ``(H, W, 3)`` uint8 picture (format from the
-    extension) and write it atomically."""
-    ext = osp.splitext(path)[1] or '.png'
-    ok, data = cv2.imencode(ext, image)
-    if not ok:
-        raise ValueError(f'OpenCV cannot write {ext!r} pictures ({path})')
-    atomic_write_bytes(path, data.tobytes())
-
-
 class ResultWriter:
     """Writes pictures / videos and predictions of one inferencer call.
 
@@ -96,7 +85,7 @@ class ResultWriter:
         if self.vis_out_dir and picture is not None:
             if self.video_name is None:
                 path = osp.join(self.vis_out_dir, f'{name}.png')
-                write_image(path, picture)
+                atomic_write_image(path, picture)
                 self.written.append(path)
             else:
                 if self._video is None:

@@ -42,10 +42,10 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.registry import INFERENCERS
-from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils import atomic_write_image, atomic_write_text
 from ..head_animation import SWEEPS, HeadAnimator
 from ..video_io import VideoWriter
-from .base import to_jsonable, write_image
+from .base import to_jsonable
 
 #: driving codes a controls file may hold, with their per-frame shapes
 CONTROL_FIELDS = dict(
@@ -248,7 +248,7 @@ class HeadAvatarInferencer(BaseInferencer):
                 for frame in frames:
                     writer.write(frame)
             picture = osp.join(vis_out_dir, f'{name}.png')
-            write_image(picture, np.ascontiguousarray(strip[..., ::-1]))
+            atomic_write_image(picture, strip[..., ::-1])
             files += [video, picture]
         if pred_out_dir:
             path = osp.join(pred_out_dir, f'{name}.json')
