@@ -3,7 +3,7 @@
 # OpenPose-18 joints; generated once into data/puppets/ on first use),
 # frames resized to 128, network input 64, output 128 through BlenderNet's
 # x2 SR block. Small enough for a shared CPU: the four demo stages together
-# train in about 30 minutes. The VGG-19 losses (pyramid perceptual,
+# train in about 45 minutes. The VGG-19 losses (pyramid perceptual,
 # perceptual correctness) are left out: their pretrained weights are not
 # available offline and random-weight versions add noise, not signal. The
 # blocks have no normalisation (norm_cfg=None): the statistics of a 4-image
@@ -12,9 +12,9 @@
 # Run the stages in order with tools/train.py (each loads the previous
 # stage's last checkpoint from work_dirs/<config name>/):
 #   orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128.py
-#   orfnt-tiny-s2-warping_1xb4-400i_puppets-64to128.py
-#   orfnt-tiny-s3-joint_1xb4-400i_puppets-64to128.py
-#   orfnt-tiny-s4-blender-sr_1xb4-200i_puppets-64to128.py
+#   orfnt-tiny-s2-warping_1xb4-1200i_puppets-64to128.py
+#   orfnt-tiny-s3-joint_1xb4-600i_puppets-64to128.py
+#   orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py
 _base_ = ['../motion_transfer/orfnt-s1-geometry_1xb8-100ki_ted-128to256.py']
 
 data_root = 'data/puppets/'

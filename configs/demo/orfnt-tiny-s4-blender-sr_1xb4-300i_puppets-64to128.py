@@ -7,8 +7,8 @@ model = dict(train_stage='blender_sr')
 # the paper's learning rate once the branches are joined (the stage-1/2
 # demo rate, 5e-4, made the flows diverge here)
 optim_wrapper = dict(generator=dict(optimizer=dict(lr=2e-4)))
-max_iters = 200
+max_iters = 300
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))
-load_from = ('work_dirs/orfnt-tiny-s3-joint_1xb4-400i_puppets-64to128/'
-             'iter_400.pth')
+load_from = ('work_dirs/orfnt-tiny-s3-joint_1xb4-600i_puppets-64to128/'
+             'iter_600.pth')
