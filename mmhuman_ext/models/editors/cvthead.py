@@ -46,6 +46,7 @@ from torch import Tensor
 
 from mmhuman_ext.geometry.ortho_crop import project_to_image
 from mmhuman_ext.registry import MODELS
+from .state_dict_hooks import unwrapped_child_keys
 
 CODE_KEYS = ('shape', 'exp', 'pose', 'cam', 'tform')
 
@@ -113,6 +114,8 @@ class CVTHead(BaseModel):
         self.generator = MODELS.build(generator)
         self.discriminator = (MODELS.build(discriminator)
                               if discriminator else None)
+        # plain generator.* keys under MMSeparateDistributedDataParallel
+        self._register_state_dict_hook(unwrapped_child_keys)
         self.flame = MODELS.build(flame)
         if self.flame.num_vertices != self.generator.num_vertices:
             raise ValueError(

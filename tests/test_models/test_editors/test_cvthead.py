@@ -217,3 +217,24 @@ def test_hair_deformation_moves_source_and_driving_vertices(
                          if p.requires_grad}
     model.train()
     assert not hair.training
+
+
+def test_checkpoint_keys_stay_plain_when_children_are_wrapped(
+        cvthead_small_data):
+    """``MMSeparateDistributedDataParallel`` wraps each child; the saved
+    keys must still be ``generator.*``, which mmengine's loader (and the
+    stage-2 ``load_from``) expects, not ``generator.module.*``."""
+
+    class Wrapper(torch.nn.Module):  # what DDP looks like from outside
+
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+    model = MODELS.build(tiny_cfg(cvthead_small_data))
+    plain = model.state_dict()
+    model.generator = Wrapper(model.generator)
+    model.discriminator = Wrapper(model.discriminator)
+    wrapped = model.state_dict()
+    assert list(wrapped) == list(plain)
+    assert all(torch.equal(wrapped[k], plain[k]) for k in plain)

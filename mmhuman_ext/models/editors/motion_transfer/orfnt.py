@@ -36,6 +36,7 @@ from torch import Tensor, nn
 
 from mmhuman_ext.models.layers.densepose_encoding import encode_iuv_parts
 from mmhuman_ext.registry import MODELS
+from ..state_dict_hooks import unwrapped_child_keys
 
 STAGES = ('geometry', 'warping', 'joint', 'blender_sr', 'e2e')
 # loss groups of each stage
@@ -196,7 +197,7 @@ class ORFNTMotionTransfer(BaseModel):
         self.train_stage = train_stage
         self._check_stage()
         self.set_train_stage(train_stage)
-        self._register_state_dict_hook(_unwrapped_keys)
+        self._register_state_dict_hook(unwrapped_child_keys)
 
     # ---------------------------------------------------------- stages
     def _check_stage(self):
@@ -525,27 +526,6 @@ class ORFNTMotionTransfer(BaseModel):
             counts['discriminator'] = sum(
                 p.numel() for p in self.discriminator.parameters())
         return counts
-
-
-def _unwrapped_keys(module, state_dict, prefix, local_metadata):
-    """Save ``generator.*`` / ``discriminator.*``, not
-    ``generator.module.*``, when ``MMSeparateDistributedDataParallel`` has
-    wrapped the children: mmengine's checkpoint loader unwraps wrapped
-    children and expects the plain keys, so a checkpoint written by a
-    distributed run loads into any later run (single or multi-process,
-    ``load_from`` of the next stage, ``tools/test.py``)."""
-    wrapped = [prefix + name + '.' for name, child in module._modules.items()
-               if child is not None and hasattr(child, 'module')
-               and isinstance(child.module, nn.Module)]
-    if not wrapped:
-        return
-    for key in list(state_dict):
-        value = state_dict.pop(key)
-        for head in wrapped:
-            if key.startswith(head + 'module.'):
-                key = head + key[len(head) + len('module.'):]
-                break
-        state_dict[key] = value
 
 
 def _expand_batch(cache: Dict[str, object], batch: int) -> Dict[str, object]:
