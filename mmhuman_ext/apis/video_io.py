@@ -2,7 +2,8 @@
 
 * :func:`read_video_frames` yields ``(H, W, 3)`` uint8 frames (BGR by
   default, as OpenCV and mmpose use) and :func:`video_info` gives the frame
-  rate, size and frame count without decoding.
+  rate, size and frame count without decoding (both from
+  :mod:`mmhuman_ext.utils.video`, re-exported here).
 * :class:`VideoWriter` encodes frames into a temporary file next to the
   target and renames it on :meth:`close`, so a run killed while writing
   never leaves a half-written video under the final name.
@@ -13,9 +14,11 @@ import os
 import os.path as osp
 import tempfile
 from fractions import Fraction
-from typing import Iterator, Optional
+from typing import Optional
 
 import numpy as np
+
+from mmhuman_ext.utils.video import read_video_frames, video_info  # noqa: F401
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
                     '.mpeg')
@@ -24,64 +27,6 @@ VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
 def is_video_file(path) -> bool:
     """Whether ``path`` names a file with a video extension."""
     return isinstance(path, str) and path.lower().endswith(VIDEO_EXTENSIONS)
-
-
-def _open(path: str):
-    import av
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'video not found: {path}')
-    try:
-        container = av.open(path)
-    except av.error.FFmpegError as err:
-        raise ValueError(f'{path}: not a video file FFmpeg can read '
-                         f'({err})') from None
-    if not container.streams.video:
-        container.close()
-        raise ValueError(f'{path}: the file holds no video stream')
-    return container
-
-
-def video_info(path: str) -> dict:
-    """``fps`` (float), ``width``, ``height`` and ``num_frames`` (0 when
-    the container does not say) of the first video stream."""
-    container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate or 25
-        return dict(
-            fps=float(rate),
-            width=stream.codec_context.width,
-            height=stream.codec_context.height,
-            num_frames=int(stream.frames or 0))
-    finally:
-        container.close()
-
-
-def read_video_frames(path: str,
-                      max_frames: int = 0,
-                      channel_order: str = 'bgr') -> Iterator[np.ndarray]:
-    """Decode the frames of a video file.
-
-    Args:
-        path (str): Video file.
-        max_frames (int): Stop after this many frames (0: all).
-        channel_order (str): ``'bgr'`` or ``'rgb'``.
-
-    Yields:
-        np.ndarray: ``(H, W, 3)`` uint8 frames.
-    """
-    if channel_order not in ('bgr', 'rgb'):
-        raise ValueError(f"channel_order must be 'bgr' or 'rgb', got "
-                         f'{channel_order!r}')
-    fmt = 'bgr24' if channel_order == 'bgr' else 'rgb24'
-    container = _open(path)
-    try:
-        for i, frame in enumerate(container.decode(video=0)):
-            if max_frames and i >= max_frames:
-                break
-            yield frame.to_ndarray(format=fmt)
-    finally:
-        container.close()
 
 
 class VideoWriter:

@@ -8,10 +8,13 @@ expected; nothing is unpickled (``np.load(allow_pickle=False)``).
 import json
 import os
 import os.path as osp
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 import cv2
 import numpy as np
+
+from mmhuman_ext.utils.video import (count_video_frames, read_video_frames,
+                                     read_video_frames_at)
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.gif')
@@ -77,7 +80,7 @@ class FrameSource:
                 h, w = self._stacked_shape()
                 self._count = w // (self.frame_width or h)
             else:
-                self._count = _count_video_frames(self.path)
+                self._count = count_video_frames(self.path)
         return self._count
 
     def stems(self) -> List[str]:
@@ -96,10 +99,7 @@ class FrameSource:
         if self.kind == 'stacked':  # one read of the whole strip
             yield from self.read(range(len(self)))
             return
-        import av
-        with av.open(self.path) as container:
-            for frame in container.decode(video=0):
-                yield frame.to_ndarray(format='rgb24')
+        yield from read_video_frames(self.path, channel_order='rgb')
 
     def _stacked_shape(self):
         img = _imread(self.path, cv2.IMREAD_UNCHANGED, 'stacked frames')
@@ -120,7 +120,7 @@ class FrameSource:
             w = self.frame_width or img.shape[0]
             return [np.ascontiguousarray(img[:, i * w:(i + 1) * w])
                     for i in indices]
-        return _read_video_frames(self.path, indices)
+        return read_video_frames_at(self.path, indices)
 
 
 def _imread(path: str, flags: int, what: str) -> np.ndarray:
@@ -135,32 +135,6 @@ def _imread(path: str, flags: int, what: str) -> np.ndarray:
 def _read_rgb(path: str) -> np.ndarray:
     img = _imread(path, cv2.IMREAD_COLOR, 'frame')
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
-def _count_video_frames(path: str) -> int:
-    import av
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        if stream.frames:
-            return int(stream.frames)
-        return sum(1 for _ in container.decode(stream))
-
-
-def _read_video_frames(path: str, indices: Sequence[int]) -> List[np.ndarray]:
-    """Decode ``path`` once up to the largest index (PyAV)."""
-    import av
-    wanted = {int(i) for i in indices}
-    found: Dict[int, np.ndarray] = {}
-    with av.open(path) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i in wanted:
-                found[i] = frame.to_ndarray(format='rgb24')
-                if len(found) == len(wanted):
-                    break
-    missing = sorted(wanted - set(found))
-    if missing:
-        raise IndexError(f'{path}: could not decode frame(s) {missing}')
-    return [found[int(i)] for i in indices]
 
 
 def find_iuv_file(iuv_dir: str, stem: str) -> Optional[str]:

@@ -72,3 +72,22 @@ def test_errors_name_the_file(tmp_path):
     w.abort()
     with pytest.raises(ValueError, match='uint8'):
         VideoWriter(str(tmp_path / 'f.mp4')).write(np.zeros((4, 4, 3)))
+
+
+def test_frames_at_indices_and_counts(tmp_path):
+    from mmhuman_ext.utils.video import (count_video_frames,
+                                         read_video_frames_at)
+    path = str(tmp_path / 'clip.mp4')
+    with VideoWriter(path, fps=10) as w:
+        for f in _frames(6):
+            w.write(f)
+    assert count_video_frames(path) == 6
+    every = list(read_video_frames(path, channel_order='rgb'))
+    picked = read_video_frames_at(path, [4, 1, 4])  # any order, repeats
+    for got, t in zip(picked, [4, 1, 4]):
+        np.testing.assert_array_equal(got, every[t])
+    with pytest.raises(IndexError, match=r'clip.mp4: frame\(s\) \[6, 9\].*6 '
+                       'frames'):
+        read_video_frames_at(path, [0, 6, 9])
+    with pytest.raises(FileNotFoundError, match='gone.mp4'):
+        read_video_frames_at(str(tmp_path / 'gone.mp4'), [0])

@@ -6,7 +6,7 @@ for the token cache.
 """
 import os
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -14,6 +14,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmhuman_ext.registry import TRANSFORMS
+from mmhuman_ext.utils.video import read_video_frames_at
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
 
@@ -86,27 +87,6 @@ def _listing(folder: str, needed: int) -> list:
     return names
 
 
-def read_video_frames(path: str, inds: Sequence[int]) -> np.ndarray:
-    """Decode the frames ``inds`` (0-based, any order) of a video file with
-    PyAV; ``(len(inds), H, W, 3)`` uint8 RGB."""
-    import av
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'video file {path} does not exist')
-    wanted = set(int(i) for i in inds)
-    last = max(wanted)
-    found = {}
-    with av.open(path) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i in wanted:
-                found[i] = frame.to_ndarray(format='rgb24')
-            if i >= last:
-                break
-    if len(found) < len(wanted):
-        raise ValueError(f'{path} decodes to fewer frames than the clip '
-                         f'needs (frame index {last})')
-    return np.stack([found[int(i)] for i in inds])
-
-
 @TRANSFORMS.register_module()
 class LoadVideoFrames(BaseTransform):
     """Load ``frames (N, H, W, 3)`` uint8 RGB at ``frame_inds`` from
@@ -127,8 +107,8 @@ class LoadVideoFrames(BaseTransform):
                             cv2.IMREAD_COLOR)[..., ::-1] for i in inds
             ])
         else:
-            results['frames'] = read_video_frames(results['video_path'],
-                                                  inds)
+            results['frames'] = np.stack(
+                read_video_frames_at(results['video_path'], inds))
         if self.with_structure and results.get('structure_dir'):
             names = _listing(results['structure_dir'], needed)
             maps = np.stack([
