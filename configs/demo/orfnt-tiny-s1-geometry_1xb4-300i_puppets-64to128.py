@@ -5,7 +5,8 @@
 # x2 SR block. Small enough for a shared CPU: the four demo stages together
 # train in about 45 minutes. The VGG-19 losses (pyramid perceptual,
 # perceptual correctness) are left out: their pretrained weights are not
-# available offline and random-weight versions add noise, not signal. The
+# available offline (a random-weight VGG helped the flows only a little:
+# docs/motion_transfer.md, "Demo"). The
 # blocks have no normalisation (norm_cfg=None): the statistics of a 4-image
 # batch shift the colours, and the autoencoding the warping generator has to
 # learn first took 3x longer with them (docs/motion_transfer.md, "Demo").
