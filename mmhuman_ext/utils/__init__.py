@@ -7,6 +7,7 @@ from .setup_env import register_all_modules
 
 __all__ = [
     'UnsafeCheckpointError', 'apply_compat', 'atomic_write_bytes',
-    'atomic_write_image', 'atomic_write_text', 'load_checkpoint_file', 'register_all_modules',
+    'atomic_write_image', 'atomic_write_text', 'load_checkpoint_file',
+    'register_all_modules',
     'setup_cpu_distributed', 'shutdown_distributed'
 ]

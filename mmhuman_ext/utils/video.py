@@ -84,9 +84,10 @@ def read_video_frames_at(path: str, indices: Sequence[int],
     decoded = 0
     if wanted:
         with open_video(path) as container:
-            for decoded, frame in enumerate(container.decode(video=0), 1):
-                if decoded - 1 in wanted:
-                    found[decoded - 1] = frame.to_ndarray(format=fmt)
+            for index, frame in enumerate(container.decode(video=0)):
+                decoded = index + 1
+                if index in wanted:
+                    found[index] = frame.to_ndarray(format=fmt)
                     if len(found) == len(wanted):
                         break
     missing = sorted(wanted - set(found))
