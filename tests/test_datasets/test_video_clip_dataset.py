@@ -145,3 +145,18 @@ def test_token_cache_dataset(tmp_path):
     np.savez(tmp_path / 'v.npz', color=color)
     with pytest.raises(KeyError, match='structure'):
         ds[0]
+
+
+def test_reversed_training_clips():
+    always, never = SampleClipIndices(reverse_prob=1.0), SampleClipIndices()
+    for _ in range(10):
+        clip = dict(num_frames=30, clip_len=5, frame_intervals=(1, 2, 4))
+        back = always(dict(clip))['frame_inds']
+        assert (np.diff(back) < 0).all() and len(back) == 5
+        assert (np.diff(never(dict(clip))['frame_inds']) > 0).all()
+    # test clips never play backwards
+    test_clip = dict(num_frames=30, clip_len=5, frame_intervals=(2, ),
+                     clip_index=1, num_clips=2)
+    assert (np.diff(always(test_clip)['frame_inds']) > 0).all()
+    with pytest.raises(ValueError, match='reverse_prob'):
+        SampleClipIndices(reverse_prob=1.5)
