@@ -4,9 +4,9 @@ from mmengine import Config
 from mmhuman_ext.registry import MODELS
 
 BASE = 'configs/maskint/maskint-base_8xb8-100e_videos-16f-384x672.py'
-DEMO = 'configs/demo/maskint-tiny_1xb8-12e_synthvideos-8f-64x96.py'
+DEMO = 'configs/demo/maskint-tiny_1xb8-200e_synthvideos512-8f-64x96.py'
 NOSTRUCT = \
-    'configs/demo/maskint-tiny-nostruct_1xb8-12e_synthvideos-8f-64x96.py'
+    'configs/demo/maskint-tiny-nostruct_1xb8-200e_synthvideos512-8f-64x96.py'
 
 
 def test_base_recipe():
