@@ -1,9 +1,12 @@
 """tools/analysis/motion_transfer_baselines.py: the driving frame itself
-scores perfectly, copying the source does not."""
+scores perfectly, copying the source does not, and warping the source by
+the DensePose correspondence moves the body."""
 import importlib.util
 import os.path as osp
 
+import numpy as np
 import pytest
+import torch
 
 _spec = importlib.util.spec_from_file_location(
     'motion_transfer_baselines', osp.join(
@@ -33,7 +36,37 @@ test_evaluator = [dict(type='FrameL1Metric'),
 ''')
     res = tool.main([str(cfg)])
     drv, copy = res['driving_frame'], res['copy_source']
+    warp = res['densepose_warp']
     assert drv['recon/L1'] == 0
     assert copy['recon/L1'] > 0.005
+    assert warp['recon/L1'] < 0.9 * copy['recon/L1']
     assert copy['motion/AKD'] > drv['motion/AKD'] + 1
     assert drv['motion/MKR'] == pytest.approx(0, abs=0.1)
+
+
+def _ramp_iuv(h, w, part, x0, y0, size):
+    """IUV map ``(3, h, w)`` with a ``size`` x ``size`` square of ``part``
+    at ``(x0, y0)`` whose U, V ramp along x, y (unique per pixel)."""
+    iuv = np.zeros((3, h, w), np.float32)
+    ramp = np.linspace(0, 1, size, dtype=np.float32)
+    iuv[0, y0:y0 + size, x0:x0 + size] = part
+    iuv[1, y0:y0 + size, x0:x0 + size] = ramp[None, :]
+    iuv[2, y0:y0 + size, x0:x0 + size] = ramp[:, None]
+    return iuv
+
+
+def test_densepose_warp_moves_a_part_by_its_shift():
+    src_iuv = _ramp_iuv(16, 20, 3, 2, 4, 6)
+    drv_iuv = _ramp_iuv(16, 20, 3, 9, 7, 6)   # moved by (+7, +3)
+    drv_iuv[0, 0, 0] = 5                      # a part the source lacks
+    flow = tool.densepose_correspondence_flow(src_iuv, drv_iuv)
+    body = drv_iuv[0] == 3
+    assert (flow[0][body] == -7).all() and (flow[1][body] == -3).all()
+    assert (flow[:, ~body] == 0).all()
+    src_img = torch.randint(0, 256, (3, 16, 20), dtype=torch.uint8)
+    out = tool.densepose_warp(src_img, torch.from_numpy(src_iuv),
+                              torch.from_numpy(drv_iuv))
+    shifted = torch.roll(src_img, shifts=(3, 7), dims=(1, 2))
+    body_t = torch.from_numpy(body)
+    assert torch.equal(out[:, body_t], shifted[:, body_t])
+    assert torch.equal(out[:, ~body_t], src_img[:, ~body_t])
