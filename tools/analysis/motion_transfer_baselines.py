@@ -1,5 +1,5 @@
-"""Scores of trivial motion-transfer predictions on a config's test set:
-what a trained model must beat.
+"""Scores of motion-transfer predictions that need no training on a
+config's test set: what a trained model must beat.
 
     python tools/analysis/motion_transfer_baselines.py CONFIG \
         [--baselines copy_source densepose_warp driving_frame] \

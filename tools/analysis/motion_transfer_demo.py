@@ -7,7 +7,8 @@ untrained, and draw its pictures and a video.
 Both models run the config's test dataloader and test evaluator (e.g.
 self-reconstruction L1 and AKD / MKR); ``motion_transfer_baselines.py`` gives
 the references that need no training (copy the source, warp it by the
-DensePose correspondence, the driving frame) on the same set. With ``--show-dir``:
+DensePose correspondence, the driving frame) on the same set. With
+``--show-dir``:
 
 * ``orfnt_demo_reconstruction.png``: rows source, driving, untrained,
   trained over ``--num`` test frames;
