@@ -52,12 +52,14 @@ def densepose_correspondence_flow(src_iuv: np.ndarray,
 def densepose_warp(src_img: torch.Tensor, src_iuv: torch.Tensor,
                    drv_iuv: torch.Tensor) -> torch.Tensor:
     """``src_img (3, H, W)`` moved by :func:`densepose_correspondence_flow`
-    of its IUV map to ``drv_iuv`` (both ``(3, H, W)``)."""
+    of its IUV map to ``drv_iuv`` (both ``(3, H, W)``), through the
+    project's flow warp (integer offsets: pixels are copied)."""
+    from mmhuman_ext.models.layers.flow_warp import (
+        pixel_flow_to_normalized, warp_by_flow)
     flow = densepose_correspondence_flow(src_iuv.numpy(), drv_iuv.numpy())
-    h, w = flow.shape[1:]
-    ys, xs = np.mgrid[0:h, 0:w]
-    return src_img[:, torch.from_numpy(ys + flow[1]),
-                   torch.from_numpy(xs + flow[0])]
+    flow = pixel_flow_to_normalized(torch.from_numpy(flow).float()[None])
+    warped = warp_by_flow(src_img.float()[None], flow)[0]
+    return warped.round().to(src_img.dtype)
 
 
 def baseline_prediction(inputs: dict, baseline: str) -> torch.Tensor:
