@@ -74,7 +74,7 @@ def test_edit_command_runs_maskint(tmp_path, capsys):
     """The MaskINT adapter: a random tiny edit pipeline of the demo config
     (the fixtures of tests/test_tools/test_maskint_edit_tool.py)."""
     sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models',
-                                'test_editors'))
+                                'test_editors', 'test_maskint'))
     sys.path.insert(0, osp.join(ROOT, 'tests', 'test_tools'))
     import torch
     from maskint_tiny import CONFIG, write_clip_tokenizer

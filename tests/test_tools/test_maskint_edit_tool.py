@@ -8,7 +8,8 @@ import torch
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))
-sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models', 'test_editors'))
+sys.path.insert(
+    0, osp.join(ROOT, 'tests', 'test_models', 'test_editors', 'test_maskint'))
 import maskint_edit  # noqa: E402
 from maskint_tiny import CONFIG, write_clip_tokenizer  # noqa: E402
 

@@ -60,7 +60,7 @@ from typing import Dict, Optional
 
 import torch
 
-from mmhuman_ext.models.backbones.rome_encoder import rome_to_ours
+from mmhuman_ext.models.editors.cvthead.rome_encoder import rome_to_ours
 
 _LAYER = {'0.norm': 'norm1', '0.fn.to_qkv': 'qkv', '0.fn.to_out.0': 'proj',
           '1.norm': 'norm2', '1.fn.net.0': 'fc1', '1.fn.net.3': 'fc2'}

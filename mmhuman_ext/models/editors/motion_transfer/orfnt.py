@@ -34,9 +34,9 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
-from mmhuman_ext.models.layers.densepose_encoding import encode_iuv_parts
 from mmhuman_ext.registry import MODELS
 from ..state_dict_hooks import unwrapped_child_keys
+from .densepose_encoding import encode_iuv_parts
 
 STAGES = ('geometry', 'warping', 'joint', 'blender_sr', 'e2e')
 # loss groups of each stage

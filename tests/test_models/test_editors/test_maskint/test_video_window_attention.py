@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmhuman_ext.models.layers import VideoWindowAttentionLayer
+from mmhuman_ext.models.editors.maskint import VideoWindowAttentionLayer
 
 
 def _layer(window, c=16, heads=2):

@@ -69,7 +69,7 @@ def test_encoder_and_unet_shapes():
 
 
 def test_ws_conv_standardises_weights():
-    from mmhuman_ext.models.backbones.rome_encoder import WSConv2d
+    from mmhuman_ext.models.editors.cvthead.rome_encoder import WSConv2d
     conv = WSConv2d(3, 4, 3, bias=False)
     with torch.no_grad():
         conv.weight.mul_(7).add_(3)
@@ -95,7 +95,7 @@ def test_positional_encodings_and_queries(generator):
                 expect.append(f(2 * math.pi * t * w))
         assert torch.allclose(pe[i * 16 + j], torch.tensor(expect),
                               atol=1e-4)
-    from mmhuman_ext.models.necks.vertex_feature_transformer import \
+    from mmhuman_ext.models.editors.cvthead.vertex_feature_transformer import \
         vertex_position_encoding
     pts = torch.rand(2, 5, 3) * 2 - 1
     enc = vertex_position_encoding(pts, 128, ('uv', ))

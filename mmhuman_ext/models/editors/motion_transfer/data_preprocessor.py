@@ -6,10 +6,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
 from torch import Tensor
 
-from mmhuman_ext.models.layers.densepose_encoding import (check_iuv,
-                                                          encode_iuv_parts,
-                                                          resize_iuv)
 from mmhuman_ext.registry import MODELS
+from .densepose_encoding import check_iuv, encode_iuv_parts, resize_iuv
 
 
 def resize_image(img: Tensor, size: int) -> Tensor:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmhuman_ext.models.layers.flame import (FLAMELayer, batch_rodrigues,
-                                             load_flame_model)
+from mmhuman_ext.models.editors.cvthead.flame import (FLAMELayer,
+                                                      batch_rodrigues,
+                                                      load_flame_model)
 from mmhuman_ext.utils.safe_pickle import (UnsafePickleError,
                                            safe_load_pickle)
 

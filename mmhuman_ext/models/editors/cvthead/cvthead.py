@@ -46,7 +46,7 @@ from torch import Tensor
 
 from mmhuman_ext.geometry.ortho_crop import project_to_image
 from mmhuman_ext.registry import MODELS
-from .state_dict_hooks import unwrapped_child_keys
+from ..state_dict_hooks import unwrapped_child_keys
 
 CODE_KEYS = ('shape', 'exp', 'pose', 'cam', 'tform')
 

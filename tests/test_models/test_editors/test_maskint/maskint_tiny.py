@@ -8,7 +8,8 @@ import os.path as osp
 
 from mmengine import Config
 
-CONFIG = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'demo',
+ROOT = osp.join(osp.dirname(__file__), '..', '..', '..', '..')
+CONFIG = osp.join(ROOT, 'configs', 'demo',
                   'maskint-edit-tiny_random-64x96.py')
 
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmhuman_ext.models.editors.motion_transfer.densepose_encoding import \
+    encode_iuv_parts
 from mmhuman_ext.models.editors.motion_transfer.texture_branch import \
     DifferentiableTextureMapper
-from mmhuman_ext.models.layers.densepose_encoding import encode_iuv_parts
 from mmhuman_ext.registry import MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..', '..'))
 CONFIG = osp.join(ROOT, 'configs/motion_transfer/'
                   'orfnt-s4-blender-sr_1xb8-200ki_ted-128to256.py')
 

@@ -6,12 +6,12 @@ import pytest
 import scipy.sparse
 import torch
 
-from mmhuman_ext.models.layers.mesh_hierarchy import (MeshHierarchy,
+from mmhuman_ext.models.editors.cvthead.mesh_hierarchy import (MeshHierarchy,
                                                       compute_spirals,
                                                       openmesh_spirals)
 
-FIXTURE = osp.join(osp.dirname(__file__), '..', '..', 'data', 'cvthead',
-                   'openmesh_spirals_fixture.npz')
+FIXTURE = osp.join(osp.dirname(__file__), '..', '..', '..', 'data',
+                   'cvthead', 'openmesh_spirals_fixture.npz')
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,7 @@
 import torch
 
-from mmhuman_ext.models.layers.point_rasterizer import PointZBufferRasterizer
+from mmhuman_ext.models.editors.cvthead.point_rasterizer import \
+    PointZBufferRasterizer
 
 
 def test_nearest_wins_ties_lowest_index_background():

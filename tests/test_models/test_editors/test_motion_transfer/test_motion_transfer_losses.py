@@ -4,10 +4,11 @@ import math
 import pytest
 import torch
 
-from mmhuman_ext.models.layers.flow_warp import pixel_flow_to_normalized
-from mmhuman_ext.models.losses.flow_losses import affine_residual_operator
-from mmhuman_ext.models.losses.motion_transfer_losses import \
+from mmhuman_ext.models.editors.motion_transfer.flow_losses import \
+    affine_residual_operator
+from mmhuman_ext.models.editors.motion_transfer.losses import \
     anti_alias_downsample
+from mmhuman_ext.models.layers.flow_warp import pixel_flow_to_normalized
 from mmhuman_ext.registry import MODELS
 
 

@@ -1,8 +1,8 @@
 """SpiralNet++ decoder that lifts coarse-vertex features to every mesh
 vertex (CVTHead Sec. 4.5.1). Neither mmpose nor mmagic has spiral
 mesh convolutions; the mesh data (spirals, up-transforms) comes from
-:class:`~mmhuman_ext.models.layers.mesh_hierarchy.MeshHierarchy`, so the
-parameters do not depend on the mesh.
+:class:`~mmhuman_ext.models.editors.cvthead.mesh_hierarchy.MeshHierarchy`,
+so the parameters do not depend on the mesh.
 """
 from typing import Optional
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-from mmhuman_ext.models.layers import ExtendedSelfAttnProcessor
+from mmhuman_ext.models.editors.maskint import ExtendedSelfAttnProcessor
 
 
 @pytest.fixture

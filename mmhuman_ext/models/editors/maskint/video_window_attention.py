@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mmhuman_ext.models.layers.transformer_layers import \
+    PreNormTransformerLayer
 from mmhuman_ext.registry import MODELS
-
-from .transformer_layers import PreNormTransformerLayer
 
 Window = Tuple[Optional[int], Optional[int], Optional[int]]
 

@@ -4,7 +4,7 @@ import sys
 import pytest
 import torch
 
-from mmhuman_ext.models.layers import ExtendedSelfAttnProcessor
+from mmhuman_ext.models.editors.maskint import ExtendedSelfAttnProcessor
 from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.pretrained import MissingPretrainedError
 

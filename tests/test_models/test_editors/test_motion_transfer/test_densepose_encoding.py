@@ -2,10 +2,8 @@
 import pytest
 import torch
 
-from mmhuman_ext.models.layers.densepose_encoding import (check_iuv,
-                                                          decode_iuv_parts,
-                                                          encode_iuv_parts,
-                                                          resize_iuv)
+from mmhuman_ext.models.editors.motion_transfer.densepose_encoding import (
+    check_iuv, decode_iuv_parts, encode_iuv_parts, resize_iuv)
 
 
 def _iuv(b=2, size=10, seed=0):
