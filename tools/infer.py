@@ -145,11 +145,6 @@ def _motion_args(sub):
         '--comparison', action='store_true', help='also write comparison.mp4')
     p.add_argument('--fps', type=float, default=25)
     p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument(
-        '--size',
-        type=int,
-        default=256,
-        help='resolution the inputs are resized to')
 
 
 def parse_args(argv=None):
@@ -264,7 +259,7 @@ def run_motion(args):
     from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
                                                   motion_transfer_video)
     transferer = MotionTransferer.from_config(args.config, args.checkpoint,
-                                              _device(args), args.size)
+                                              _device(args))
     paths = motion_transfer_video(
         transferer,
         args.source,

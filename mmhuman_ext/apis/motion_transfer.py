@@ -38,21 +38,22 @@ def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
 class MotionTransferer:
     """Args:
         model: a built ``ORFNTMotionTransfer`` (any model with
-            ``animate(source_img, source_iuv, driving_iuv) -> dict(fake,
-            mask)``; ``encode_source`` is used when present).
+            ``out_size`` and ``animate(source_img, source_iuv, driving_iuv)
+            -> dict(fake, mask)``; ``encode_source`` is used when present).
         device (str): 'cpu' or 'cuda'.
-        size (int): frames and IUV maps are resized to ``size`` (256, the
-            dataset resolution) before the model; RGB by area, IUV nearest.
+
+    Frames and IUV maps are resized to the model's output side
+    ``model.out_size`` (the size its training frames are loaded at) before
+    the model; RGB by area, IUV nearest.
     """
 
-    def __init__(self, model, device: str = 'cpu', size: int = 256):
+    def __init__(self, model, device: str = 'cpu'):
         self.model = model.to(device).eval()
-        self.device, self.size = device, size
+        self.device, self.size = device, model.out_size
 
     @classmethod
     def from_config(cls, config: str, checkpoint: Optional[str] = None,
-                    device: str = 'cpu', size: int = 256
-                    ) -> 'MotionTransferer':
+                    device: str = 'cpu') -> 'MotionTransferer':
         """Build the model of ``config`` and load ``checkpoint`` (weights
         only; an mmengine checkpoint or a plain state dict)."""
         from mmengine import Config
@@ -65,7 +66,7 @@ class MotionTransferer:
         if checkpoint:
             state = load_checkpoint_file(checkpoint, map_location='cpu')
             model.load_state_dict(state.get('state_dict', state))
-        return cls(model, device, size)
+        return cls(model, device)
 
     def _image(self, rgb: np.ndarray) -> torch.Tensor:
         if rgb.shape[:2] != (self.size, self.size):

@@ -61,7 +61,8 @@ def test_tool_writes_frames_video_and_comparison(puppet_small_data,
 
 
 def test_api_matches_model_animate(puppet_small_data, checkpoint):
-    anim = MotionTransferer.from_config(CONFIG, checkpoint, size=64)
+    anim = MotionTransferer.from_config(CONFIG, checkpoint)
+    assert anim.size == anim.model.out_size == 128
     vdir = osp.join(puppet_small_data, 'test', 'puppet001')
     src = cv2.imread(osp.join(vdir, 'frames', '000000.png'))[..., ::-1]
     from mmhuman_ext.datasets.video_io import read_iuv

@@ -121,7 +121,7 @@ def test_motion_command_runs_motion_transfer(puppet_small_data, tmp_path,
     driving = osp.join(puppet_small_data, 'test', 'puppet001')
     _tool().main([
         'motion', config, ckpt, '--source', source, '--driving', driving,
-        '--size', '64', '--device', 'cpu', '--out-dir',
+        '--device', 'cpu', '--out-dir',
         str(tmp_path / 'out')
     ])
     assert 'motion: 6 result(s)' in capsys.readouterr().out

@@ -81,7 +81,7 @@ def batch_of(samples):
 def pictures(cfg, trained, untrained, show_dir, num=6):
     from mmhuman_ext.apis.motion_transfer import write_video
     os.makedirs(show_dir, exist_ok=True)
-    size = cfg.model.data_preprocessor.out_size
+    size = trained.out_size
     test = cfg.test_dataloader.dataset
     recon = DATASETS.build(test)
     picks = np.linspace(0, len(recon) - 1, num).round().astype(int)

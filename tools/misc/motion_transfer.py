@@ -34,8 +34,6 @@ def parse_args(argv=None):
                    help='also write comparison.mp4')
     p.add_argument('--fps', type=float, default=25)
     p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--size', type=int, default=256,
-                   help='resolution the inputs are resized to')
     p.add_argument('--device', default='cpu')
     return p.parse_args(argv)
 
@@ -45,7 +43,7 @@ def main(argv=None):
                                                   motion_transfer_video)
     a = parse_args(argv)
     transferer = MotionTransferer.from_config(a.config, a.checkpoint,
-                                              a.device, a.size)
+                                              a.device)
     paths = motion_transfer_video(
         transferer, a.source, a.driving, a.out, source_iuv=a.source_iuv,
         channel_order=a.iuv_channel_order,

@@ -1,5 +1,5 @@
 """Batching and scaling of motion-transfer samples (ORFNT)."""
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -39,18 +39,21 @@ class MotionTransferDataPreprocessor(BaseDataPreprocessor):
     ==================  ======================  ==========================
 
     Output ``inputs``: ``src_img``/``drv_img`` at ``in_size`` in [-1, 1]
-    (area resize), ``drv_img_out`` at ``out_size``; ``src_iuv``/``drv_iuv``
+    (area resize), ``drv_img_out`` at ``out_size`` (the model's output
+    side); ``src_iuv``/``drv_iuv``
     nearest-resized to ``in_size`` and their part encodings
     ``src_dp``/``drv_dp (B, 3K, in, in)``; ``drv_mask``/``drv_mask_out``
     binarised at 0.5 at both sizes. Missing optional keys are left out.
 
     Args:
         in_size (int): network input side (128 or 256).
-        out_size (int): output side (256).
+        out_size (int, optional): output side. ``ORFNTMotionTransfer`` sets
+            it to ``in_size x blender.upscale``; leave it out of configs (a
+            value that disagrees is an error).
         num_parts (int): DensePose parts (24).
     """
 
-    def __init__(self, in_size: int = 128, out_size: int = 256,
+    def __init__(self, in_size: int = 128, out_size: Optional[int] = None,
                  num_parts: int = 24, non_blocking: bool = False):
         super().__init__(non_blocking)
         self.in_size = in_size
@@ -95,6 +98,11 @@ class MotionTransferDataPreprocessor(BaseDataPreprocessor):
             enc = self.prepare_iuv(raw[key], f'inputs["{key}"]')
             out[f'{prefix}_iuv'] = enc['iuv']
             out[f'{prefix}_dp'] = enc['dp']
+        if self.out_size is None and ('driving_img' in raw
+                                      or 'driving_mask' in raw):
+            raise ValueError('MotionTransferDataPreprocessor.out_size is '
+                             'unset: the model sets it (in_size x '
+                             'blender.upscale) when it is built')
         if 'driving_img' in raw:
             out['drv_img'] = self.to_image(raw['driving_img'], self.in_size)
             out['drv_img_out'] = self.to_image(raw['driving_img'],

@@ -11,11 +11,11 @@ from mmengine.structures import BaseDataElement
 from mmhuman_ext.registry import MODELS
 
 
-def tiny_cfg(stage='joint', in_size=32, out_size=64, **kw):
+def tiny_cfg(stage='joint', in_size=32, upscale=2, **kw):
     cfg = dict(
         type='ORFNTMotionTransfer', train_stage=stage,
         data_preprocessor=dict(type='MotionTransferDataPreprocessor',
-                               in_size=in_size, out_size=out_size),
+                               in_size=in_size),
         motion_net=dict(type='DensePoseFlowNet', base_channels=4,
                         tex_signal_ch=12, geo_signal_ch=8),
         warp_generator=dict(type='MultiScaleWarpingGenerator',
@@ -26,8 +26,7 @@ def tiny_cfg(stage='joint', in_size=32, out_size=64, **kw):
             translator_channels=16, num_res_blocks=1,
             atlas_up_channels=(16, 16, 16), tex_channels=4,
             geo_up_channels=(16, 8, 8, 8)),
-        blender=dict(type='BlenderNet', base_channels=8,
-                     upscale=out_size // in_size),
+        blender=dict(type='BlenderNet', base_channels=8, upscale=upscale),
         discriminator=dict(type='ResNetPatchDiscriminator', base_channels=4,
                            max_channels=8, num_down=3),
         vgg=dict(type='VGG19FeatureExtractor',
@@ -97,11 +96,8 @@ STAGE_LOSSES['e2e'] = STAGE_LOSSES['joint']
 @pytest.mark.parametrize('stage', list(STAGE_LOSSES))
 def test_train_step_of_every_stage_updates_only_its_modules(stage):
     torch.manual_seed(0)
-    extra = {}
     if stage == 'e2e':
-        extra = dict(data_preprocessor=dict(
-            type='MotionTransferDataPreprocessor', in_size=64, out_size=64))
-        cfg = tiny_cfg(stage, in_size=64, out_size=64, **extra)
+        cfg = tiny_cfg(stage, in_size=64, upscale=1)
     else:
         cfg = tiny_cfg(stage)
     model = MODELS.build(cfg)
@@ -200,6 +196,41 @@ def test_predict_fields_and_metainfo():
     assert p.pred_iuv.shape == (3, 32, 32)
     expected_gt = batch['inputs']['driving_img'][1].float() / 127.5 - 1
     torch.testing.assert_close(p.gt_img, expected_gt)
+
+
+def test_output_size_is_derived_and_a_disagreeing_one_refused():
+    model = MODELS.build(tiny_cfg(in_size=32, upscale=2))
+    assert model.out_size == model.data_preprocessor.out_size == 64
+    assert MODELS.build(tiny_cfg(in_size=64, upscale=1)).out_size == 64
+    # a configured value that agrees is kept, one that disagrees is refused
+    cfg = tiny_cfg(in_size=32, upscale=2)
+    cfg['data_preprocessor']['out_size'] = 64
+    assert MODELS.build(cfg).data_preprocessor.out_size == 64
+    cfg['data_preprocessor']['out_size'] = 256
+    with pytest.raises(ValueError, match=(
+            r'data_preprocessor.out_size=256 disagrees with the output size '
+            r'64 = model.data_preprocessor.in_size \(32\) x '
+            r'model.blender.upscale \(2\)')):
+        MODELS.build(cfg)
+
+
+def test_predict_refuses_ground_truth_of_another_size():
+    model = MODELS.build(tiny_cfg('blender_sr')).eval()
+    data = model.data_preprocessor(_batch())
+    inputs = data['inputs']
+    # the low-resolution driving image is never taken as the ground truth
+    inputs['drv_img_out'] = inputs['drv_img']
+    with torch.no_grad(), pytest.raises(
+            ValueError, match=r'drv_img_out"\] is 32 px but the model '
+            'output is 64 px'):
+        model(inputs, data['data_samples'], mode='predict')
+
+
+def test_preprocessor_alone_needs_the_output_size():
+    pre = MODELS.build(dict(type='MotionTransferDataPreprocessor',
+                            in_size=32))
+    with pytest.raises(ValueError, match='out_size is unset'):
+        pre(_batch())
 
 
 @pytest.mark.parametrize('switch,fused', [
