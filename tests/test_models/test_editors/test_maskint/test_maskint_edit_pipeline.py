@@ -26,6 +26,23 @@ def test_long_video_keyframes_and_chunks():
     assert keyframe_indices(31) == [0, 15, 30]
     with pytest.raises(ValueError, match='at least 2 frames'):
         keyframe_indices(1)
+    assert keyframe_indices(9, chunk_len=5) == [0, 4, 8]
+
+
+def test_chunk_len_and_num_steps_are_checked_when_built():
+    cfg = tiny_pipeline_cfg()
+    assert MODELS.build(dict(cfg, chunk_len=5)).chunk_len == 5
+    with pytest.raises(ValueError, match='chunk_len must be >= 2, got 1'):
+        MODELS.build(dict(cfg, chunk_len=1))
+    cfg['interpolator']['transformer']['temporal_pos_embed'] = True
+    cfg['interpolator']['transformer']['max_frames'] = 8
+    with pytest.raises(ValueError, match=r'chunk_len=16 exceeds the '
+                       r"interpolator's temporal table \(8 frames"):
+        MODELS.build(dict(cfg, chunk_len=16))
+    for steps in (0, -3):
+        with pytest.raises(ValueError, match=r'num_steps \(MaskGIT decoding '
+                           r'passes\) must be an integer >= 1'):
+            MODELS.build(dict(tiny_pipeline_cfg(), num_steps=steps))
 
 
 @pytest.fixture(scope='module')

@@ -19,7 +19,7 @@ def _model(tokenizer=None, structure_detector=None, **test_cfg):
         data_preprocessor=dict(type='MaskINTDataPreprocessor',
                                tokenizer=tokenizer,
                                structure_detector=structure_detector),
-        test_cfg=dict(num_steps=6, **test_cfg))
+        test_cfg={'num_steps': 6, **test_cfg})
     model.init_weights()
     return model
 
@@ -173,3 +173,18 @@ def test_predict_decodes_frames(tmp_path):
         torch.testing.assert_close(pred['pred_frames'][[0, 5]],
                                    pred['recon_frames'][[0, 5]])
         assert pred['given'].tolist() == [True] + [False] * 4 + [True]
+
+
+@pytest.mark.parametrize('steps', [0, -1, 2.5])
+def test_out_of_range_decoding_steps_are_refused(steps):
+    model = _model()
+    color, structure = _tokens()
+    given = given_frame_mask(6, 'first_last', 2)
+    calls = []
+    model.transformer.register_forward_hook(lambda *a: calls.append(1))
+    with pytest.raises(ValueError, match=r'num_steps \(MaskGIT decoding '
+                       r'passes\) must be an integer >= 1'):
+        model.interpolate(color, structure, given, num_steps=steps)
+    assert not calls  # 0 no longer stands for the default 32 passes
+    with pytest.raises(ValueError, match=r'test_cfg.num_steps \(MaskGIT'):
+        _model(num_steps=steps)
