@@ -58,8 +58,8 @@ class MotionTransferer:
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils import (load_checkpoint_file,
-                                       register_all_modules)
+        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
+        from mmhuman_ext.utils.setup_env import register_all_modules
         register_all_modules()
         model = MODELS.build(Config.fromfile(config).model)
         if checkpoint:
@@ -209,7 +209,7 @@ def motion_transfer_video(transferer: MotionTransferer, source: str,
         dict: paths ``frames`` (folder), ``video`` (mp4) and, with
         ``comparison``, ``comparison`` (mp4).
     """
-    from mmhuman_ext.utils import atomic_write_image
+    from mmhuman_ext.utils.atomic_io import atomic_write_image
     if not osp.isfile(source) or not source.lower().endswith(IMAGE_EXTS):
         raise FileNotFoundError(f'source image {source} not found (an image '
                                 f'file {IMAGE_EXTS} is expected)')

@@ -209,7 +209,7 @@ def write_iuv_png(path: str, iuv: np.ndarray) -> None:
     """Write ``(H, W, 3)`` I (0..24), U, V (in [0, 1]) as the common
     DensePose dump does: the array ``[I, U*255, V*255]`` through cv2
     (channel order ``'IUV_cv2'``), atomically."""
-    from mmhuman_ext.utils import atomic_write_image
+    from mmhuman_ext.utils.atomic_io import atomic_write_image
     arr = np.stack([iuv[..., 0], np.round(iuv[..., 1] * 255),
                     np.round(iuv[..., 2] * 255)], -1)
     atomic_write_image(path, np.clip(arr, 0, 255).astype(np.uint8))

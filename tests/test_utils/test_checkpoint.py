@@ -11,8 +11,9 @@ from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 
-from mmhuman_ext.utils import (UnsafeCheckpointError, atomic_write_bytes,
-                               load_checkpoint_file)
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes
+from mmhuman_ext.utils.checkpoint import (UnsafeCheckpointError,
+                                          load_checkpoint_file)
 from mmhuman_ext.utils.checkpoint import CorruptCheckpointError
 
 
@@ -170,7 +171,7 @@ def test_failed_write_names_the_path_and_the_reason(tmp_path):
 def test_atomic_write_image_round_trip_and_failed_encode(tmp_path):
     import cv2
 
-    from mmhuman_ext.utils import atomic_write_image
+    from mmhuman_ext.utils.atomic_io import atomic_write_image
     image = np.random.default_rng(0).integers(0, 256, (5, 7, 3), np.uint8)
     path = tmp_path / 'sub' / 'a.png'
     atomic_write_image(path, image[..., ::-1])  # a negative-stride view

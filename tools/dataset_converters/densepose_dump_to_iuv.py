@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from mmhuman_ext.datasets.densepose_charts import (best_box, paste_box_iuv,
                                                    resize_iuv)
-from mmhuman_ext.utils import atomic_write_bytes
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes
 from mmhuman_ext.utils.safe_pickle import RestrictedUnpickler
 
 # DensePose result classes a dump may hold (module paths of several

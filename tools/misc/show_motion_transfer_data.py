@@ -69,7 +69,7 @@ def main(argv=None):
                    choices=('IUV_cv2', 'IUV_rgb'))
     p.add_argument('--scale', type=float, default=1.0)
     a = p.parse_args(argv)
-    from mmhuman_ext.utils import atomic_write_image
+    from mmhuman_ext.utils.atomic_io import atomic_write_image
     img = draw(a.video_dir, a.frames, a.iuv_channel_order, a.scale)
     atomic_write_image(a.out, img[..., ::-1])
     print(a.out)

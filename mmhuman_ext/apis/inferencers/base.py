@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from mmhuman_ext.utils import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
 from ..video_io import VideoWriter
 
 
