@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mmhuman_ext.datasets.video_io import (IMAGE_EXTS, FrameSource,
-                                           find_iuv_file, read_iuv)
-from .video_io import VideoWriter
+from mmhuman_ext.datasets.motion_transfer_inputs import find_iuv_file, read_iuv
+from mmhuman_ext.utils.video import (IMAGE_EXTENSIONS, FrameSource,
+                                     VideoWriter, is_image_file)
 
 
 def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
@@ -210,9 +210,9 @@ def motion_transfer_video(transferer: MotionTransferer, source: str,
         ``comparison``, ``comparison`` (mp4).
     """
     from mmhuman_ext.utils.atomic_io import atomic_write_image
-    if not osp.isfile(source) or not source.lower().endswith(IMAGE_EXTS):
+    if not osp.isfile(source) or not is_image_file(source):
         raise FileNotFoundError(f'source image {source} not found (an image '
-                                f'file {IMAGE_EXTS} is expected)')
+                                f'file {IMAGE_EXTENSIONS} is expected)')
     densepose = None
     if densepose_model:
         from mmhuman_ext.datasets.densepose_charts import TorchScriptDensePose

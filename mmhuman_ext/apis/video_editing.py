@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmhuman_ext.datasets.video_io import FrameSource
 from mmhuman_ext.utils.atomic_io import atomic_write_bytes, atomic_write_image
-from .video_io import VideoWriter, is_video_file, video_info
+from mmhuman_ext.utils.video import (FrameSource, VideoWriter, is_video_file,
+                                     video_info)
 
 
 def read_frames(path: str, start: int = 0, interval: int = 1,

@@ -16,7 +16,7 @@ from mmengine.config import Config
 from mmengine.runner import save_checkpoint
 
 from mmhuman_ext.apis.inferencers.base import dataset_meta_of
-from mmhuman_ext.apis.video_io import VideoWriter
+from mmhuman_ext.utils.video import VideoWriter
 from mmhuman_ext.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -11,7 +11,7 @@ import torch
 
 from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
                                               driving_iuv_source)
-from mmhuman_ext.apis.video_io import video_info
+from mmhuman_ext.utils.video import video_info
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 # the demo model (last stage: 64 -> 128 with BlenderNet's SR block)
@@ -64,7 +64,7 @@ def test_api_matches_model_animate(puppet_small_data, checkpoint):
     anim = MotionTransferer.from_config(CONFIG, checkpoint, size=64)
     vdir = osp.join(puppet_small_data, 'test', 'puppet001')
     src = cv2.imread(osp.join(vdir, 'frames', '000000.png'))[..., ::-1]
-    from mmhuman_ext.datasets.video_io import read_iuv
+    from mmhuman_ext.datasets.motion_transfer_inputs import read_iuv
     src_iuv = read_iuv(osp.join(vdir, 'iuv', '000000.png'))
     count, iuvs = driving_iuv_source(vdir)
     iuvs = list(iuvs)

@@ -14,7 +14,7 @@ from maskint_tiny import CONFIG, write_clip_tokenizer  # noqa: E402
 
 
 def write_video(path, num_frames=18, size=(72, 100)):
-    from mmhuman_ext.apis.video_io import VideoWriter
+    from mmhuman_ext.utils.video import VideoWriter
     rng = np.random.default_rng(0)
     base = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
     with VideoWriter(path, fps=12, channel_order='rgb') as writer:
@@ -37,7 +37,7 @@ def checkpoint(tmp_path_factory):
 
 
 def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
-    from mmhuman_ext.apis.video_io import read_video_frames
+    from mmhuman_ext.utils.video import read_video_frames
     video = str(tmp_path / 'in.mp4')
     write_video(video)
     tok = write_clip_tokenizer(str(tmp_path / 'tokenizer'))

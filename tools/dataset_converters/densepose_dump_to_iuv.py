@@ -162,7 +162,7 @@ def save_iuv(path: str, iuv: np.ndarray) -> None:
                             V=iuv[..., 2].astype(np.float32))
         atomic_write_bytes(path, buf.getvalue())
     else:
-        from mmhuman_ext.datasets.video_io import write_iuv_png
+        from mmhuman_ext.datasets.motion_transfer_inputs import write_iuv_png
         write_iuv_png(path, iuv)
 
 

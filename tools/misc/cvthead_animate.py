@@ -52,7 +52,7 @@ def _load(root, video, frame, size):
 def _write(out, name, frames, source, fps, video):
     """RGB ``frames`` as PNGs, a strip after ``source`` and optionally an
     mp4, each written atomically."""
-    from mmhuman_ext.apis.video_io import VideoWriter
+    from mmhuman_ext.utils.video import VideoWriter
     from mmhuman_ext.utils.atomic_io import atomic_write_image
     for i, f in enumerate(frames):
         atomic_write_image(osp.join(out, f'{name}_{i:03d}.png'), f[..., ::-1])

@@ -19,8 +19,10 @@ def draw(video_dir: str, frames, channel_order: str = 'IUV_cv2',
          scale: float = 1.0) -> np.ndarray:
     """The RGB picture of the module docstring for frames ``frames``."""
     from mmhuman_ext.apis.motion_transfer import iuv_visual
-    from mmhuman_ext.datasets.video_io import (FrameSource, find_iuv_file,
-                                               read_iuv, read_mask)
+    from mmhuman_ext.datasets.motion_transfer_inputs import (find_iuv_file,
+                                                             read_iuv,
+                                                             read_mask)
+    from mmhuman_ext.utils.video import FrameSource
     name = osp.basename(osp.normpath(video_dir))
     source = None
     for path in (osp.join(video_dir, 'frames'),
