@@ -125,7 +125,7 @@ def main(argv=None):
                    default='pose_evaluation')
     p.add_argument('--device', default='cpu')
     a = p.parse_args(argv)
-    from mmhuman_ext.evaluation.metrics.motion_transfer_nets import (
+    from mmhuman_ext.evaluation.functional.motion_transfer_nets import (
         MarkerKeypointDetector, OpenPose18Detector, ReIDResNet50)
     if a.type == 'body_id':
         extractor = ReIDResNet50(
