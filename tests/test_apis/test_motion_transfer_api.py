@@ -1,4 +1,4 @@
-"""Motion-transfer API and tools/misc/motion_transfer.py end to end with a
+"""Motion-transfer API and ``tools/infer.py motion`` end to end with a
 random-weight ORFNT checkpoint on puppet data."""
 import importlib.util
 import os
@@ -21,8 +21,7 @@ CONFIG = osp.join(ROOT, 'configs', 'demo',
 
 def _tool():
     spec = importlib.util.spec_from_file_location(
-        'motion_transfer_tool', osp.join(ROOT, 'tools', 'misc',
-                                         'motion_transfer.py'))
+        'infer', osp.join(ROOT, 'tools', 'infer.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -46,9 +45,9 @@ def test_tool_writes_frames_video_and_comparison(puppet_small_data,
                       '000000.png')
     driving = osp.join(puppet_small_data, 'test', 'puppet001')
     out = tmp_path / 'out'
-    _tool().main([CONFIG, checkpoint, '--source', source, '--driving',
-                  driving, '--out', str(out), '--comparison', '--fps', '10',
-                  '--batch-size', '4'])
+    _tool().main(['motion', CONFIG, checkpoint, '--source', source,
+                  '--driving', driving, '--out-dir', str(out), '--comparison',
+                  '--fps', '10', '--batch-size', '4', '--device', 'cpu'])
     frames = sorted(os.listdir(out / 'frames'))
     assert frames == [f'{t:06d}.png' for t in range(6)]
     img = cv2.imread(str(out / 'frames' / '000003.png'))
@@ -87,16 +86,19 @@ def test_api_matches_model_animate(puppet_small_data, checkpoint):
 
 def test_clear_errors(puppet_small_data, checkpoint, tmp_path):
     tool = _tool()
+
+    def motion(source, driving):
+        tool.main(['motion', CONFIG, checkpoint, '--source', source,
+                   '--driving', driving, '--device', 'cpu', '--out-dir',
+                   str(tmp_path / 'o')])
+
     frames = osp.join(puppet_small_data, 'test', 'puppet001', 'frames')
     source = osp.join(frames, '000000.png')
     with pytest.raises(ValueError, match='TorchScript DensePose model'):
-        tool.main([CONFIG, checkpoint, '--source', source, '--driving',
-                   frames, '--out', str(tmp_path / 'o')])
+        motion(source, frames)
     lonely = tmp_path / 'lonely.png'
     cv2.imwrite(str(lonely), np.zeros((64, 64, 3), np.uint8))
     with pytest.raises(ValueError, match='no DensePose map for the source'):
-        tool.main([CONFIG, checkpoint, '--source', str(lonely), '--driving',
-                   osp.dirname(frames), '--out', str(tmp_path / 'o')])
+        motion(str(lonely), osp.dirname(frames))
     with pytest.raises(FileNotFoundError, match='source image'):
-        tool.main([CONFIG, checkpoint, '--source', str(tmp_path / 'no.png'),
-                   '--driving', frames, '--out', str(tmp_path / 'o')])
+        motion(str(tmp_path / 'no.png'), frames)

@@ -1,4 +1,5 @@
-"""tools/infer.py: the pose (mmpose inferencer) and multi-view commands."""
+"""tools/infer.py: the pose (mmpose inferencer), multi-view and motion
+commands (edit: test_infer_edit.py)."""
 import importlib.util
 import json
 import os
@@ -68,37 +69,6 @@ def test_multiview_command_on_view_folders(tmp_path, capsys):
                              'predictions')) == ['0000.json', '0001.json']
     with open(tmp_path / 'out' / 'predictions' / '0001.json') as f:
         assert np.asarray(json.load(f)['keypoints_3d']).shape == (17, 3)
-
-
-def test_edit_command_runs_maskint(tmp_path, capsys):
-    """The MaskINT adapter: a random tiny edit pipeline of the demo config
-    (the fixtures of tests/test_tools/test_maskint_edit_tool.py)."""
-    sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models',
-                                'test_editors'))
-    sys.path.insert(0, osp.join(ROOT, 'tests', 'test_tools'))
-    import torch
-    from maskint_tiny import CONFIG, write_clip_tokenizer
-    from mmengine import Config
-    from test_maskint_edit_tool import write_video
-
-    from mmhuman_ext.registry import MODELS
-    torch.manual_seed(1)
-    model = MODELS.build(Config.fromfile(CONFIG).model.interpolator)
-    ckpt = str(tmp_path / 'maskint.pth')
-    torch.save(dict(meta=dict(epoch=1), state_dict=model.state_dict()), ckpt)
-    video = str(tmp_path / 'in.mp4')
-    write_video(video, num_frames=6)
-    tok = write_clip_tokenizer(str(tmp_path / 'tokenizer'))
-    _tool().main([
-        'edit', CONFIG, ckpt, video, '--prompt', 'a wolf', '--device', 'cpu',
-        '--no-gif', '--out-dir',
-        str(tmp_path / 'out'), '--cfg-options',
-        f'model.keyframe_editor.tokenizer.from_pretrained={tok}',
-        'model.keyframe_editor.num_inference_steps=2', 'model.num_steps=2'
-    ])
-    assert 'edit: 6 result(s)' in capsys.readouterr().out
-    assert len(os.listdir(tmp_path / 'out' / 'edited')) == 6
-    assert osp.isfile(tmp_path / 'out' / 'edited.mp4')
 
 
 def test_motion_command_runs_motion_transfer(puppet_small_data, tmp_path,

@@ -1,3 +1,6 @@
+"""tools/infer.py edit: MaskINT on a random tiny edit pipeline of the demo
+config."""
+import importlib.util
 import os
 import os.path as osp
 import sys
@@ -7,10 +10,16 @@ import pytest
 import torch
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
-sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))
 sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models', 'test_editors'))
-import maskint_edit  # noqa: E402
 from maskint_tiny import CONFIG, write_clip_tokenizer  # noqa: E402
+
+
+def _infer():
+    spec = importlib.util.spec_from_file_location(
+        'infer', osp.join(ROOT, 'tools', 'infer.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_video(path, num_frames=18, size=(72, 100)):
@@ -42,9 +51,9 @@ def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
     write_video(video)
     tok = write_clip_tokenizer(str(tmp_path / 'tokenizer'))
     out = str(tmp_path / 'out')
-    maskint_edit.main([
-        CONFIG, checkpoint, '--video', video, '--prompt', 'a wolf', '--out',
-        out, '--steps', '3', '--cfg-options',
+    _infer().main([
+        'edit', CONFIG, checkpoint, video, '--prompt', 'a wolf', '--device',
+        'cpu', '--out-dir', out, '--cfg-options', 'model.num_steps=3',
         f'model.keyframe_editor.tokenizer.from_pretrained={tok}',
         'model.keyframe_editor.num_inference_steps=2'
     ])
@@ -59,6 +68,7 @@ def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
     gif = Image.open(osp.join(out, 'edited.gif'))
     assert gif.n_frames == 18
     printed = capsys.readouterr().out
+    assert 'edit: 18 result(s)' in printed
     assert '12 U-Net+ControlNet evaluations' in printed
     assert '6 transformer passes' in printed  # chunks of 16 and 3 frames
 
@@ -66,8 +76,9 @@ def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
 def test_edit_tool_bad_input(tmp_path, checkpoint):
     with pytest.raises(FileNotFoundError, match='input video .* does not '
                        'exist'):
-        maskint_edit.main([
-            CONFIG, checkpoint, '--video',
-            str(tmp_path / 'none.mp4'), '--prompt', 'a', '--out',
+        _infer().main([
+            'edit', CONFIG, checkpoint,
+            str(tmp_path / 'none.mp4'), '--prompt', 'a', '--device', 'cpu',
+            '--out-dir',
             str(tmp_path / 'o')
         ])
