@@ -22,12 +22,11 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     import mmhuman_ext.codecs  # noqa: F401
     import mmhuman_ext.datasets  # noqa: F401
-    from mmhuman_ext.datasets.annotation_errors import \
-        install as install_annotation_errors
-    install_annotation_errors()
     import mmhuman_ext.engine  # noqa: F401
     import mmhuman_ext.evaluation  # noqa: F401
     import mmhuman_ext.models  # noqa: F401
+    from mmhuman_ext.datasets.annotation_errors import install
+    install()
 
     if not init_default_scope:
         return

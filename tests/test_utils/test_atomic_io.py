@@ -4,8 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmhuman_ext.utils.atomic_io import (atomic_write_bytes,
-                                         atomic_write_image)
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes, atomic_write_image
 
 
 def test_atomic_write_gives_the_permissions_of_open(tmp_path):

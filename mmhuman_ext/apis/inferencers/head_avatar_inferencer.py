@@ -43,8 +43,8 @@ from mmengine.utils import ProgressBar
 
 from mmhuman_ext.registry import INFERENCERS
 from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
-from ..head_animation import SWEEPS, HeadAnimator
 from mmhuman_ext.utils.video import VideoWriter
+from ..head_animation import SWEEPS, HeadAnimator
 from .base import to_jsonable
 
 #: driving codes a controls file may hold, with their per-frame shapes

@@ -33,7 +33,7 @@ from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
 from mmhuman_ext.evaluation.functional.fid import (InceptionPool3,
-                                                  frechet_distance)
+                                                   frechet_distance)
 from mmhuman_ext.evaluation.functional.motion_transfer_nets import \
     warn_random_weights
 from mmhuman_ext.registry import METRICS, MODELS

@@ -24,7 +24,7 @@ from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
 from mmhuman_ext.evaluation.functional.fid import (InceptionPool3,
-                                                  frechet_distance)
+                                                   frechet_distance)
 from mmhuman_ext.evaluation.functional.lpips import LPIPSAlex
 from mmhuman_ext.registry import METRICS, MODELS
 
