@@ -1,6 +1,5 @@
 """Motion-transfer API and ``tools/infer.py motion`` end to end with a
 random-weight ORFNT checkpoint on puppet data."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -19,14 +18,6 @@ CONFIG = osp.join(ROOT, 'configs', 'demo',
                   'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py')
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'infer', osp.join(ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     from mmengine import Config
@@ -39,13 +30,14 @@ def checkpoint(tmp_path_factory):
     return str(path)
 
 
-def test_tool_writes_frames_video_and_comparison(puppet_small_data,
+def test_tool_writes_frames_video_and_comparison(infer_tool,
+                                                 puppet_small_data,
                                                  checkpoint, tmp_path):
     source = osp.join(puppet_small_data, 'test', 'puppet000', 'frames',
                       '000000.png')
     driving = osp.join(puppet_small_data, 'test', 'puppet001')
     out = tmp_path / 'out'
-    _tool().main(['motion', CONFIG, checkpoint, '--source', source,
+    infer_tool.main(['motion', CONFIG, checkpoint, '--source', source,
                   '--driving', driving, '--out-dir', str(out), '--comparison',
                   '--fps', '10', '--batch-size', '4', '--device', 'cpu'])
     frames = sorted(os.listdir(out / 'frames'))
@@ -84,11 +76,9 @@ def test_api_matches_model_animate(puppet_small_data, checkpoint):
     assert np.abs(one[0].astype(int) - one[5].astype(int)).mean() > 0
 
 
-def test_clear_errors(puppet_small_data, checkpoint, tmp_path):
-    tool = _tool()
-
+def test_clear_errors(infer_tool, puppet_small_data, checkpoint, tmp_path):
     def motion(source, driving):
-        tool.main(['motion', CONFIG, checkpoint, '--source', source,
+        infer_tool.main(['motion', CONFIG, checkpoint, '--source', source,
                    '--driving', driving, '--device', 'cpu', '--out-dir',
                    str(tmp_path / 'o')])
 

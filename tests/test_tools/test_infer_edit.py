@@ -1,6 +1,5 @@
 """tools/infer.py edit: MaskINT on a random tiny edit pipeline of the demo
 config."""
-import importlib.util
 import os
 import os.path as osp
 import sys
@@ -12,14 +11,6 @@ import torch
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models', 'test_editors'))
 from maskint_tiny import CONFIG, write_clip_tokenizer  # noqa: E402
-
-
-def _infer():
-    spec = importlib.util.spec_from_file_location(
-        'infer', osp.join(ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_video(path, num_frames=18, size=(72, 100)):
@@ -45,13 +36,14 @@ def checkpoint(tmp_path_factory):
     return path
 
 
-def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
+def test_edit_tool_writes_frames_mp4_gif(infer_tool, tmp_path, checkpoint,
+                                         capsys):
     from mmhuman_ext.utils.video import read_video_frames
     video = str(tmp_path / 'in.mp4')
     write_video(video)
     tok = write_clip_tokenizer(str(tmp_path / 'tokenizer'))
     out = str(tmp_path / 'out')
-    _infer().main([
+    infer_tool.main([
         'edit', CONFIG, checkpoint, video, '--prompt', 'a wolf', '--device',
         'cpu', '--out-dir', out, '--cfg-options', 'model.num_steps=3',
         f'model.keyframe_editor.tokenizer.from_pretrained={tok}',
@@ -73,10 +65,10 @@ def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
     assert '6 transformer passes' in printed  # chunks of 16 and 3 frames
 
 
-def test_edit_tool_bad_input(tmp_path, checkpoint):
+def test_edit_tool_bad_input(infer_tool, tmp_path, checkpoint):
     with pytest.raises(FileNotFoundError, match='input video .* does not '
                        'exist'):
-        _infer().main([
+        infer_tool.main([
             'edit', CONFIG, checkpoint,
             str(tmp_path / 'none.mp4'), '--prompt', 'a', '--device', 'cpu',
             '--out-dir',
