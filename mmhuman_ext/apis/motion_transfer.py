@@ -23,7 +23,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mmhuman_ext.datasets.motion_transfer_inputs import find_iuv_file, read_iuv
+from mmhuman_ext.datasets.motion_transfer_inputs import (find_iuv_file,
+                                                         list_iuv_files,
+                                                         read_iuv)
 from mmhuman_ext.utils.video import (IMAGE_EXTENSIONS, FrameSource,
                                      VideoWriter, is_image_file)
 
@@ -133,11 +135,6 @@ def iuv_visual(iuv: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
-def _iuv_files(folder: str) -> List[str]:
-    return sorted(osp.join(folder, f) for f in os.listdir(folder)
-                  if f.lower().endswith(('.png', '.npz')))
-
-
 def driving_iuv_source(driving: str, channel_order: str = 'IUV_cv2',
                        densepose=None) -> Tuple[int, Iterator[np.ndarray]]:
     """Count and iterator of the driving IUV maps of ``driving``: a folder of
@@ -147,7 +144,7 @@ def driving_iuv_source(driving: str, channel_order: str = 'IUV_cv2',
     if osp.isdir(driving):
         folder = osp.join(driving, 'iuv') if osp.isdir(
             osp.join(driving, 'iuv')) else driving
-        files = _iuv_files(folder)
+        files = list_iuv_files(folder)
         if files:
             try:
                 read_iuv(files[0], channel_order)

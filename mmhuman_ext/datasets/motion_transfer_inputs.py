@@ -8,8 +8,9 @@ Every reader raises one error that names the file, the field and what was
 expected; nothing is unpickled (``np.load(allow_pickle=False)``).
 """
 import json
+import os
 import os.path as osp
-from typing import Optional
+from typing import List, Optional
 
 import cv2
 import numpy as np
@@ -27,11 +28,19 @@ NUM_OPENPOSE_JOINTS = 18
 #   IUV_rgb: the file's R, G, B channels hold I, U, V (written by PIL,
 #            imageio or any RGB writer from the array [I, U, V]).
 IUV_CHANNEL_ORDERS = ('IUV_cv2', 'IUV_rgb')
+IUV_EXTENSIONS = ('.png', '.npz')
+
+
+def list_iuv_files(folder: str) -> List[str]:
+    """Paths of the IUV files (:data:`IUV_EXTENSIONS`) in ``folder``,
+    sorted."""
+    return sorted(osp.join(folder, f) for f in os.listdir(folder)
+                  if f.lower().endswith(IUV_EXTENSIONS))
 
 
 def find_iuv_file(iuv_dir: str, stem: str) -> Optional[str]:
     """``<iuv_dir>/<stem>.png`` or ``.npz``, whichever exists."""
-    for ext in ('.png', '.npz'):
+    for ext in IUV_EXTENSIONS:
         path = osp.join(iuv_dir, stem + ext)
         if osp.isfile(path):
             return path
