@@ -12,7 +12,8 @@
     # head avatars (CVTHead): reenactment or FLAME controls
     python tools/infer.py head CFG CKPT DRIVING [DRIVING ...] \
         --data-root DIR --source-video VIDEO [--source-frame 0] --out-dir DIR
-    # text-driven video editing (MaskINT)
+    # text-driven video editing (MaskINT); seed and decoding passes through
+    # --cfg-options model.seed=1 model.num_steps=8
     python tools/infer.py edit CFG CKPT VIDEO --prompt "a wolf" --out-dir DIR
     # one-shot human motion transfer (ORFNT)
     python tools/infer.py motion CFG CKPT --source IMG --driving DRIVING \
@@ -121,7 +122,12 @@ def _edit_args(sub):
         type=float,
         help="output frame rate (default: the input video's)")
     p.add_argument('--no-gif', action='store_true')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, key=value (e.g. model.seed=1, '
+        'model.num_steps=8: the decoding passes)')
 
 
 def _motion_args(sub):
@@ -248,6 +254,11 @@ def run_edit(args):
         args.out_dir,
         fps=args.fps or editor.last_fps,
         gif=not args.no_gif)
+    stages = ', '.join(f'{k[8:-2]} {v:.2f} s' for k, v in result.items()
+                       if k.startswith('runtime_') and k != 'runtime_s')
+    print(f'keyframes {result["keyframes"]}: {result["runtime_s"]:.2f} s '
+          f'({stages}); {result["nfe_diffusion"]} U-Net+ControlNet '
+          f'evaluations, {result["nfe_transformer"]} transformer passes')
     return len(result['pred_frames'])
 
 

@@ -27,8 +27,9 @@ import torch
 from mmengine.config import Config
 
 from mmhuman_ext.registry import DATASETS, MODELS
-from mmhuman_ext.utils import (atomic_write_image, atomic_write_text,
-                               load_checkpoint_file, register_all_modules)
+from mmhuman_ext.utils import register_all_modules
+from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 
 
 def build_model(cfg, checkpoint=None, seed=0):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from mmhuman_ext.geometry.ortho_crop import estimate_crop_tform, warp_crop
-from mmhuman_ext.utils.checkpoint import atomic_savez
+from mmhuman_ext.utils.atomic_io import atomic_savez
 from mmhuman_ext.utils.safe_pickle import safe_load_pickle
 
 

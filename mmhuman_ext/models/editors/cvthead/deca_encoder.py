@@ -52,7 +52,7 @@ class DECAEncoder(BaseModule):
         return super().train(mode and not getattr(self, 'frozen', False))
 
     def load_deca(self, path: str) -> None:
-        from mmhuman_ext.utils import load_checkpoint_file
+        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
         try:
             state = load_checkpoint_file(path)
         except FileNotFoundError:

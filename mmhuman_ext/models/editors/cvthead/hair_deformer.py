@@ -39,7 +39,7 @@ _WHERE = ("ROME's linear deformation model: linear_hair.pth (ROME release, "
 
 
 def _load_tensor_file(path: str, what: str):
-    from mmhuman_ext.utils import load_checkpoint_file
+    from mmhuman_ext.utils.checkpoint import load_checkpoint_file
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} file {path} not found; get {_WHERE}')
     # the released u_full.pt was saved from a GPU

@@ -44,7 +44,7 @@ import torch
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
-from mmhuman_ext.utils.checkpoint import atomic_savez
+from mmhuman_ext.utils.atomic_io import atomic_savez
 from mmhuman_ext.utils.safe_pickle import safe_load_pickle, to_numpy
 
 

@@ -108,7 +108,7 @@ class ROMEBottleneckEncoder(BaseModule):
 
     def load_rome(self, path: str) -> None:
         """Load ROME's ``autoencoder.*`` weights (official key layout)."""
-        from mmhuman_ext.utils import load_checkpoint_file
+        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'ROME checkpoint {path} not found; get rome.pth from ROME '

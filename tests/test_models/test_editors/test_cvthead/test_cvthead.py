@@ -116,7 +116,7 @@ def test_predict_shape_swap_and_checkpoint(cvthead_small_data, batch,
     path = tmp_path / 'ckpt.pth'
     torch.save(dict(state_dict=model.state_dict()), path)
     other = MODELS.build(tiny_cfg(cvthead_small_data)).eval()
-    from mmhuman_ext.utils import load_checkpoint_file
+    from mmhuman_ext.utils.checkpoint import load_checkpoint_file
     other.load_state_dict(load_checkpoint_file(str(path))['state_dict'])
     with torch.no_grad():
         rgb4, _ = other(**other.data_preprocessor(batch), mode='tensor')

@@ -5,7 +5,7 @@ from typing import Optional
 from mmpose.datasets import CocoDataset
 
 from mmhuman_ext.registry import DATASETS
-from .synthetic.coco_figures import ensure_coco_figures
+from .coco_figures import ensure_coco_figures
 
 
 @DATASETS.register_module()

@@ -2,8 +2,8 @@
 from typing import Optional
 
 from mmhuman_ext.registry import DATASETS
-from .h36m_videopose3d import H36MVideoPose3DDataset
-from .synthetic.motion3d import ensure_synthetic_h36m
+from ..h36m_videopose3d import H36MVideoPose3DDataset
+from .motion3d import ensure_synthetic_h36m
 
 
 @DATASETS.register_module()

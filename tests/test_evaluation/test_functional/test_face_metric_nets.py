@@ -3,8 +3,8 @@ crop protocol, and the cross-identity metric built on them."""
 import pytest
 import torch
 
-from mmhuman_ext.evaluation.metrics.face_metric_nets import (ArcFaceEmbedder,
-                                                             HyperIQA)
+from mmhuman_ext.evaluation.functional.face_metric_nets import (
+    ArcFaceEmbedder, HyperIQA)
 from mmhuman_ext.evaluation.metrics.reenact_metrics import CrossReenactMetric
 
 

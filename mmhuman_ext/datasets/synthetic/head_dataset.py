@@ -2,9 +2,9 @@
 from typing import Optional
 
 from mmhuman_ext.registry import DATASETS
-from .layout import register_generator
-from .synthetic.heads import ensure_synthetic_heads
-from .voxceleb_reenact import VoxCelebReenactDataset
+from ..layout import register_generator
+from ..voxceleb_reenact import VoxCelebReenactDataset
+from .heads import ensure_synthetic_heads
 
 
 @DATASETS.register_module()

@@ -2,8 +2,8 @@
 from typing import Optional
 
 from mmhuman_ext.registry import DATASETS
-from .densepose_video_pair_dataset import DensePoseVideoPairDataset
-from .synthetic.puppets import ensure_puppets
+from ..densepose_video_pair_dataset import DensePoseVideoPairDataset
+from .puppets import ensure_puppets
 
 
 @DATASETS.register_module()

@@ -2,8 +2,8 @@
 from typing import Optional
 
 from mmhuman_ext.registry import DATASETS
-from .multiview_h36m import MultiViewH36MDataset
-from .synthetic.multiview_figures import ensure_multiview_figures
+from ..multiview_h36m import MultiViewH36MDataset
+from .multiview_figures import ensure_multiview_figures
 
 
 @DATASETS.register_module()

@@ -1,12 +1,12 @@
-"""PyAV video reading / writing: frames round-trip, odd sizes, atomic
-files, clear errors."""
+"""The video module: PyAV reading / writing (frames round-trip, odd sizes,
+atomic files, clear errors), one list of video and frame extensions, and
+FrameSource over frame folders, video files and stacked pictures."""
 import os
 
 import numpy as np
 import pytest
 
-from mmhuman_ext.apis.video_io import (VideoWriter, read_video_frames,
-                                       video_info)
+from mmhuman_ext.utils.video import VideoWriter, read_video_frames, video_info
 
 
 def _frames(n=5, h=48, w=64):
@@ -91,3 +91,50 @@ def test_frames_at_indices_and_counts(tmp_path):
         read_video_frames_at(path, [0, 6, 9])
     with pytest.raises(FileNotFoundError, match='gone.mp4'):
         read_video_frames_at(str(tmp_path / 'gone.mp4'), [0])
+
+
+def test_every_listed_extension_is_a_video_or_frame_for_frame_source(
+        tmp_path):
+    from mmhuman_ext.utils.video import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,
+                                         FrameSource)
+    assert not set(IMAGE_EXTENSIONS) & set(VIDEO_EXTENSIONS)
+    for ext in VIDEO_EXTENSIONS:
+        assert FrameSource(f'clip{ext.upper()}').kind == 'video'
+    for ext in IMAGE_EXTENSIONS:
+        assert FrameSource(f'strip{ext}').kind == 'stacked'
+    with pytest.raises(ValueError, match=r'notes\.txt.*\.m4v.*\.webp'):
+        FrameSource(str(tmp_path / 'notes.txt'))
+
+
+def test_frame_source_reads_a_folder_of_webp_frames(tmp_path):
+    import cv2
+
+    from mmhuman_ext.utils.video import FrameSource
+    frames = _frames(4)
+    for t, f in enumerate(frames):
+        assert cv2.imwrite(str(tmp_path / f'{t:05d}.webp'), f,
+                           [cv2.IMWRITE_WEBP_QUALITY, 101])  # lossless
+    (tmp_path / 'notes.txt').write_text('not a frame')
+    source = FrameSource(str(tmp_path))
+    assert source.kind == 'folder' and len(source) == 4
+    assert source.stems() == ['00000', '00001', '00002', '00003']
+    for got, bgr in zip(source.read([3, 0]), [frames[3], frames[0]]):
+        np.testing.assert_array_equal(got, bgr[..., ::-1])  # RGB
+
+
+def test_an_m4v_file_is_a_video_for_frame_source_and_infer_edit(tmp_path):
+    from mmhuman_ext.apis.video_editing import read_frames
+    from mmhuman_ext.utils.video import FrameSource
+    path = str(tmp_path / 'clip.m4v')
+    frames = _frames(5)
+    with VideoWriter(path, fps=10) as w:
+        for f in frames:
+            w.write(f)
+    source = FrameSource(path)
+    assert source.kind == 'video' and len(source) == 5
+    rgb = source.read([2])[0]
+    assert np.abs(rgb.astype(int) - frames[2][..., ::-1]).mean() < 8
+    # the input check of ``tools/infer.py edit`` (``motion`` reads its
+    # driving video through FrameSource too)
+    clip = read_frames(path, start=1, interval=2)
+    assert tuple(clip.shape) == (2, 3, 48, 64)

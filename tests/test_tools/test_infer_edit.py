@@ -1,3 +1,5 @@
+"""tools/infer.py edit: MaskINT on a random tiny edit pipeline of the demo
+config."""
 import os
 import os.path as osp
 import sys
@@ -7,15 +9,13 @@ import pytest
 import torch
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
-sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))
 sys.path.insert(
     0, osp.join(ROOT, 'tests', 'test_models', 'test_editors', 'test_maskint'))
-import maskint_edit  # noqa: E402
 from maskint_tiny import CONFIG, write_clip_tokenizer  # noqa: E402
 
 
 def write_video(path, num_frames=18, size=(72, 100)):
-    from mmhuman_ext.apis.video_io import VideoWriter
+    from mmhuman_ext.utils.video import VideoWriter
     rng = np.random.default_rng(0)
     base = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
     with VideoWriter(path, fps=12, channel_order='rgb') as writer:
@@ -37,15 +37,16 @@ def checkpoint(tmp_path_factory):
     return path
 
 
-def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
-    from mmhuman_ext.apis.video_io import read_video_frames
+def test_edit_tool_writes_frames_mp4_gif(infer_tool, tmp_path, checkpoint,
+                                         capsys):
+    from mmhuman_ext.utils.video import read_video_frames
     video = str(tmp_path / 'in.mp4')
     write_video(video)
     tok = write_clip_tokenizer(str(tmp_path / 'tokenizer'))
     out = str(tmp_path / 'out')
-    maskint_edit.main([
-        CONFIG, checkpoint, '--video', video, '--prompt', 'a wolf', '--out',
-        out, '--steps', '3', '--cfg-options',
+    infer_tool.main([
+        'edit', CONFIG, checkpoint, video, '--prompt', 'a wolf', '--device',
+        'cpu', '--out-dir', out, '--cfg-options', 'model.num_steps=3',
         f'model.keyframe_editor.tokenizer.from_pretrained={tok}',
         'model.keyframe_editor.num_inference_steps=2'
     ])
@@ -60,15 +61,17 @@ def test_edit_tool_writes_frames_mp4_gif(tmp_path, checkpoint, capsys):
     gif = Image.open(osp.join(out, 'edited.gif'))
     assert gif.n_frames == 18
     printed = capsys.readouterr().out
+    assert 'edit: 18 result(s)' in printed
     assert '12 U-Net+ControlNet evaluations' in printed
     assert '6 transformer passes' in printed  # chunks of 16 and 3 frames
 
 
-def test_edit_tool_bad_input(tmp_path, checkpoint):
+def test_edit_tool_bad_input(infer_tool, tmp_path, checkpoint):
     with pytest.raises(FileNotFoundError, match='input video .* does not '
                        'exist'):
-        maskint_edit.main([
-            CONFIG, checkpoint, '--video',
-            str(tmp_path / 'none.mp4'), '--prompt', 'a', '--out',
+        infer_tool.main([
+            'edit', CONFIG, checkpoint,
+            str(tmp_path / 'none.mp4'), '--prompt', 'a', '--device', 'cpu',
+            '--out-dir',
             str(tmp_path / 'o')
         ])

@@ -1,6 +1,8 @@
-"""Reading the files of a motion-transfer video: frames (PNG folder, video
-file through PyAV, FOMM's stacked PNG), DensePose IUV maps (PNG in either
-channel order, or npz), matting masks and OpenPose-18 keypoint JSON.
+"""Reading the per-frame annotation files of a motion-transfer video:
+DensePose IUV maps (PNG in either channel order, or npz), matting masks and
+OpenPose-18 keypoint JSON. The frames themselves are read by
+:class:`mmhuman_ext.utils.video.FrameSource`; DensePose's raw chart
+predictions become IUV maps in :mod:`mmhuman_ext.datasets.densepose_charts`.
 
 Every reader raises one error that names the file, the field and what was
 expected; nothing is unpickled (``np.load(allow_pickle=False)``).
@@ -8,16 +10,14 @@ expected; nothing is unpickled (``np.load(allow_pickle=False)``).
 import json
 import os
 import os.path as osp
-from typing import Iterator, List, Optional, Sequence
+from typing import List, Optional
 
 import cv2
 import numpy as np
 
-from mmhuman_ext.utils.video import (count_video_frames, read_video_frames,
-                                     read_video_frames_at)
+from mmhuman_ext.utils.atomic_io import atomic_write_image
+from mmhuman_ext.utils.video import read_image_file
 
-IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')
-VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.gif')
 NUM_PARTS = 24  # DensePose body parts; 0 is the background
 NUM_OPENPOSE_JOINTS = 18
 
@@ -28,118 +28,19 @@ NUM_OPENPOSE_JOINTS = 18
 #   IUV_rgb: the file's R, G, B channels hold I, U, V (written by PIL,
 #            imageio or any RGB writer from the array [I, U, V]).
 IUV_CHANNEL_ORDERS = ('IUV_cv2', 'IUV_rgb')
+IUV_EXTENSIONS = ('.png', '.npz')
 
 
-def frame_stems(num_frames: int) -> List[str]:
-    """File stems ``%06d`` of the per-frame annotation files."""
-    return [f'{i:06d}' for i in range(num_frames)]
-
-
-class FrameSource:
-    """The frames of one video.
-
-    Args:
-        path (str): a folder of images (sorted by name), a video file read
-            with PyAV, or a stacked PNG (FOMM: frames side by side).
-        kind (str): ``'folder'``, ``'video'`` or ``'stacked'``; guessed from
-            ``path`` when None.
-        frame_width (int, optional): width of one frame of a stacked PNG;
-            default its height (square frames).
-    """
-
-    def __init__(self, path: str, kind: Optional[str] = None,
-                 frame_width: Optional[int] = None):
-        if kind is None:
-            if osp.isdir(path):
-                kind = 'folder'
-            elif path.lower().endswith(VIDEO_EXTS):
-                kind = 'video'
-            elif path.lower().endswith(IMAGE_EXTS):
-                kind = 'stacked'
-            else:
-                raise ValueError(f'{path}: not a frame folder, a video file '
-                                 f'({", ".join(VIDEO_EXTS)}) or a stacked '
-                                 'PNG')
-        self.path, self.kind, self.frame_width = path, kind, frame_width
-        self._files = None
-        self._count = None
-
-    @property
-    def files(self) -> List[str]:
-        if self._files is None:
-            self._files = sorted(
-                f for f in os.listdir(self.path)
-                if f.lower().endswith(IMAGE_EXTS))
-        return self._files
-
-    def __len__(self) -> int:
-        if self._count is None:
-            if self.kind == 'folder':
-                self._count = len(self.files)
-            elif self.kind == 'stacked':
-                h, w = self._stacked_shape()
-                self._count = w // (self.frame_width or h)
-            else:
-                self._count = count_video_frames(self.path)
-        return self._count
-
-    def stems(self) -> List[str]:
-        """Stems of the per-frame annotation files: the frame file names of
-        a folder, ``%06d`` otherwise."""
-        if self.kind == 'folder':
-            return [osp.splitext(f)[0] for f in self.files]
-        return frame_stems(len(self))
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        """All frames in order (a video file is decoded once)."""
-        if self.kind == 'folder':
-            for i in range(len(self)):
-                yield self.read([i])[0]
-            return
-        if self.kind == 'stacked':  # one read of the whole strip
-            yield from self.read(range(len(self)))
-            return
-        yield from read_video_frames(self.path, channel_order='rgb')
-
-    def _stacked_shape(self):
-        img = _imread(self.path, cv2.IMREAD_UNCHANGED, 'stacked frames')
-        return img.shape[:2]
-
-    def read(self, indices: Sequence[int]) -> List[np.ndarray]:
-        """RGB uint8 frames ``(H, W, 3)`` at ``indices``."""
-        n = len(self)
-        for i in indices:
-            if not 0 <= i < n:
-                raise IndexError(f'{self.path}: frame {i} requested, the '
-                                 f'video has {n} frames')
-        if self.kind == 'folder':
-            return [_read_rgb(osp.join(self.path, self.files[i]))
-                    for i in indices]
-        if self.kind == 'stacked':
-            img = _read_rgb(self.path)
-            w = self.frame_width or img.shape[0]
-            return [np.ascontiguousarray(img[:, i * w:(i + 1) * w])
-                    for i in indices]
-        return read_video_frames_at(self.path, indices)
-
-
-def _imread(path: str, flags: int, what: str) -> np.ndarray:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} file {path} not found')
-    img = cv2.imread(path, flags)
-    if img is None:
-        raise ValueError(f'{path}: cannot decode the {what} image')
-    return img
-
-
-def _read_rgb(path: str) -> np.ndarray:
-    img = _imread(path, cv2.IMREAD_COLOR, 'frame')
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+def list_iuv_files(folder: str) -> List[str]:
+    """Paths of the IUV files (:data:`IUV_EXTENSIONS`) in ``folder``,
+    sorted."""
+    return sorted(osp.join(folder, f) for f in os.listdir(folder)
+                  if f.lower().endswith(IUV_EXTENSIONS))
 
 
 def find_iuv_file(iuv_dir: str, stem: str) -> Optional[str]:
     """``<iuv_dir>/<stem>.png`` or ``.npz``, whichever exists."""
-    for ext in ('.png', '.npz'):
+    for ext in IUV_EXTENSIONS:
         path = osp.join(iuv_dir, stem + ext)
         if osp.isfile(path):
             return path
@@ -184,7 +85,7 @@ def read_iuv(path: str, channel_order: str = 'IUV_cv2') -> np.ndarray:
             uv.append(a)
         iuv = np.stack([i.astype(np.float32)] + uv, -1)
     else:
-        raw = _imread(path, cv2.IMREAD_UNCHANGED, 'DensePose IUV')
+        raw = read_image_file(path, cv2.IMREAD_UNCHANGED, 'DensePose IUV')
         if raw.ndim != 3 or raw.shape[2] != 3 or raw.dtype != np.uint8:
             raise ValueError(f'{path}: an IUV PNG must be 3-channel 8-bit '
                              f'[I, U*255, V*255], got shape {raw.shape} '
@@ -209,7 +110,6 @@ def write_iuv_png(path: str, iuv: np.ndarray) -> None:
     """Write ``(H, W, 3)`` I (0..24), U, V (in [0, 1]) as the common
     DensePose dump does: the array ``[I, U*255, V*255]`` through cv2
     (channel order ``'IUV_cv2'``), atomically."""
-    from mmhuman_ext.utils import atomic_write_image
     arr = np.stack([iuv[..., 0], np.round(iuv[..., 1] * 255),
                     np.round(iuv[..., 2] * 255)], -1)
     atomic_write_image(path, np.clip(arr, 0, 255).astype(np.uint8))
@@ -218,7 +118,7 @@ def write_iuv_png(path: str, iuv: np.ndarray) -> None:
 def read_mask(path: str) -> np.ndarray:
     """An 8- or 16-bit alpha PNG as float32 ``(H, W)`` in [0, 1] (grey, or
     the alpha channel of RGBA, or the first channel of RGB)."""
-    img = _imread(path, cv2.IMREAD_UNCHANGED, 'mask')
+    img = read_image_file(path, cv2.IMREAD_UNCHANGED, 'mask')
     if img.ndim == 3:
         img = img[..., 3] if img.shape[2] == 4 else img[..., 0]
     scale = 65535. if img.dtype == np.uint16 else 255.
