@@ -1,7 +1,8 @@
 """ORFNT speed paths give the outputs of the straightforward computation:
-the fused nearest-upsampling + 3x3 convolution (values and gradients), and
-the whole generator with and without the source cache, on random weights
-and random BatchNorm statistics."""
+the fused nearest-upsampling + 3x3 convolution (values and gradients), the
+part-by-part texture blend, the pixel shuffle, and the whole generator with
+and without the source cache, on random weights and random BatchNorm
+statistics."""
 import os.path as osp
 
 import pytest
@@ -11,7 +12,9 @@ from mmengine.config import Config
 
 from mmhuman_ext.models.editors.motion_transfer import blocks
 from mmhuman_ext.models.editors.motion_transfer.blocks import (
-    UpBlock, upsample_conv3x3)
+    PixelShuffle, UpBlock, upsample_conv3x3)
+from mmhuman_ext.models.editors.motion_transfer.texture_branch import \
+    DifferentiableTextureMapper
 from mmhuman_ext.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
@@ -79,6 +82,36 @@ def _straightforward_up_block(self, x):
     return self.body(F.interpolate(x, scale_factor=2.0, mode='nearest'))
 
 
+def _straightforward_mapper(self, atlas, u, v, part_prob):
+    """Every part sampled by its own ``grid_sample`` call, then the
+    probability-weighted sum over parts."""
+    grids = torch.stack((u, v), -1) * 2 - 1
+    sampled = torch.stack([
+        F.grid_sample(atlas[:, k], grids[:, k], mode='bilinear',
+                      padding_mode='border', align_corners=True)
+        for k in range(atlas.shape[1])
+    ], 1)
+    return (sampled * part_prob.unsqueeze(2)).sum(1)
+
+
+def test_texture_blend_and_pixel_shuffle_equal_their_plain_forms():
+    gen = torch.Generator().manual_seed(4)
+    atlas = torch.randn(2, 24, 5, 8, 8, generator=gen, requires_grad=True)
+    u, v = torch.rand(2, 2, 24, 6, 7, generator=gen) * 1.2 - 0.1
+    prob = torch.rand(2, 24, 6, 7, generator=gen).softmax(1)
+    mapper = DifferentiableTextureMapper()
+    fast = mapper(atlas, u, v, prob)
+    ref = _straightforward_mapper(mapper, atlas, u, v, prob)
+    torch.testing.assert_close(fast, ref, atol=1e-5, rtol=1e-5)
+    g = torch.randn(ref.shape, generator=gen)
+    torch.testing.assert_close(
+        torch.autograd.grad((fast * g).sum(), atlas)[0],
+        torch.autograd.grad((ref * g).sum(), atlas)[0], atol=1e-5,
+        rtol=1e-5)
+    x = torch.randn(2, 12, 3, 5, generator=gen)
+    assert torch.equal(PixelShuffle(2)(x), F.pixel_shuffle(x, 2))
+
+
 @pytest.fixture(scope='module')
 def full_width_model():
     """The released 128 -> 256 architecture at every width, run at 64 ->
@@ -106,7 +139,7 @@ def _inputs(batch):
 
 def test_generator_equals_the_straightforward_path(full_width_model,
                                                    monkeypatch):
-    """Optimised blocks vs. upsampling then convolving, with the source
+    """Optimised blocks vs. their straightforward forms, with the source
     encoded per call and cached once for three driving frames."""
     model = full_width_model
     source, source_iuv, driving = _inputs(3)
@@ -119,6 +152,10 @@ def test_generator_equals_the_straightforward_path(full_width_model,
         fast = model.animate(*sources, driving)
         monkeypatch.setattr(blocks.UpBlock, 'forward',
                             _straightforward_up_block)
+        monkeypatch.setattr(DifferentiableTextureMapper, 'forward',
+                            _straightforward_mapper)
+        monkeypatch.setattr(blocks.PixelShuffle, 'forward',
+                            torch.nn.PixelShuffle.forward)
         ref = model.animate(*sources, driving)
     assert fast['fake'].shape == (3, 3, 128, 128)
     # the three frames differ: the comparison is not of one image
