@@ -1,6 +1,7 @@
 """ORFNT speed paths give the outputs of the straightforward computation:
-the fused nearest-upsampling + 3x3 convolution (values and gradients), the
-part-by-part texture blend, the pixel shuffle, and the whole generator with
+the fused nearest-upsampling + 3x3 convolution and the transposed
+convolution as a plain one (values and gradients), the part-by-part
+texture blend, the pixel shuffle, and the whole generator with
 and without the source cache, on random weights and random BatchNorm
 statistics."""
 import os.path as osp
@@ -12,7 +13,7 @@ from mmengine.config import Config
 
 from mmhuman_ext.models.editors.motion_transfer import blocks
 from mmhuman_ext.models.editors.motion_transfer.blocks import (
-    PixelShuffle, UpBlock, upsample_conv3x3)
+    PixelShuffle, SubPixelConvTranspose2d, UpBlock, upsample_conv3x3)
 from mmhuman_ext.models.editors.motion_transfer.texture_branch import \
     DifferentiableTextureMapper
 from mmhuman_ext.registry import MODELS
@@ -65,6 +66,26 @@ def test_upsample_conv3x3_equals_upsampling_then_conv(shape):
     fast_grads = torch.autograd.grad((fast * g).sum(), (x, weight, bias))
     ref_grads = torch.autograd.grad((ref * g).sum(), (x, weight, bias))
     for a, b in zip(fast_grads, ref_grads):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-5)
+
+
+@pytest.mark.parametrize('shape', [(2, 5, 7, 9), (1, 3, 1, 4)])
+def test_sub_pixel_transposed_conv_equals_conv_transpose2d(shape):
+    gen = torch.Generator().manual_seed(5)
+    fast = SubPixelConvTranspose2d(shape[1], 6)
+    ref = torch.nn.ConvTranspose2d(shape[1], 6, 4, 2, 1)
+    ref.load_state_dict(fast.state_dict())
+    x = torch.randn(*shape, generator=gen, requires_grad=True)
+    out, expected = fast(x), ref(x)
+    assert out.shape == expected.shape == (shape[0], 6, 2 * shape[2],
+                                           2 * shape[3])
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
+    g = torch.randn(expected.shape, generator=gen)
+    params = (x, fast.weight, fast.bias)
+    grads = torch.autograd.grad((out * g).sum(), params)
+    expected_grads = torch.autograd.grad((expected * g).sum(),
+                                         (x, ref.weight, ref.bias))
+    for a, b in zip(grads, expected_grads):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-5)
 
 
@@ -156,6 +177,8 @@ def test_generator_equals_the_straightforward_path(full_width_model,
                             _straightforward_mapper)
         monkeypatch.setattr(blocks.PixelShuffle, 'forward',
                             torch.nn.PixelShuffle.forward)
+        monkeypatch.setattr(blocks.SubPixelConvTranspose2d, 'forward',
+                            torch.nn.ConvTranspose2d.forward)
         ref = model.animate(*sources, driving)
     assert fast['fake'].shape == (3, 3, 128, 128)
     # the three frames differ: the comparison is not of one image

@@ -66,27 +66,60 @@ def _phase_taps(w: Tensor, dim: int) -> Tensor:
                         torch.stack([t0 + t1, t2], dim)])
 
 
+def phase_conv(x: Tensor, phase: Tensor, bias: Tensor) -> Tensor:
+    """A x2 upsampling convolution from its four 2x2 phase kernels.
+
+    Output pixel ``(2i + a, 2j + c)`` is the 2x2 kernel ``phase[a, c]``
+    applied to input rows ``i - 1 + a, i + a`` and columns ``j - 1 + c, j +
+    c`` (zero outside), plus ``bias``: one convolution with ``4 cout``
+    outputs, then the phases interleaved.
+
+    Args:
+        x (Tensor): ``(B, cin, H, W)``.
+        phase (Tensor): ``(2, 2, cout, cin, 2, 2)``.
+        bias (Tensor): ``(cout,)``.
+
+    Returns:
+        Tensor: ``(B, cout, 2H, 2W)``.
+    """
+    b, _, h, w = x.shape
+    cout = phase.shape[2]
+    y = F.conv2d(x, phase.reshape(4 * cout, *phase.shape[3:]),
+                 bias.repeat(4), padding=1)
+    y = y.view(b, 2, 2, cout, h + 1, w + 1)
+    out = y.new_empty(b, cout, h, 2, w, 2)
+    for a in (0, 1):
+        for c in (0, 1):
+            out[:, :, :, a, :, c] = y[:, a, c, :, a:a + h, c:c + w]
+    return out.view(b, cout, 2 * h, 2 * w)
+
+
 def upsample_conv3x3(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     """``conv2d(interpolate(x, x2, 'nearest'), weight, bias, padding=1)``
-    computed as four 2x2 convolutions on ``x`` (one per output phase): 16
-    instead of 36 multiply-adds per output value and input channel.
+    computed by :func:`phase_conv` on ``x``: 16 instead of 36
+    multiply-adds per output value and input channel.
 
     ``x (B, cin, H, W)``, ``weight (cout, cin, 3, 3)`` -> ``(B, cout, 2H,
     2W)``.
     """
-    b, _, h, w = x.shape
-    cout, cin = weight.shape[:2]
-    # (row phase a, column phase c, cout, cin, 2, 2)
-    phase = _phase_taps(_phase_taps(weight, -2), -1).transpose(0, 1)
-    y = F.conv2d(F.pad(x, (1, 1, 1, 1)), phase.reshape(4 * cout, cin, 2, 2),
-                 bias.repeat(4))
-    # phase (a, c) at padded window (i + a, j + c) is output (2i+a, 2j+c)
-    y = y.view(b, 2, 2, cout, h + 1, w + 1)
-    rows = [
-        torch.stack([y[:, a, c, :, a:a + h, c:c + w] for c in (0, 1)], -1)
-        for a in (0, 1)
-    ]
-    return torch.stack(rows, 3).reshape(b, cout, 2 * h, 2 * w)
+    return phase_conv(x, _phase_taps(_phase_taps(weight, -1), -2), bias)
+
+
+class SubPixelConvTranspose2d(nn.ConvTranspose2d):
+    """``nn.ConvTranspose2d(cin, cout, 4, 2, 1)`` (same parameters and
+    outputs) computed by :func:`phase_conv` as a plain convolution, which
+    the CPU runs several times faster than the transposed one: output row
+    ``2i`` reads input rows ``i - 1, i`` with kernel rows ``3, 1``, row ``2i
+    + 1`` rows ``i, i + 1`` with kernel rows ``2, 0`` (columns alike)."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__(cin, cout, 4, 2, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        w = self.weight.transpose(0, 1)  # (cout, cin, 4, 4)
+        rows = torch.stack([w[..., [3, 1], :], w[..., [2, 0], :]])
+        phase = torch.stack([rows[..., [3, 1]], rows[..., [2, 0]]], 1)
+        return phase_conv(x, phase, self.bias)
 
 
 class UpBlock(nn.Module):
