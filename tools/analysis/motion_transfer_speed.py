@@ -32,8 +32,11 @@ extraction (DensePose for ORFNT) excluded):
 
 Each round times one frame of every model in turn; reported: median, best
 and worst frames/s and the per-round ratios ``orfnt`` frames/s over each
-other model's. ``--profile N`` then profiles N frames of ``orfnt``
-(``torch.profiler``, top operators by self CPU time).
+other model's, by the wall clock and by the process's CPU time (on a
+shared CPU the second measures the work with less noise from the other
+jobs; on a GPU only the wall clock means anything). ``--profile N`` then
+profiles N frames of ``orfnt`` (``torch.profiler``, top operators by self
+CPU time).
 """
 import argparse
 import contextlib
@@ -254,11 +257,6 @@ def orfnt_subject(name: str, model: nn.Module, size: int,
     return Subject(name, model, make_inputs, forward)
 
 
-def per_round_ratios(base: Subject, other: Subject) -> List[float]:
-    """``base`` frames/s over ``other``'s in every round."""
-    return [o / b for b, o in zip(base.times, other.times)]
-
-
 def profile_top_ops(subject: Subject, frames: int, top: int = 10
                     ) -> List[Dict[str, object]]:
     """The ``top`` operators of ``frames`` frames by self CPU time."""
@@ -307,22 +305,30 @@ def main(argv=None):
           f'{args.rounds} timed rounds, models alternating frame by frame')
     time_alternating(subjects, 1, args.warmup, args.rounds, device)
     rows = []
-    print(f'{"model":<16}{"params":>12}{"GFLOPs":>8}{"fps med":>9}'
-          f'{"best":>7}{"worst":>7}  orfnt / model per round (median)')
+    clocks = (('wall', 'times'), ('cpu', 'cpu_times'))
     for s, n, f in zip(subjects, params, flops):
-        ratios = per_round_ratios(subjects[0], s)
-        row = dict(name=s.name, params=n, gflops_per_frame=f / 1e9,
-                   seconds=s.times,
-                   fps_median=1 / statistics.median(s.times),
-                   fps_best=1 / min(s.times), fps_worst=1 / max(s.times),
-                   orfnt_speed_ratio_per_round=ratios,
-                   orfnt_speed_ratio=statistics.median(ratios))
+        row = dict(name=s.name, params=n, gflops_per_frame=f / 1e9)
+        for clock, attr in clocks:
+            times, base = getattr(s, attr), getattr(subjects[0], attr)
+            ratios = [t / b for b, t in zip(base, times)]
+            row[clock] = dict(
+                seconds=times, fps_median=1 / statistics.median(times),
+                fps_best=1 / min(times), fps_worst=1 / max(times),
+                orfnt_speed_ratio_per_round=ratios,
+                orfnt_speed_ratio=statistics.median(ratios))
         rows.append(row)
-        print(f'{s.name:<16}{n:>12,}{row["gflops_per_frame"]:>8.1f}'
-              f'{row["fps_median"]:>9.3f}{row["fps_best"]:>7.3f}'
-              f'{row["fps_worst"]:>7.3f}  '
-              + ' '.join(f'{r:.2f}' for r in ratios)
-              + f' ({row["orfnt_speed_ratio"]:.2f})')
+    for clock, _ in clocks:
+        print(f'{clock} clock: {"model":<16}{"params":>12}{"GFLOPs":>8}'
+              f'{"fps med":>9}{"best":>7}{"worst":>7}  orfnt / model per '
+              'round (median)')
+        for row in rows:
+            r = row[clock]
+            print(f'{"":<12}{row["name"]:<16}{row["params"]:>12,}'
+                  f'{row["gflops_per_frame"]:>8.1f}{r["fps_median"]:>9.3f}'
+                  f'{r["fps_best"]:>7.3f}{r["fps_worst"]:>7.3f}  ' +
+                  ' '.join(f'{x:.2f}'
+                           for x in r['orfnt_speed_ratio_per_round']) +
+                  f' ({r["orfnt_speed_ratio"]:.2f})')
     result = dict(device=str(device), threads=torch.get_num_threads(),
                   size=args.size, rounds=args.rounds, config=args.config,
                   models=rows)
