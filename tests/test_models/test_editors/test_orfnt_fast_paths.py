@@ -99,6 +99,38 @@ def test_up_block_equals_its_straightforward_form():
         torch.testing.assert_close(block(x), ref, atol=1e-5, rtol=1e-5)
 
 
+def test_inference_phase_kernels_follow_weight_updates():
+    """Kept between calls without autograd, rebuilt when a weight is
+    updated in place (a checkpoint loaded) or replaced."""
+    gen = torch.Generator().manual_seed(6)
+    up, deconv = UpBlock(4, 3, norm_cfg=None), SubPixelConvTranspose2d(4, 3)
+    x = torch.randn(1, 4, 5, 6, generator=gen)
+
+    def expected():
+        conv = up.body[0]
+        return (F.leaky_relu(_reference_up(x, conv.weight, conv.bias), 0.2),
+                torch.nn.functional.conv_transpose2d(
+                    x, deconv.weight, deconv.bias, 2, 1))
+
+    for update in range(3):
+        with torch.inference_mode():
+            for _ in range(2):
+                for out, ref in zip((up(x), deconv(x)), expected()):
+                    torch.testing.assert_close(out, ref, atol=1e-5,
+                                               rtol=1e-5)
+        with torch.no_grad():
+            for m in (up.body[0], deconv):
+                if update == 0:
+                    m.weight.copy_(torch.randn(m.weight.shape,
+                                               generator=gen))
+                else:
+                    m.bias = torch.nn.Parameter(torch.randn(3,
+                                                            generator=gen))
+    # with autograd the kernels are built from the parameters every call
+    out = deconv(x)
+    assert out.requires_grad
+
+
 def _straightforward_up_block(self, x):
     return self.body(F.interpolate(x, scale_factor=2.0, mode='nearest'))
 
