@@ -49,6 +49,9 @@ class Subject:
     forward: Callable[[nn.Module, object], object]
     times: List[float] = field(default_factory=list)
     views: int = 1
+    # CPU seconds of the process per timed batch (all its threads): on a
+    # shared CPU a steadier measure of the work than the wall time
+    cpu_times: List[float] = field(default_factory=list)
 
 
 def _find_codec(cfg) -> Optional[dict]:
@@ -262,7 +265,8 @@ def _sync(device):
 def time_alternating(subjects: List[Subject], batch_size: int,
                      warmup: int, repeats: int,
                      device: torch.device) -> None:
-    """Time one batch per subject per round, alternating, into ``.times``.
+    """Time one batch per subject per round, alternating, into ``.times``
+    (wall seconds) and ``.cpu_times`` (CPU seconds of the process).
 
     Alternating the subjects inside every round exposes all of them to the
     same machine load, so their ratio holds on a noisy shared machine.
@@ -274,11 +278,12 @@ def time_alternating(subjects: List[Subject], batch_size: int,
     for round_idx in range(warmup + repeats):
         for s, inputs in zip(subjects, batches):
             _sync(device)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             s.forward(s.model, inputs)
             _sync(device)
             if round_idx >= warmup:
                 s.times.append(time.perf_counter() - start)
+                s.cpu_times.append(time.process_time() - cpu_start)
 
 
 @torch.inference_mode()
@@ -343,3 +348,64 @@ def matmul_gflops(device: torch.device, n: int = 2048,
         _sync(device)
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best / 1e9
+
+
+class StageTimer:
+    """Wall seconds spent in named groups of submodules (forward hooks).
+
+    Args:
+        model (nn.Module): the model.
+        stages (dict): stage name -> submodule paths (``'a.b'``,
+            ``'layers.0'``). A stage may contain another's modules (report
+            them as parts).
+
+    ``with timer: model(...)`` adds to ``timer.seconds[stage]`` (CPU: the
+    hooks read the clock as the modules run; on a GPU the times would need
+    synchronisation and are not measured here).
+    """
+
+    def __init__(self, model: nn.Module, stages: Dict[str, Sequence[str]]):
+        self.model = model
+        self.stages = {
+            name: [m for p in paths for m in _submodules(model, p)]
+            for name, paths in stages.items()
+        }
+        self.seconds = {name: 0.0 for name in stages}
+        self._handles = []
+
+    def __enter__(self):
+        for name, modules in self.stages.items():
+            for module in modules:
+                self._handles += self._hooks(name, module)
+        return self
+
+    def _hooks(self, name, module):
+        starts = []
+
+        def pre(*_):
+            starts.append(time.perf_counter())
+
+        def post(*_):
+            self.seconds[name] += time.perf_counter() - starts.pop()
+
+        return [module.register_forward_pre_hook(pre),
+                module.register_forward_hook(post)]
+
+    def __exit__(self, *exc):
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+def _submodules(model: nn.Module, path: str) -> List[nn.Module]:
+    """The submodule at ``path`` (``'a.b'``; none if it is None); a
+    missing path raises a ``ValueError`` naming it."""
+    module = model
+    for part in path.split('.'):
+        if not hasattr(module, part):
+            raise ValueError(f'{type(model).__name__} has no submodule '
+                             f'{path!r}')
+        module = getattr(module, part)
+        if module is None:  # an optional part left out of this model
+            return []
+    return [module]

@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
-from .blocks import BN, ConvNormAct, ResBlock, UpBlock, conv
+from .blocks import BN, ConvNormAct, PixelShuffle, ResBlock, UpBlock, conv
 
 
 @MODELS.register_module()
@@ -44,7 +44,7 @@ class BlenderNet(BaseModule):
         self.up = UpBlock(2 * c, c, **n)
         self.fuse = ConvNormAct(2 * c, c, **n)
         if upscale == 2:
-            self.sr = nn.Sequential(conv(c, 4 * c), nn.PixelShuffle(2),
+            self.sr = nn.Sequential(conv(c, 4 * c), PixelShuffle(2),
                                     nn.LeakyReLU(0.2), conv(c, c),
                                     nn.LeakyReLU(0.2))
         else:

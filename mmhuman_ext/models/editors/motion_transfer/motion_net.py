@@ -18,7 +18,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
-from .blocks import conv
+from .blocks import SubPixelConvTranspose2d, conv
 
 
 def _conv_lrelu(cin: int, cout: int, kernel: int, stride: int = 1):
@@ -28,7 +28,7 @@ def _conv_lrelu(cin: int, cout: int, kernel: int, stride: int = 1):
 
 def _deconv_lrelu(cin: int, cout: int):
     """4x4 transposed convolution, stride 2 (x2 size) + LeakyReLU(0.1)."""
-    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1),
+    return nn.Sequential(SubPixelConvTranspose2d(cin, cout),
                          nn.LeakyReLU(0.1))
 
 

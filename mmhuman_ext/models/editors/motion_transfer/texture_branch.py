@@ -61,7 +61,12 @@ class DifferentiableTextureMapper(nn.Module):
                                 grid.to(atlas.dtype), mode='bilinear',
                                 padding_mode='border', align_corners=True)
         sampled = sampled.view(b, k, c, h, w)
-        return (sampled * part_prob.unsqueeze(2)).sum(1)
+        # the weighted sum over parts, accumulated part by part (no
+        # (B, K, C, H, W) product in memory)
+        out = sampled[:, 0] * part_prob[:, :1]
+        for part in range(1, k):
+            out = out.addcmul(sampled[:, part], part_prob[:, part:part + 1])
+        return out
 
 
 def _translator_body(cin: int, width: int, num_res: int,
