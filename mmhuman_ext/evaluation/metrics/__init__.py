@@ -8,6 +8,8 @@ from .face_metric_nets import ArcFaceEmbedder, HyperIQA  # noqa: F401
 from .video_edit_metrics import (CLIPVideoConsistency,  # noqa: F401
                                  EditRuntime, FlowWarpingError)
 from .frame_interpolation_metric import FrameInterpolationMetric  # noqa: F401
+from .motion_transfer_branch_metric import \
+    MotionTransferBranchMetric  # noqa: F401
 from .motion_transfer_metrics import (FrameL1Metric,  # noqa: F401
                                       KeypointAKDMKRMetric,
                                       PairedFIDMetric, ReIDAEDMetric)
@@ -20,7 +22,8 @@ __all__ = [
     'EditRuntime', 'FlowWarpingError', 'FrameInterpolationMetric',
     'FrameL1Metric', 'H36MProtocolMPJPE', 'HyperIQA', 'JointDetectionRate',
     'KeypointAKDMKRMetric', 'MPI3DHPMetric', 'MPMReconstructionError',
-    'MarkerKeypointDetector', 'MotionTransferMetric', 'OpenPose18Detector',
+    'MarkerKeypointDetector', 'MotionTransferBranchMetric',
+    'MotionTransferMetric', 'OpenPose18Detector',
     'OpenPoseBodyNet', 'PairedFIDMetric', 'ReIDAEDMetric', 'ReIDResNet50',
     'SelfReenactMetric', 'TriangulationMPJPE'
 ]
