@@ -42,7 +42,10 @@ model = dict(
     vgg=None,
     loss_cfg=dict(
         corr=None,
-        flow_sup=dict(type='DensePoseFlowSupervisionLoss', loss_weight=0.1),
+        flow_sup=dict(
+            _delete_=True,  # None in the paper configs
+            type='DensePoseFlowSupervisionLoss',
+            loss_weight=0.1),
         per=None,
         gan=dict(loss_weight=0.1)))
 optim_wrapper = dict(

@@ -174,8 +174,8 @@ class PuppetVideo:
             j = self.joints(t)
             return np.array([j[n] for n in OPENPOSE18_NAMES])
         first = kps(0)
-        return min(np.linalg.norm(kps(t) - first, axis=1).mean()
-                   for t in range(1, self.num_frames))
+        return min((np.linalg.norm(kps(t) - first, axis=1).mean()
+                    for t in range(1, self.num_frames)), default=np.inf)
 
     @staticmethod
     def _sines(track, t: int):

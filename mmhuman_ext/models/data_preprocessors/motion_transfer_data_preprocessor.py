@@ -112,6 +112,9 @@ class MotionTransferDataPreprocessor(BaseDataPreprocessor):
                                > 0.5).float()
             out['drv_mask_out'] = (resize_image(mask, self.out_size)
                                    > 0.5).float()
+        for key in ('flow_target', 'flow_valid'):
+            if key in raw:
+                out[key] = raw[key].float()
         return dict(inputs=out, data_samples=data.get('data_samples'))
 
     def encode_raw(self, source_img: Tensor, source_iuv: Tensor,
