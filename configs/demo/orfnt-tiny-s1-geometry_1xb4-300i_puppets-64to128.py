@@ -2,11 +2,12 @@
 # channels) on the built-in puppet videos (true DensePose, masks and
 # OpenPose-18 joints; generated once into data/puppets/ on first use),
 # frames resized to 128, network input 64, output 128 through BlenderNet's
-# x2 SR block. Small enough for a shared CPU: the four demo stages together
-# train in about 45 minutes. The VGG-19 losses (pyramid perceptual,
-# perceptual correctness) are left out: their pretrained weights are not
-# available offline (a random-weight VGG helped the flows only a little:
-# docs/motion_transfer.md, "Demo"). The
+# x2 SR block. Small enough for a shared CPU (docs/motion_transfer.md,
+# "Demo"). The VGG-19 losses (pyramid perceptual, perceptual correctness)
+# are left out: their pretrained weights are not available offline. In
+# place of the correctness loss, MotionNet's flows are supervised by the
+# DensePose correspondence (flow_sup, a demo-only term; its target is
+# computed by the DensePoseCorrespondenceFlow pipeline step). The
 # blocks have no normalisation (norm_cfg=None): the statistics of a 4-image
 # batch shift the colours, and the autoencoding the warping generator has to
 # learn first took 3x longer with them (docs/motion_transfer.md, "Demo").
@@ -43,6 +44,10 @@ model = dict(
     vgg=None,
     loss_cfg=dict(
         corr=None,
+        flow_sup=dict(
+            _delete_=True,  # None in the paper configs
+            type='DensePoseFlowSupervisionLoss',
+            loss_weight=0.1),
         per=None,
         gan=dict(loss_weight=0.1)))
 optim_wrapper = dict(
@@ -56,6 +61,7 @@ train_pipeline = [
     dict(type='LoadDensePoseIUV'),
     dict(type='LoadHumanMask'),
     dict(type='PairedResize', size=(frame_size, frame_size)),
+    dict(type='DensePoseCorrespondenceFlow'),
     dict(type='PackMotionTransferInputs')
 ]
 test_pipeline = [
@@ -86,11 +92,14 @@ val_dataloader = dict(
         max_test_frames=8, pipeline=test_pipeline, **puppets))
 test_dataloader = val_dataloader
 # keypoints of the generated frames from the puppets' colour markers,
-# reference = the generator's true joints (no OpenPose weights offline)
+# reference = the generator's true joints (no OpenPose weights offline);
+# MotionTransferBranchMetric: flow error at the joints, body-region L1 and
+# mask IoU of each branch, next to copying the source
 val_evaluator = [
     dict(type='FrameL1Metric'),
     dict(type='KeypointAKDMKRMetric', backend='markers',
-         reference='ground_truth')
+         reference='ground_truth'),
+    dict(type='MotionTransferBranchMetric')
 ]
 test_evaluator = val_evaluator
 

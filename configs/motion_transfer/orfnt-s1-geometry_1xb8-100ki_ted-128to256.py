@@ -64,6 +64,8 @@ model = dict(
             loss_weight=5.0,
             layers=('relu3_1', 'relu2_1', 'relu2_1'),
             max_res=64),
+        # demo-only stand-in for corr (DensePoseFlowSupervisionLoss): off
+        flow_sup=None,
         aff=dict(
             type='AffineRegularizationLoss',
             loss_weight=0.01,

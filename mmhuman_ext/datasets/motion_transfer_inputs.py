@@ -69,7 +69,13 @@ def read_iuv(path: str, channel_order: str = 'IUV_cv2') -> np.ndarray:
             if missing:
                 raise KeyError(f'{path}: missing array(s) {missing}; '
                                'expected I, U, V of shape (H, W)')
-            i, u, v = (np.asarray(z[k]) for k in 'IUV')
+            try:
+                i, u, v = (np.asarray(z[k]) for k in 'IUV')
+            except ValueError as err:  # object arrays need pickle
+                raise ValueError(
+                    f'{path}: arrays I, U, V must be numeric (H, W) arrays; '
+                    f'an object array (pickled data) is refused ({err})'
+                ) from None
         if not i.shape == u.shape == v.shape or i.ndim != 2:
             raise ValueError(f'{path}: I, U, V must share one (H, W) shape, '
                              f'got {i.shape}, {u.shape}, {v.shape}')

@@ -176,6 +176,11 @@ def test_iuv_channel_orders_and_npz(puppet_small_data, tmp_path):
     np.savez(tmp_path / 'i.npz', I=arr[..., 0], U=arr[..., 1], V=arr[..., 2])
     np.testing.assert_allclose(read_iuv(str(tmp_path / 'i.npz')), cv2_order,
                                atol=1e-6)
+    # an object array (pickled data) is refused, naming the file
+    obj = np.empty(2, object)
+    np.savez(tmp_path / 'o.npz', I=obj, U=arr[..., 1], V=arr[..., 2])
+    with pytest.raises(ValueError, match=r'o\.npz: .*object array'):
+        read_iuv(str(tmp_path / 'o.npz'))
     # the dataset reads an IUV_rgb tree
     root = _copy(puppet_small_data, str(tmp_path / 'rgbtree'))
     for dirpath, _, files in os.walk(root):
@@ -241,3 +246,23 @@ def test_id_sampling_groups_videos_by_identity(puppet_small_data, tmp_path):
     seen = {ds.get_data_info(0)['video_id'] for _ in range(20)}
     assert seen == {'anna#1', 'anna#2'}
     assert len(_dataset(root, split='train', mode='train_pair')) == 3
+
+
+def test_densepose_correspondence_flow_step(puppet_small_data):
+    pipeline = PIPELINE[:-1] + [dict(type='DensePoseCorrespondenceFlow'),
+                                PIPELINE[-1]]
+    ds = _dataset(puppet_small_data, split='test', mode='reconstruction',
+                  pipeline=pipeline)
+    x = ds[2]['inputs']
+    flow, valid = x['flow_target'], x['flow_valid']
+    assert flow.shape == (2, 256, 256) and valid.shape == (1, 256, 256)
+    body = x['driving_iuv'][0] > 0
+    # background: valid with zero flow; body: the flow reads the source
+    # pixel of the same part
+    assert (valid[0][~body] == 1).all() and (flow[:, ~body] == 0).all()
+    ys, xs = torch.nonzero(body & (valid[0] > 0), as_tuple=True)
+    sx = (xs + flow[0, ys, xs] * 256 / 2).round().long()
+    sy = (ys + flow[1, ys, xs] * 256 / 2).round().long()
+    assert torch.equal(x['source_iuv'][0, sy, sx], x['driving_iuv'][0, ys,
+                                                                     xs])
+    assert flow[:, body].abs().max() > 0.01  # the body moved

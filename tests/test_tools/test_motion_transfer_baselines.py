@@ -58,15 +58,25 @@ def _ramp_iuv(h, w, part, x0, y0, size):
 def test_densepose_warp_moves_a_part_by_its_shift():
     src_iuv = _ramp_iuv(16, 20, 3, 2, 4, 6)
     drv_iuv = _ramp_iuv(16, 20, 3, 9, 7, 6)   # moved by (+7, +3)
-    drv_iuv[0, 0, 0] = 5                      # a part the source lacks
-    flow = tool.densepose_correspondence_flow(src_iuv, drv_iuv)
-    body = drv_iuv[0] == 3
-    assert (flow[0][body] == -7).all() and (flow[1][body] == -3).all()
-    assert (flow[:, ~body] == 0).all()
+    body = torch.from_numpy(drv_iuv[0] == 3)
     src_img = torch.randint(0, 256, (3, 16, 20), dtype=torch.uint8)
+    src_mask = torch.from_numpy(src_iuv[:1] > 0).float()
     out = tool.densepose_warp(src_img, torch.from_numpy(src_iuv),
-                              torch.from_numpy(drv_iuv))
+                              torch.from_numpy(drv_iuv), src_mask)
     shifted = torch.roll(src_img, shifts=(3, 7), dims=(1, 2))
-    body_t = torch.from_numpy(body)
-    assert torch.equal(out[:, body_t], shifted[:, body_t])
-    assert torch.equal(out[:, ~body_t], src_img[:, ~body_t])
+    assert torch.equal(out['img'][:, body], shifted[:, body])
+    assert torch.equal(out['img'][:, ~body], src_img[:, ~body])
+    torch.testing.assert_close(out['mask'][0][body], torch.ones(36))
+    torch.testing.assert_close(out['flow'][0][body],
+                               torch.full((36, ), -7 * 2 / 20))
+    torch.testing.assert_close(out['flow'][1][body],
+                               torch.full((36, ), -3 * 2 / 16))
+
+
+def test_driving_frame_through_the_resolution_path():
+    img = torch.zeros(3, 16, 16)
+    img[:, 4:12, 4:12] = 200
+    low = tool.through_resolution(img, 8)
+    assert low.shape == img.shape
+    torch.testing.assert_close(low[:, 6:10, 6:10], img[:, 6:10, 6:10])
+    assert 0 < low[0, 4, 4] < 200  # the edge is blurred

@@ -5,13 +5,16 @@ untrained, and draw its pictures and a video.
         [--out metrics.json] [--show-dir DIR] [--num 6]
 
 Both models run the config's test dataloader and test evaluator (e.g.
-self-reconstruction L1 and AKD / MKR); ``motion_transfer_baselines.py`` gives
-the references that need no training (copy the source, warp it by the
-DensePose correspondence, the driving frame) on the same set. With
-``--show-dir``:
+self-reconstruction L1, AKD / MKR and the per-branch motion figures of
+``MotionTransferBranchMetric``); ``motion_transfer_baselines.py`` gives the
+references that need no training (copy the source, warp it by the DensePose
+correspondence, the driving frame) on the same set. Pictures go to
+``--show-dir`` (default ``work_dirs/motion_transfer_demo``):
 
-* ``orfnt_demo_reconstruction.png``: rows source, driving, untrained,
-  trained over ``--num`` test frames;
+* ``orfnt_demo_reconstruction.png``: rows source, driving, untrained
+  output, then the trained model's warped source (the source warped by
+  MotionNet's finest flow), texture-branch render and output, over
+  ``--num`` test frames;
 * ``orfnt_demo_animation.png``: rows source, driving, output for one pair of
   the config's animation pairs CSV (another video's poses);
 * ``orfnt_demo.mp4``: source | driving | output over that driving video.
@@ -92,8 +95,10 @@ def pictures(cfg, trained, untrained, show_dir, num=6):
         out_u = untrained.test_step(batch_of(samples))
     rows = [[to_rgb(s['inputs']['source_img']) for s in samples],
             [to_rgb(s['inputs']['driving_img']) for s in samples],
-            [to_rgb(o.pred_img) for o in out_u],
-            [to_rgb(o.pred_img) for o in out_t]]
+            [to_rgb(o.pred_img) for o in out_u]]
+    for key in ('warp_img', 'tex_img', 'pred_img'):
+        if key in out_t[0]:
+            rows.append([to_rgb(o.get(key)) for o in out_t])
     atomic_write_image(osp.join(show_dir, 'orfnt_demo_reconstruction.png'),
                        tile(rows, size)[..., ::-1])
     anim = DATASETS.build(dict(test, mode='animation', max_test_frames=None))
@@ -122,7 +127,9 @@ def main(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out', help='write the metrics as JSON')
-    parser.add_argument('--show-dir', help='write pictures and a video')
+    parser.add_argument('--show-dir',
+                        default='work_dirs/motion_transfer_demo',
+                        help='folder of the pictures and the video')
     parser.add_argument('--num', type=int, default=6)
     args = parser.parse_args(argv)
     register_all_modules()
@@ -136,8 +143,7 @@ def main(argv=None):
                                       for k, v in scores.items()))
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=1))
-    if args.show_dir:
-        pictures(cfg, trained, untrained, args.show_dir, args.num)
+    pictures(cfg, trained, untrained, args.show_dir, args.num)
     return results
 
 

@@ -20,15 +20,22 @@ limb, e.g. 7/9 for the right upper leg), the torso a trapezoid split into
 ids 1/2, the head an ellipse split into 23/24, hands 3/4 and feet 5/6. ``U``
 runs along a segment (0 at its proximal joint, 1 at its distal one), ``V``
 across its half (0 to 1), so texture sampled at (U, V) sticks to the body.
-Joint angles follow smooth random sinusoids over time; the torso sways and
-the figure drifts. A hair blob behind the head belongs to the mask but not to
-the IUV map, as real hair does. Each video is one identity: its own colours,
-stripe texture, proportions and static background.
+Joint angles follow random sinusoids of time; the torso sways and the figure
+drifts. The frame rate is low (a limb turns by up to about half a radian
+between frames) and the motion quasi-periodic: the motion is drawn again
+until every frame is at least ``MIN_MOTION`` of the frame side away from
+frame 0 (mean joint displacement), so a reconstruction test that drives
+frame 0 by the other frames has no near-static pair. A hair blob behind the
+head belongs to the mask but not to the IUV map, as real hair does. Each
+video is one identity: its own colours, stripe texture, proportions and
+static background.
 
-Every OpenPose-18 joint carries a small disc of a fixed saturated colour
-(:data:`MARKER_COLOURS`; textures and backgrounds are muted), so a colour
-detector can find the joints in any image, generated ones included; the
-keypoint metric uses that as the ``'markers'`` backend on this data.
+Every OpenPose-18 joint carries a disc of a fixed saturated colour
+(:data:`MARKER_COLOURS`; textures and backgrounds are muted; radius
+``MARKER_RADIUS`` of the frame side, 6 px at 256, so a marker still covers a
+few pixels at a 64-px network input), so a colour detector can find the
+joints in any image, generated ones included; the keypoint metric uses that
+as the ``'markers'`` backend on this data.
 
 Deterministic: every video draws from ``numpy.random.default_rng([seed,
 split, index])``; frames are drawn without anti-aliasing.
@@ -46,7 +53,7 @@ from tqdm import tqdm
 
 from .cache import ensure_generated
 
-VERSION = 'v1'  # cached copies are keyed by it: bump when the output changes
+VERSION = 'v2'  # cached copies are keyed by it: bump when the output changes
 
 OPENPOSE18_NAMES = [
     'nose', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist',
@@ -62,6 +69,8 @@ MARKER_COLOURS = np.array(
      [0, 255, 128], [128, 0, 255], [0, 128, 255], [128, 0, 0], [0, 128, 0],
      [0, 0, 128], [128, 128, 0], [128, 0, 128], [0, 128, 128]], np.uint8)
 SPLITS = ('train', 'test')
+MARKER_RADIUS = 6 / 256  # of the frame side
+MIN_MOTION = 0.05  # least mean joint displacement from frame 0 / frame side
 
 # (name, proximal joint, distal joint, DensePose ids of the two halves);
 # drawn in this order (back to front).
@@ -107,7 +116,7 @@ class PuppetVideo:
     Args:
         rng (numpy.random.Generator): the video's random stream.
         size (int): frame side in pixels.
-        num_frames (int): length of the video (sets the motion periods).
+        num_frames (int): length of the video.
     """
 
     def __init__(self, rng, size: int = 256, num_frames: int = 32):
@@ -115,24 +124,20 @@ class PuppetVideo:
         s = size * rng.uniform(0.85, 1.0)
         self.len = dict(torso=0.24 * s, upper_arm=0.15 * s,
                         forearm=0.13 * s, hand=0.05 * s, thigh=0.17 * s,
-                        shin=0.16 * s, foot=0.06 * s, head=0.14 * s)
+                        shin=0.16 * s, foot=0.06 * s, head=0.17 * s)
         self.half_w = dict(shoulder=0.09 * s, hip=0.065 * s,
                            upper_arm=0.028 * s, forearm=0.022 * s,
                            hand=0.022 * s, thigh=0.038 * s, shin=0.03 * s,
-                           foot=0.022 * s, head=0.058 * s)
+                           foot=0.022 * s, head=0.075 * s)
         self.centre = np.array([size * rng.uniform(0.45, 0.55),
                                 size * rng.uniform(0.53, 0.58)])
-        self.drift = rng.uniform(-0.04, 0.04, (2, )) * size
-        # angle tracks: base + sum of two sinusoids (radians)
-        def track(base, amp):
-            return (base, rng.uniform(0.3, 1.0, 2) * amp,
-                    rng.integers(1, 3, 2), rng.uniform(0, 2 * np.pi, 2))
-        self.tracks = dict(
-            torso=track(0., 0.12), head=track(0., 0.15),
-            r_upper_arm=track(0.35, 0.9), l_upper_arm=track(-0.35, 0.9),
-            r_forearm=track(0.2, 0.8), l_forearm=track(-0.2, 0.8),
-            r_thigh=track(0.12, 0.25), l_thigh=track(-0.12, 0.25),
-            r_shin=track(-0.05, 0.25), l_shin=track(0.05, 0.25))
+        for _ in range(100):
+            self._draw_motion(rng)
+            if self._least_motion() >= MIN_MOTION * size:
+                break
+        else:
+            raise RuntimeError('no puppet motion far enough from frame 0 in '
+                               '100 draws')
         self.colours = {g: _muted(rng) for g in
                         ('shirt', 'trousers', 'skin', 'shoes', 'hair')}
         self.stripes = {g: (rng.uniform(1, 4), rng.uniform(0, 3),
@@ -147,16 +152,43 @@ class PuppetVideo:
                            interpolation=cv2.INTER_CUBIC)
         self.background = np.clip(bg + noise, 0, 255)
 
+    def _draw_motion(self, rng) -> None:
+        """Drift and angle tracks: base + two sinusoids of 0.3-0.7 radians
+        per frame each (radians; drift in pixels)."""
+        def track(base, amp):
+            return (base, rng.uniform(0.3, 1.0, 2) * amp,
+                    rng.uniform(0.3, 0.7, 2), rng.uniform(0, 2 * np.pi, 2))
+        self.drift = track(np.zeros(2), self.size * np.array(
+            [[rng.uniform(0.05, 0.09)], [rng.uniform(0.015, 0.03)]]))
+        self.tracks = dict(
+            torso=track(0., 0.2), head=track(0., 0.2),
+            r_upper_arm=track(0.35, 1.0), l_upper_arm=track(-0.35, 1.0),
+            r_forearm=track(0.2, 0.9), l_forearm=track(-0.2, 0.9),
+            r_thigh=track(0.12, 0.4), l_thigh=track(-0.12, 0.4),
+            r_shin=track(-0.05, 0.4), l_shin=track(0.05, 0.4))
+
+    def _least_motion(self) -> float:
+        """Smallest mean joint displacement from frame 0 over the other
+        frames (pixels)."""
+        def kps(t):
+            j = self.joints(t)
+            return np.array([j[n] for n in OPENPOSE18_NAMES])
+        first = kps(0)
+        return min((np.linalg.norm(kps(t) - first, axis=1).mean()
+                    for t in range(1, self.num_frames)), default=np.inf)
+
+    @staticmethod
+    def _sines(track, t: int):
+        base, amp, freq, phase = track
+        return base + (amp * np.sin(freq * t + phase)).sum(-1)
+
     def _angle(self, name: str, t: int) -> float:
-        base, amp, freq, phase = self.tracks[name]
-        x = 2 * np.pi * t / self.num_frames
-        return float(base + (amp * np.sin(freq * x + phase)).sum())
+        return float(self._sines(self.tracks[name], t))
 
     def joints(self, t: int) -> Dict[str, np.ndarray]:
         """Image positions ``(2,)`` of the skeleton at frame ``t``."""
         L, W = self.len, self.half_w
-        x = 2 * np.pi * t / self.num_frames
-        j = dict(pelvis=self.centre + self.drift * np.sin(x))
+        j = dict(pelvis=self.centre + self._sines(self.drift, t))
         torso = self._angle('torso', t)
         up, across = -_dir(torso), np.array([np.cos(torso), -np.sin(torso)])
         j['neck'] = j['pelvis'] + L['torso'] * up
@@ -184,12 +216,12 @@ class PuppetVideo:
         j['crown'] = j['chin'] + L['head'] * hup
         c = j['chin'] + 0.5 * L['head'] * hup
         hw = W['head']
-        j['nose'] = c - 0.05 * L['head'] * hup
+        # face joints spread so that their markers do not overlap
+        j['nose'] = c - 0.2 * L['head'] * hup
         for side, sign in (('right', -1), ('left', 1)):
-            j[f'{side}_eye'] = c + sign * 0.4 * hw * hacross + \
-                0.12 * L['head'] * hup
-            j[f'{side}_ear'] = c + sign * 0.95 * hw * hacross + \
-                0.05 * L['head'] * hup
+            j[f'{side}_eye'] = c + sign * 0.38 * hw * hacross + \
+                0.16 * L['head'] * hup
+            j[f'{side}_ear'] = c + sign * hw * hacross
         j['head_centre'] = c
         return j
 
@@ -260,7 +292,7 @@ class PuppetVideo:
         mask = (part > 0) | hair
         img = img.reshape(S, S, 3).astype(np.uint8)
         kps = np.array([j[n] for n in OPENPOSE18_NAMES], np.float64)
-        radius = max(2, int(round(3 * S / 256)))
+        radius = max(2, int(round(MARKER_RADIUS * S)))
         visible = (kps >= 0).all(1) & (kps < S).all(1)
         for k in np.nonzero(visible)[0]:
             cv2.circle(img, tuple(int(v) for v in kps[k]), radius,

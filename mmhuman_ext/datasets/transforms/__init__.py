@@ -4,7 +4,7 @@ from .multiview_transforms import (ApplyToViews, ComputeCameraRays,  # noqa: F40
 from .reenact_transforms import LoadReenactPair, PackReenactInputs  # noqa: F401
 from .bbox_transforms import ClippedNormalBBoxTransform  # noqa: F401
 from .motion_transfer_transforms import (  # noqa: F401
-    LoadDensePoseIUV, LoadFramePair, LoadHumanMask, PackMotionTransferInputs,
+    DensePoseCorrespondenceFlow, LoadDensePoseIUV, LoadFramePair, LoadHumanMask, PackMotionTransferInputs,
     PairedColorJitter, PairedResize, RandomSwapSourceDriving)
 from .video_clip_transforms import (LoadTokenClip, LoadVideoFrames,  # noqa: F401
                                     PackMaskINTInputs, ResizeVideo,
@@ -12,7 +12,7 @@ from .video_clip_transforms import (LoadTokenClip, LoadVideoFrames,  # noqa: F40
 
 __all__ = [
     'ApplyToViews', 'ClippedNormalBBoxTransform', 'ComputeCameraRays',
-    'CropImageRows', 'FlipPoseSequence', 'LoadDensePoseIUV',
+    'CropImageRows', 'DensePoseCorrespondenceFlow', 'FlipPoseSequence', 'LoadDensePoseIUV',
     'LoadFramePair', 'LoadHumanMask', 'LoadReenactPair', 'LoadTokenClip',
     'LoadVideoFrames', 'PackMaskINTInputs', 'PackMotionTransferInputs',
     'PackMultiViewPoseInputs', 'PackReenactInputs', 'PairedColorJitter',

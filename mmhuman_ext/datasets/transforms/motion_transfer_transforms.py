@@ -7,7 +7,10 @@ or ``driving``):
 * ``<side>_iuv``: float32 ``(H, W, 3)``, part id I (0..24), U, V in [0, 1];
 * ``<side>_mask``: float32 ``(H, W)`` in [0, 1];
 * ``<side>_keypoints``: float32 ``(18, 3)`` OpenPose-18 (x, y, confidence),
-  ``-1`` rows for missing joints (only when the JSON files exist).
+  ``-1`` rows for missing joints (only when the JSON files exist);
+* ``flow_target``: float32 ``(H, W, 2)`` DensePose correspondence flow
+  (normalised units) and ``flow_valid`` float32 ``(H, W)``
+  (:class:`DensePoseCorrespondenceFlow`).
 """
 import os.path as osp
 import warnings
@@ -18,6 +21,8 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement
 
+from mmhuman_ext.geometry.densepose_flow import \
+    densepose_correspondence_flow
 from mmhuman_ext.registry import TRANSFORMS
 from ..motion_transfer_inputs import (find_iuv_file, read_iuv, read_mask,
                                       read_openpose_json)
@@ -224,12 +229,44 @@ class RandomSwapSourceDriving(BaseTransform):
 
 
 @TRANSFORMS.register_module()
+class DensePoseCorrespondenceFlow(BaseTransform):
+    """Target of the demo's flow-supervision loss: the backward flow from
+    the driving to the source frame given by their DensePose maps
+    (:func:`~mmhuman_ext.geometry.densepose_flow.densepose_correspondence_flow`),
+    at the frames' size (run after :class:`PairedResize`).
+
+    Adds ``flow_target (H, W, 2)`` in the normalised units of
+    ``grid_sample(align_corners=False)`` (a flow keeps its meaning at every
+    resolution) and ``flow_valid (H, W)``: 1 on driving body pixels whose
+    part the source shows and, with ``static_background``, on driving
+    background pixels (target zero: the camera does not move); 0 elsewhere.
+    """
+
+    def __init__(self, static_background: bool = True):
+        self.static_background = static_background
+
+    def transform(self, results: dict) -> dict:
+        src = results['source_iuv'].transpose(2, 0, 1)
+        drv = results['driving_iuv'].transpose(2, 0, 1)
+        flow, found = densepose_correspondence_flow(src, drv)
+        h, w = found.shape
+        scale = np.array([2. / w, 2. / h], np.float32)[:, None, None]
+        valid = found | ((drv[0] == 0) & self.static_background)
+        results['flow_target'] = (flow * scale).transpose(1, 2, 0).astype(
+            np.float32)
+        results['flow_valid'] = valid.astype(np.float32)
+        return results
+
+
+@TRANSFORMS.register_module()
 class PackMotionTransferInputs(BaseTransform):
     """Pack to ``dict(inputs, data_samples)``:
 
     * ``inputs``: ``source_img``, ``driving_img`` uint8 ``(3, H, W)``;
       ``source_iuv``, ``driving_iuv`` float32 ``(3, H, W)`` (I, U, V);
       ``source_mask``, ``driving_mask`` float32 ``(1, H, W)``;
+      ``flow_target`` ``(2, H, W)`` and ``flow_valid`` ``(1, H, W)`` float32
+      when computed (:class:`DensePoseCorrespondenceFlow`);
     * ``data_samples``: a ``BaseDataElement`` whose metainfo holds
       ``video_id``, ``source_video_id``, ``src_idx``, ``drv_idx``, ``mode``
       and, when loaded, ``driving_keypoints`` / ``source_keypoints``
@@ -247,6 +284,11 @@ class PackMotionTransferInputs(BaseTransform):
             if f'{side}_mask' in results:
                 inputs[f'{side}_mask'] = torch.from_numpy(
                     results[f'{side}_mask'].astype(np.float32))[None]
+        if 'flow_target' in results:
+            inputs['flow_target'] = torch.from_numpy(np.ascontiguousarray(
+                results['flow_target'].transpose(2, 0, 1)))
+            inputs['flow_valid'] = torch.from_numpy(
+                results['flow_valid'])[None]
         meta = {k: results[k] for k in ('video_id', 'source_video_id',
                                         'src_idx', 'drv_idx', 'mode')}
         for side in SIDES:

@@ -7,6 +7,8 @@ from .reenact_metrics import (CrossReenactMetric,  # noqa: F401
 from .video_edit_metrics import (CLIPVideoConsistency,  # noqa: F401
                                  EditRuntime, FlowWarpingError)
 from .frame_interpolation_metric import FrameInterpolationMetric  # noqa: F401
+from .motion_transfer_branch_metric import \
+    MotionTransferBranchMetric  # noqa: F401
 from .motion_transfer_metrics import (FrameL1Metric,  # noqa: F401
                                       KeypointAKDMKRMetric,
                                       PairedFIDMetric, ReIDAEDMetric)
@@ -16,6 +18,6 @@ __all__ = [
     'EditRuntime', 'FlowWarpingError', 'FrameInterpolationMetric',
     'FrameL1Metric', 'H36MProtocolMPJPE', 'JointDetectionRate',
     'KeypointAKDMKRMetric', 'MPI3DHPMetric', 'MPMReconstructionError',
-    'PairedFIDMetric', 'ReIDAEDMetric', 'SelfReenactMetric',
-    'TriangulationMPJPE'
+    'MotionTransferBranchMetric', 'PairedFIDMetric', 'ReIDAEDMetric',
+    'SelfReenactMetric', 'TriangulationMPJPE'
 ]

@@ -4,6 +4,7 @@ from .discriminator import ResNetPatchDiscriminator  # noqa: F401
 from .flow_losses import (AffineRegularizationLoss, FlowTVLoss,  # noqa: F401
                           MultiScaleFlowConsistencyLoss,
                           PerceptualCorrectnessLoss)
+from .flow_supervision_loss import DensePoseFlowSupervisionLoss  # noqa: F401
 from .losses import (DensePoseSegLoss, DensePoseUVLoss,  # noqa: F401
                      MaskBCELoss, MaskedL1Loss, PyramidPerceptualLoss)
 from .motion_net import DensePoseFlowNet  # noqa: F401
@@ -14,10 +15,11 @@ from .warping_generator import MultiScaleWarpingGenerator  # noqa: F401
 
 __all__ = [
     'AffineRegularizationLoss', 'BlenderNet', 'DensePoseFlowNet',
-    'DensePoseSegLoss', 'DensePoseUVLoss', 'DifferentiableTextureMapper',
-    'FlowTVLoss', 'MaskBCELoss', 'MaskedL1Loss',
-    'MotionTransferDataPreprocessor', 'MultiScaleFlowConsistencyLoss',
-    'MultiScaleWarpingGenerator', 'NeuralTextureBranch', 'ORFNTGenerator',
-    'ORFNTMotionTransfer', 'PerceptualCorrectnessLoss',
-    'PyramidPerceptualLoss', 'ResNetPatchDiscriminator'
+    'DensePoseFlowSupervisionLoss', 'DensePoseSegLoss', 'DensePoseUVLoss',
+    'DifferentiableTextureMapper', 'FlowTVLoss', 'MaskBCELoss',
+    'MaskedL1Loss', 'MotionTransferDataPreprocessor',
+    'MultiScaleFlowConsistencyLoss', 'MultiScaleWarpingGenerator',
+    'NeuralTextureBranch', 'ORFNTGenerator', 'ORFNTMotionTransfer',
+    'PerceptualCorrectnessLoss', 'PyramidPerceptualLoss',
+    'ResNetPatchDiscriminator'
 ]

@@ -36,6 +36,9 @@ class MotionTransferDataPreprocessor(BaseDataPreprocessor):
     ``driving_img``     (B, 3, S, S) uint8      driving RGB (training/eval)
     ``driving_mask``    (B, 1, S, S) float      matting alpha in [0, 1]
     ``source_mask``     (B, 1, S, S) float      optional
+    ``flow_target``     (B, 2, S, S) float      optional: DensePose
+                                                correspondence flow
+    ``flow_valid``      (B, 1, S, S) float      where it is defined
     ==================  ======================  ==========================
 
     Output ``inputs``: ``src_img``/``drv_img`` at ``in_size`` in [-1, 1]
@@ -43,7 +46,9 @@ class MotionTransferDataPreprocessor(BaseDataPreprocessor):
     side); ``src_iuv``/``drv_iuv``
     nearest-resized to ``in_size`` and their part encodings
     ``src_dp``/``drv_dp (B, 3K, in, in)``; ``drv_mask``/``drv_mask_out``
-    binarised at 0.5 at both sizes. Missing optional keys are left out.
+    binarised at 0.5 at both sizes; ``flow_target``/``flow_valid`` as
+    they are (normalised flow units hold at every size; the flow loss
+    resizes them). Missing optional keys are left out.
 
     Args:
         in_size (int): network input side (128 or 256).
@@ -113,6 +118,9 @@ class MotionTransferDataPreprocessor(BaseDataPreprocessor):
                                > 0.5).float()
             out['drv_mask_out'] = (resize_image(mask, self.out_size)
                                    > 0.5).float()
+        for key in ('flow_target', 'flow_valid'):
+            if key in raw:
+                out[key] = raw[key].float()
         return dict(inputs=out, data_samples=data.get('data_samples'))
 
     def encode_raw(self, source_img: Tensor, source_iuv: Tensor,

@@ -34,6 +34,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
+from mmhuman_ext.models.layers.flow_warp import warp_by_flow
 from mmhuman_ext.registry import MODELS
 from ..state_dict_hooks import unwrapped_child_keys
 from .densepose_encoding import encode_iuv_parts
@@ -46,7 +47,7 @@ STAGE_TERMS = dict(
     joint={'flow', 'dp', 'ml1', 'bce_nt', 'img_2d', 'img_final', 'gan'},
     blender_sr={'img_final', 'gan'},
     e2e={'flow', 'dp', 'ml1', 'bce_nt', 'img_2d', 'img_final', 'gan'})
-LOSS_KEYS = ('corr', 'aff', 'tv', 'cons', 'uv', 'seg', 'ml1', 'per', 'rec',
+LOSS_KEYS = ('corr', 'flow_sup', 'aff', 'tv', 'cons', 'uv', 'seg', 'ml1', 'per', 'rec',
              'bce', 'gan')
 
 
@@ -134,7 +135,10 @@ class ORFNTMotionTransfer(BaseModel):
         vgg (dict, optional): ``VGG19FeatureExtractor`` shared by the
             perceptual and perceptual-correctness losses.
         loss_cfg (dict): loss configs under the keys ``corr, aff, tv, cons``
-            (flow), ``uv, seg`` (DensePose), ``ml1`` (masked L1 of the
+            (flow), ``flow_sup`` (``DensePoseFlowSupervisionLoss``: flows
+            against the DensePose correspondence, the CPU demo's stand-in
+            for ``corr``; needs the ``DensePoseCorrespondenceFlow`` pipeline
+            step), ``uv, seg`` (DensePose), ``ml1`` (masked L1 of the
             texture render), ``per`` (pyramid perceptual), ``rec``
             (``mmagic.L1Loss``), ``bce`` (masks), ``gan``
             (``mmagic.GANLoss``, LSGAN); a missing or None entry turns the
@@ -296,11 +300,13 @@ class ORFNTMotionTransfer(BaseModel):
                 mode: str = 'tensor'):
         """``'tensor'``: ``(image (B,3,S,S), mask (B,1,S,S))`` of the full
         model; ``'predict'``: one ``BaseDataElement`` per sample;
-        ``'loss'``: the generator losses of the current stage."""
+        ``'loss'``: the generator losses of the current stage. ``S`` is the
+        size the stage trains: the input size in ``joint`` (its SR block
+        is untrained), the output size otherwise."""
         if mode == 'loss':
             return self.generator_losses(inputs, self.run_generator(inputs))
         out = self.generator(inputs['src_img'], inputs['src_dp'],
-                             inputs['drv_dp'],
+                             inputs['drv_dp'], use_sr=self.use_sr,
                              source_cache=inputs.get('source_cache'))
         if mode == 'tensor':
             return out['image'], out['mask']
@@ -310,11 +316,25 @@ class ORFNTMotionTransfer(BaseModel):
 
     def predict(self, inputs: Dict[str, Tensor], out: Dict[str, Tensor],
                 data_samples=None) -> List[BaseDataElement]:
-        """Per sample: ``pred_img (3, S, S)`` and ``gt_img`` /
+        """Per sample: ``pred_img (3, S, S)`` (in the ``joint`` stage the
+        input-size output enlarged bilinearly to the output size ``S``)
+        and ``gt_img`` /
         ``src_img`` in [-1, 1], ``pred_mask (1, S, S)``, ``pred_iuv`` (the
         translated DensePose: part id, U, V of the most likely part) when the
-        texture branch runs, and the input sample's metainfo."""
-        size = out['image'].shape[-1]
+        texture branch runs, and the input sample's metainfo. The branches
+        at the input size ``s``, for evaluating them apart: ``pred_flow (2,
+        s, s)`` (MotionNet's finest flow, normalised units), ``warp_img (3,
+        s, s)`` (the source warped by it), ``warp_mask`` (the 2D branch's
+        mask), ``tex_img`` / ``tex_mask`` (the texture branch's render)."""
+        image, mask = out['image'], out['mask']
+        if 'drv_img_out' in inputs and not self.use_sr:
+            # joint stage: trained (and predicted) at the input size, then
+            # enlarged bilinearly to the data's output size for the metrics
+            size = inputs['drv_img_out'].shape[-2:]
+            image, mask = (F.interpolate(x, size=size, mode='bilinear',
+                                         align_corners=False)
+                           for x in (image, mask))
+        size = image.shape[-1]
         gt = inputs.get('drv_img_out')
         if gt is not None and gt.shape[-1] != size:
             raise ValueError(
@@ -324,21 +344,31 @@ class ORFNTMotionTransfer(BaseModel):
         cpu = (lambda x: x.detach().cpu())
         src = F.interpolate(inputs['src_img'], size=(size, size),
                             mode='bilinear', align_corners=False)
+        branches = {}
+        if 'flows' in out:
+            flow = out['flows'][-1]
+            branches.update(pred_flow=flow, warp_img=warp_by_flow(
+                inputs['src_img'], flow), warp_mask=out['warp']['mask'])
+        if 'texture' in out:
+            branches.update(tex_img=out['texture']['image'],
+                            tex_mask=out['texture']['mask'])
         results = []
-        for i in range(out['image'].shape[0]):
+        for i in range(image.shape[0]):
             meta = {}
             if data_samples is not None:
                 sample = data_samples[i]
                 meta = dict(sample.metainfo) if hasattr(
                     sample, 'metainfo') else dict(sample)
             res = BaseDataElement(metainfo=meta)
-            res.pred_img = cpu(out['image'][i])
-            res.pred_mask = out['mask'][i].detach().cpu()
+            res.pred_img = cpu(image[i])
+            res.pred_mask = cpu(mask[i])
             res.src_img = cpu(src[i])
             if 'drv_img_out' in inputs:
                 res.gt_img = cpu(inputs['drv_img_out'][i])
             if 'texture' in out:
                 res.pred_iuv = self.translated_iuv(out['texture'])[i].cpu()
+            for key, value in branches.items():
+                res.set_field(cpu(value[i]), key)
             results.append(res)
         return results
 
@@ -383,7 +413,8 @@ class ORFNTMotionTransfer(BaseModel):
         (raw IUV: part id 0..24, U, V in [0, 1]) given ``source_iuv``.
 
         Returns ``fake (B, 3, S, S)`` in [-1, 1] and ``mask (B, 1, S, S)``
-        (``S`` = :attr:`out_size`). ``source_mask`` is accepted for API
+        (``S`` = :attr:`out_size`; the input size in the ``joint`` stage,
+        whose SR block is untrained). ``source_mask`` is accepted for API
         symmetry; the model does not use it (masks only supervise
         training). ``source_cache`` from :meth:`encode_source` skips the
         source encoders (a batch of driving frames may share one source:
@@ -399,7 +430,7 @@ class ORFNTMotionTransfer(BaseModel):
             drv_iuv, 'driving_iuv')['dp']
         cache = _expand_batch(source_cache, b)
         out = self.generator(cache.pop('src_img'), cache.pop('src_dp'),
-                             drv_dp, source_cache=cache)
+                             drv_dp, use_sr=self.use_sr, source_cache=cache)
         return dict(fake=out['image'], mask=out['mask'])
 
     # -------------------------------------------------------- training
@@ -438,6 +469,14 @@ class ORFNTMotionTransfer(BaseModel):
                 with torch.no_grad():
                     fd = self.vgg(drv)
                 losses['loss_corr'] = L['corr'](flows, fs, fd)
+            if 'flow_sup' in L:
+                if 'flow_target' not in inputs:
+                    raise ValueError(
+                        'loss_cfg.flow_sup needs inputs["flow_target"] and '
+                        '["flow_valid"]: add DensePoseCorrespondenceFlow to '
+                        'the training pipeline (after PairedResize)')
+                losses['loss_flow_sup'] = L['flow_sup'](
+                    flows, inputs['flow_target'], inputs['flow_valid'])
             for key in ('aff', 'tv', 'cons'):
                 if key in L:
                     losses[f'loss_{key}'] = L[key](flows)

@@ -158,7 +158,7 @@ def test_stage_trainable_sets():
 
 def test_animate_with_and_without_the_source_cache():
     torch.manual_seed(0)
-    model = MODELS.build(tiny_cfg()).eval()
+    model = MODELS.build(tiny_cfg('blender_sr')).eval()
     s = _sample(0)
     src = s['source_img'][None].float() / 127.5 - 1
     drivers = torch.stack([_sample(i)['driving_iuv'] for i in range(3)])
@@ -298,3 +298,95 @@ def test_checkpoint_keys_do_not_depend_on_the_ddp_wrapping():
     fresh.load_state_dict(wrapped)
     for key, value in plain.items():
         assert torch.equal(fresh.state_dict()[key], value)
+
+
+def _flow_batch(n=2, size=64):
+    batch = _batch(n)
+    gen = torch.Generator().manual_seed(5)
+    batch['inputs']['flow_target'] = torch.rand(n, 2, size, size,
+                                                generator=gen) - 0.5
+    batch['inputs']['flow_valid'] = (torch.rand(n, 1, size, size,
+                                                generator=gen) > 0.3).float()
+    return batch
+
+
+def _motion_net_grads(flow_sup):
+    """MotionNet's gradients of one warping-stage loss (no VGG terms)."""
+    torch.manual_seed(0)
+    losses = dict(tv=dict(type='FlowTVLoss'),
+                  rec=dict(type='mmagic.L1Loss'),
+                  bce=dict(type='MaskBCELoss'), flow_sup=flow_sup)
+    model = MODELS.build(tiny_cfg('warping', vgg=None, loss_cfg=losses))
+    data = model.data_preprocessor(_flow_batch(), True)
+    out = model(data['inputs'], mode='loss')
+    model.parse_losses(out)[0].backward()
+    return out, {n: p.grad.clone() for n, p in
+                 model.generator.motion_net.named_parameters()
+                 if p.grad is not None}
+
+
+def test_flow_supervision_changes_motion_net_gradients_only_when_on():
+    off_losses, off = _motion_net_grads(None)
+    zero_losses, zero = _motion_net_grads(dict(
+        type='DensePoseFlowSupervisionLoss', loss_weight=0.))
+    on_losses, on = _motion_net_grads(dict(
+        type='DensePoseFlowSupervisionLoss', loss_weight=1.))
+    assert 'loss_flow_sup' not in off_losses
+    assert zero_losses['loss_flow_sup'] == 0
+    assert on_losses['loss_flow_sup'] > 0
+    assert off.keys() == zero.keys() == on.keys()
+    for name in off:
+        torch.testing.assert_close(zero[name], off[name])
+    assert any(not torch.allclose(on[n], off[n]) for n in off)
+    # without the pipeline's target the term names the missing step
+    model = MODELS.build(tiny_cfg('warping', vgg=None, loss_cfg=dict(
+        flow_sup=dict(type='DensePoseFlowSupervisionLoss'))))
+    with pytest.raises(ValueError, match='DensePoseCorrespondenceFlow'):
+        model.train_step(_batch(), _optim(model))
+
+
+def test_flow_supervision_is_zero_at_the_target_flow():
+    loss = MODELS.build(dict(type='DensePoseFlowSupervisionLoss'))
+    target = torch.zeros(1, 2, 16, 16)
+    target[:, 0] = 0.25  # 2 px right at 16 px
+    valid = torch.ones(1, 1, 16, 16)
+    flows = [target[..., ::4, ::4], target[..., ::2, ::2], target]
+    assert loss(flows, target, valid) == 0
+    # one pixel off in x at every level, in pixels of that level
+    shifted = [f + torch.tensor([2 / f.shape[-1], 0.]).view(1, 2, 1, 1)
+               for f in flows]
+    torch.testing.assert_close(loss(shifted, target, valid),
+                               torch.tensor(1.))
+    # invalid pixels do not count
+    valid[..., :8] = 0
+    wrong = [f.clone() for f in flows]
+    wrong[-1][..., :8] += 1
+    assert loss([wrong[-1]], target, valid) == 0
+
+
+def test_joint_stage_predicts_at_its_trained_resolution():
+    """The joint stage trains without the SR block: prediction runs the
+    same path (SR never called) and enlarges that output bilinearly."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg('joint')).eval()
+    calls = []
+    model.generator.blender.sr.register_forward_hook(
+        lambda *args: calls.append(1))
+    batch = _batch()
+    with torch.no_grad():
+        preds = model.val_step(batch)
+        inputs = model.data_preprocessor(batch)['inputs']
+        image, mask = model(inputs, mode='tensor')
+    assert not calls
+    assert image.shape == (2, 3, 32, 32) and mask.shape == (2, 1, 32, 32)
+    up = torch.nn.functional.interpolate(image, size=(64, 64),
+                                         mode='bilinear',
+                                         align_corners=False)
+    torch.testing.assert_close(preds[0].pred_img, up[0])
+    assert preds[0].pred_flow.shape == (2, 32, 32)
+    assert preds[0].warp_img.shape == preds[0].tex_img.shape == (3, 32, 32)
+    # the stage that trains SR predicts through it
+    model.set_train_stage('blender_sr')
+    with torch.no_grad():
+        preds = model.val_step(batch)
+    assert calls and preds[0].pred_img.shape == (3, 64, 64)
