@@ -2,7 +2,7 @@
 #   make demo   train + evaluate the demo model on the built-in data (CPU, minutes)
 #   make test   run the test suite
 PY := .venv/bin/python
-DEMO_CONFIG ?= configs/demo/topdown-heatmap_small_1xb16-16e_synthcoco-128x96.py
+DEMO_CONFIG ?= configs/demo/topdown-heatmap-small_1xb16-16e_synthcoco-128x96.py
 WORK_DIR ?= work_dirs/demo
 
 .PHONY: env demo test clean-env
