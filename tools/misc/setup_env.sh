@@ -97,8 +97,12 @@ if [[ ! -x $VENV/bin/python ]]; then
 fi
 PY=$VENV/bin/python
 PIP=("$PY" -m pip --disable-pip-version-check)
-# pip, without the machine-wide notes about unused index locations
-pipq() { "${PIP[@]}" "$@" 2> >(grep -v 'WARNING: Location' >&2); }
+# pip, without the machine-wide notes about unused index locations and,
+# where torch's CUDA libraries or triton are left out on purpose, without
+# the resolver's reminders of them
+pipq() {
+  "${PIP[@]}" "$@" 2> >(grep -v -E 'WARNING: Location|resolver does not currently take|^torch .* requires (triton|nvidia-|cuda-)' >&2)
+}
 
 log "installing build tools (setuptools < 82 keeps pkg_resources for mmcv/mmengine)"
 pipq install -q -c "$CONSTRAINTS" pip setuptools wheel ninja psutil packaging cython
