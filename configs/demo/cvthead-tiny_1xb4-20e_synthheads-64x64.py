@@ -2,7 +2,7 @@
 # with the stage-1 recipe on the built-in synthetic heads (stand-in FLAME-
 # format head model with the stand-in hair/shoulder deformation files,
 # VoxCeleb-format videos; tools/train.py and tools/test.py generate them once
-# into data/synthetic_heads/ before the model is built), 64x64 network
+# into $MMHUMAN_EXT_DATA/synthetic/ before the model is built), 64x64 network
 # resolution (frames stay 256 on disk), small enough to train on a shared CPU
 # in minutes. Stage 2 continues from its last checkpoint:
 # cvthead-tiny-s2_1xb4-2e_synthheads-64x64.py. The VGG and identity losses
@@ -11,7 +11,15 @@
 # signal).
 _base_ = ['../cvthead/cvthead-s1_2xb8-200e_vox1-256x256.py']
 
-data_root = 'data/synthetic_heads/'
+import os  # noqa: E402
+import os.path as osp  # noqa: E402
+
+# generated data live in $MMHUMAN_EXT_DATA/synthetic/ (default
+# ~/.cache/mmhuman_ext/synthetic/), never in the working directory
+data_root = osp.join(
+    os.environ.get('MMHUMAN_EXT_DATA')
+    or osp.join(osp.expanduser('~'), '.cache', 'mmhuman_ext'),
+    'synthetic', 'cvthead_demo_heads', '')
 img_size = 64
 model = dict(
     generator=dict(

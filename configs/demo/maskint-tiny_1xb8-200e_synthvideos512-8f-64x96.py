@@ -25,7 +25,15 @@
 # random here (no ImageNet weights offline).
 _base_ = ['../maskint/maskint-base_8xb8-100e_videos-16f-384x672.py']
 
-data_root = 'data/synthetic_videos_512/'
+import os  # noqa: E402
+import os.path as osp  # noqa: E402
+
+# generated data live in $MMHUMAN_EXT_DATA/synthetic/ (default
+# ~/.cache/mmhuman_ext/synthetic/), never in the working directory
+data_root = osp.join(
+    os.environ.get('MMHUMAN_EXT_DATA')
+    or osp.join(osp.expanduser('~'), '.cache', 'mmhuman_ext'),
+    'synthetic', 'maskint_demo_videos512', '')
 token_root = data_root + 'tokens_patchvq1024/'
 frame_size = (64, 96)
 clip_len = 8

@@ -1,6 +1,6 @@
 # Demo, stage 1 of 4 (geometry): a narrow ORFNT (same architecture, fewer
 # channels) on the built-in puppet videos (true DensePose, masks and
-# OpenPose-18 joints; generated once into data/puppets/ on first use),
+# OpenPose-18 joints; generated once on first use),
 # frames resized to 128, network input 64, output 128 through BlenderNet's
 # x2 SR block. Small enough for a shared CPU (docs/motion_transfer.md,
 # "Demo"). The VGG-19 losses (pyramid perceptual, perceptual correctness)
@@ -19,7 +19,15 @@
 #   orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py
 _base_ = ['../motion_transfer/orfnt-s1-geometry_1xb8-100ki_ted-128to256.py']
 
-data_root = 'data/puppets/'
+import os  # noqa: E402
+import os.path as osp  # noqa: E402
+
+# generated data live in $MMHUMAN_EXT_DATA/synthetic/ (default
+# ~/.cache/mmhuman_ext/synthetic/), never in the working directory
+data_root = osp.join(
+    os.environ.get('MMHUMAN_EXT_DATA')
+    or osp.join(osp.expanduser('~'), '.cache', 'mmhuman_ext'),
+    'synthetic', 'orfnt_demo_puppets', '')
 in_size = 64
 # frames are loaded at the model output side, in_size x blender.upscale (2)
 frame_size = in_size * 2

@@ -27,7 +27,7 @@ PPT_S_MPII = osp.join(ROOT, 'configs/ppt/ppt-s_4xb32-300e_mpii-256x256.py')
 PPT_DEMO = osp.join(ROOT,
                     'configs/demo/ppt-s-tiny_1xb16-60e_synthcoco-128x96.py')
 HEATMAP_DEMO = osp.join(
-    ROOT, 'configs/demo/topdown-heatmap_small_1xb16-16e_synthcoco-128x96.py')
+    ROOT, 'configs/demo/topdown-heatmap-small_1xb16-16e_synthcoco-128x96.py')
 PSTMO_S_27 = osp.join(ROOT, 'configs/pstmo/pstmo-s_1xb160-80e_h36m-cpn-27f.py')
 PSTMO_DEMO = osp.join(
     ROOT, 'configs/demo/pstmo-s-d64_1xb64-4e_synthh36m-det-27f.py')

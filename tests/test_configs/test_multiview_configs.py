@@ -12,7 +12,7 @@ from mmhuman_ext.registry import MODELS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FILES = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'transfusion', '*.py')) +
-    glob.glob(osp.join(ROOT, 'configs', 'ppt', 'ppt-s_multiview*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'ppt', 'ppt-s-multiview*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'demo', '*multiview*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'demo', 'transfusion*.py')))
 
@@ -28,7 +28,7 @@ def test_all_configs_load():
 
 @pytest.mark.parametrize('name,params', [
     ('transfusion/transfusion_4xb4-20e_h36m-256x256', 4_999_761),
-    ('ppt/ppt-s_multiview_4xb8-20e_h36m-256x256', 7_761_600),
+    ('ppt/ppt-s-multiview_4xb8-20e_h36m-256x256', 7_761_600),
 ])
 def test_headline_parameter_counts(name, params):
     model = MODELS.build(Config.fromfile(
@@ -62,7 +62,7 @@ def test_recipes():
     assert ski.model.test_pairs == [(0, 1), (2, 3), (4, 5)]
     assert ski.param_scheduler[0].milestones == [30, 45]
     mv = Config.fromfile(osp.join(
-        ROOT, 'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py'))
+        ROOT, 'configs/ppt/ppt-s-multiview_4xb8-20e_h36m-256x256.py'))
     assert mv.model.head.fusion_start_layer == 10
     assert mv.model.head.keep_ratio == 0.7
     assert mv.train_dataloader.batch_size == 8
@@ -101,8 +101,8 @@ def test_demo_pair_differs_only_in_fusion():
 @pytest.mark.parametrize('bgr,base', [
     ('transfusion/transfusion-bgr_4xb4-20e_h36m-256x256',
      'transfusion/transfusion_4xb4-20e_h36m-256x256'),
-    ('ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256',
-     'ppt/ppt-s_multiview_4xb8-20e_h36m-256x256'),
+    ('ppt/ppt-s-multiview-bgr_4xb8-20e_h36m-256x256',
+     'ppt/ppt-s-multiview_4xb8-20e_h36m-256x256'),
 ])
 def test_configs_for_official_weights_feed_bgr_as_they_were_trained(
         bgr, base):
@@ -162,7 +162,7 @@ def official_skipose_records(num_instants=2):
 
 @pytest.mark.parametrize('name', [
     'transfusion/transfusion_4xb4-60e_skipose-256x256',
-    'ppt/ppt-s_multiview_4xb8-20e_skipose-256x256'
+    'ppt/ppt-s-multiview_4xb8-20e_skipose-256x256'
 ])
 def test_skipose_configs_read_the_official_preprocessing_output(
         name, tmp_path):

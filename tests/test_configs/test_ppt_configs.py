@@ -232,15 +232,15 @@ def test_table_row_variants(name, ratio, prune, hooked):
 def test_multiview_table_rows():
     """Table 3.5 / 3.7 rows: #V = 2 fuses fixed pairs; the TokenPose rows
     do not prune; #V = 1 rows do not fuse."""
-    two = _cfg('ppt-s_multiview-2v_4xb8-20e_h36m-256x256').model
+    two = _cfg('ppt-s-multiview-2v_4xb8-20e_h36m-256x256').model
     assert two.view_mode == 'pairs' and two.test_pairs == [(0, 2), (1, 3)]
-    both = _cfg('tokenpose-s_multiview_4xb8-20e_h36m-256x256').model
+    both = _cfg('tokenpose-s-multiview_4xb8-20e_h36m-256x256').model
     assert both.head.keep_ratio == 1.0 and both.head.fusion_start_layer == 10
-    for name in ('tokenpose-s_multiview-nofusion_4xb8-20e_h36m-256x256',
-                 'tokenpose-s_multiview-nofusion_4xb8-20e_skipose-256x256'):
+    for name in ('tokenpose-s-multiview-nofusion_4xb8-20e_h36m-256x256',
+                 'tokenpose-s-multiview-nofusion_4xb8-20e_skipose-256x256'):
         model = _cfg(name).model
         assert model.head.keep_ratio == 1.0
         assert model.head.fusion_start_layer == 12
         assert not model.head.use_3d_pe
-    assert _cfg('tokenpose-s_multiview-nofusion_4xb8-20e_skipose-256x256'
+    assert _cfg('tokenpose-s-multiview-nofusion_4xb8-20e_skipose-256x256'
                 ).model.num_views == 6

@@ -21,7 +21,7 @@ from mmhuman_ext.registry import DATASETS, MODELS
 
 DEMO_CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', 'demo',
-    'topdown-heatmap_small_1xb16-16e_synthcoco-128x96.py')
+    'topdown-heatmap-small_1xb16-16e_synthcoco-128x96.py')
 TINY = dict(num_train=4, num_val=3, img_size=(160, 120), seed=0)
 
 

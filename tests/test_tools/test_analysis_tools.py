@@ -111,7 +111,7 @@ def test_multiview_model_gets_views_and_rays():
     attention products (4 T^2 D per layer) that the fused kernel hides."""
     from mmhuman_ext.utils.model_analysis import summarize
     config = osp.join(ROOT,
-                      'configs/ppt/ppt-s_multiview_4xb8-20e_h36m-256x256.py')
+                      'configs/ppt/ppt-s-multiview_4xb8-20e_h36m-256x256.py')
     subject = make_subject(config, views=2)
     assert subject.views == 2
     inputs = subject.make_inputs(1)

@@ -19,7 +19,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs', 'ppt', '{}.py')
 S_COCO = CFG.format('ppt-s_4xb32-300e_coco-256x192')
 S_COCO256 = CFG.format('ppt-s_4xb32-300e_coco-256x256')
-MV = CFG.format('ppt-s_multiview_4xb8-20e_h36m-256x256')
+MV = CFG.format('ppt-s-multiview_4xb8-20e_h36m-256x256')
 B_COCO = CFG.format('ppt-b_4xb32-300e_coco-256x192')
 
 
@@ -426,7 +426,7 @@ def test_multiview_ppt_heatmaps_equal_official(conv):
     assert info['description'].startswith('multi-view PPT')
     # the official model saw BGR images: its test config keeps that order
     assert info['config'] == \
-        'configs/ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py'
+        'configs/ppt/ppt-s-multiview-bgr_4xb8-20e_h36m-256x256.py'
     assert 'BGR' in info['note'] and 'bgr_to_rgb=False' in info['note']
     bgr = Config.fromfile(osp.join(ROOT, info['config']))
     assert bgr.model.data_preprocessor.bgr_to_rgb is False
@@ -463,7 +463,7 @@ def test_multiview_checkpoint_in_the_wrong_place(conv):
     with pytest.raises(conv.ConversionError) as err:
         conv.check_against_config(state, info, S_COCO256)
     assert 'multi-view PPT' in str(err.value)
-    assert 'ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py' in str(err.value)
+    assert 'ppt-s-multiview-bgr_4xb8-20e_h36m-256x256.py' in str(err.value)
     with pytest.raises(conv.ConversionError, match='already a multi-view'):
         conv.convert(official_multiview_ppt(), h36m_init=True)
     # the 3D PE on a variant multi-view PPT was never built on

@@ -5,11 +5,14 @@ format (``flame/generic_model.pkl``, ``flame/landmark_embedding.npy``,
 and VoxCeleb-layout videos rendered from them.
 
     python tools/dataset_converters/make_synthetic_heads.py \
-        [--out data/synthetic_heads] [--subdivisions 4] [--frames 12] ...
+        [--out DIR] [--subdivisions 4] [--frames 12] ...
 
-Deterministic; an existing complete folder with the same arguments is
-re-used. tools/train.py and tools/test.py generate the same folder for the
-demo configs on first use.
+Without ``--out`` the data go to the cache folder
+(``$MMHUMAN_EXT_DATA/synthetic/``, default ``~/.cache/mmhuman_ext``), never
+into the working directory. Deterministic; an existing complete folder with
+the same arguments is re-used. The demo configs name their own folder
+(``synthetic/cvthead_demo_heads/`` in the cache), which tools/train.py and
+tools/test.py write on first use.
 """
 import argparse
 
@@ -18,7 +21,7 @@ from mmhuman_ext.datasets.synthetic.heads import ensure_synthetic_heads
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--out', default='data/synthetic_heads')
+    p.add_argument('--out', help='target folder (default: the cache)')
     p.add_argument('--subdivisions', type=int, default=4,
                    help='icosphere level of the head mesh (4: 2562 vertices)')
     p.add_argument('--train-subjects', type=int, default=6)

@@ -3,10 +3,13 @@ DensePose IUV maps, masks and OpenPose-18 keypoints, in the TED / TaiChi
 layout read by DensePoseVideoPairDataset.
 
     python tools/dataset_converters/make_synthetic_puppets.py \
-        [--out data/synthetic_puppets] [--train 16] [--test 4] [--frames 32]
+        [--out DIR] [--train 16] [--test 4] [--frames 32]
 
-Deterministic; an existing complete folder with the same arguments is
-re-used. SyntheticPuppetDataset generates the same folder on first use.
+Without ``--out`` the data go to the cache folder
+(``$MMHUMAN_EXT_DATA/synthetic/``, default ``~/.cache/mmhuman_ext``), never
+into the working directory. Deterministic; an existing complete folder with
+the same arguments is re-used. SyntheticPuppetDataset generates its folder
+on first use.
 """
 import argparse
 
@@ -15,7 +18,7 @@ from mmhuman_ext.datasets.synthetic.puppets import ensure_puppets
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--out', default='data/synthetic_puppets')
+    p.add_argument('--out', help='target folder (default: the cache)')
     p.add_argument('--train', type=int, default=16, help='training videos')
     p.add_argument('--test', type=int, default=4, help='test videos')
     p.add_argument('--frames', type=int, default=32, help='per video')

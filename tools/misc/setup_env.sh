@@ -10,6 +10,13 @@
 #   VENV              venv folder (default: <repo>/.venv)
 #   MMHUMAN_EXT_CACHE cache folder for built wheels (default: ~/.cache/mmhuman_ext)
 #   MAX_JOBS          parallel compile jobs for mmcv (default: nproc)
+#   GPU               1 / 0: install torch's CUDA libraries and triton or not
+#                     (default: when nvidia-smi lists a GPU)
+#
+# On a machine without a GPU, torch's CUDA libraries (3.2 GB) are skipped if
+# the installed torch runs without them (a CPU build, e.g. from PyTorch's CPU
+# index); PyPI's CUDA build needs them to import, so then only triton
+# (0.9 GB, GPU kernels) is skipped.
 #
 # The mmcv wheel is cached under $MMHUMAN_EXT_CACHE/wheels/<torch>-<python>/,
 # so a second set-up takes seconds and a torch change triggers a rebuild.
@@ -41,6 +48,44 @@ import mmhuman_ext
 PY
 }
 
+# an NVIDIA GPU is present (GPU=1 / GPU=0 overrides the detection)
+has_gpu() {
+  case ${GPU:-} in
+    1) return 0 ;;
+    0) return 1 ;;
+    *) command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 ;;
+  esac
+}
+
+# Install the installed torch / torchvision's own requirements for this
+# platform of one kind, "cuda" (nvidia-*, cuda-*, triton) or "plain" (the
+# rest), leaving out the packages named after it.
+install_torch_requirements() {
+  local reqs=()
+  mapfile -t reqs < <("$VENV/bin/python" - "$@" <<'PY'
+import sys
+from importlib.metadata import requires
+from packaging.requirements import Requirement
+for dist in ('torch', 'torchvision'):
+    for line in requires(dist) or []:
+        req = Requirement(line)
+        if req.name in ['torch'] + sys.argv[2:] or (
+                req.marker and not req.marker.evaluate({'extra': ''})):
+            continue
+        cuda = req.name.startswith(('nvidia-', 'cuda-')) or req.name == 'triton'
+        if cuda == (sys.argv[1] == 'cuda'):
+            extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ''
+            print(f'{req.name}{extras}{req.specifier}')
+PY
+  )
+  if (( ${#reqs[@]} )); then pipq install -q -c "$CONSTRAINTS" "${reqs[@]}"; fi
+}
+
+# torch imports and computes (a CPU build needs no CUDA libraries)
+torch_runs() {
+  "$VENV/bin/python" -c 'import torch; torch.randn(2).sum()' >/dev/null 2>&1
+}
+
 if [[ -f $STAMP && $(cat "$STAMP") == "$(inputs_hash)" ]] && stack_imports; then
   log "environment $VENV is up to date"
   exit 0
@@ -52,14 +97,30 @@ if [[ ! -x $VENV/bin/python ]]; then
 fi
 PY=$VENV/bin/python
 PIP=("$PY" -m pip --disable-pip-version-check)
-# pip, without the machine-wide notes about unused index locations
-pipq() { "${PIP[@]}" "$@" 2> >(grep -v 'WARNING: Location' >&2); }
+# pip, without the machine-wide notes about unused index locations and,
+# where torch's CUDA libraries or triton are left out on purpose, without
+# the resolver's reminders of them
+pipq() {
+  "${PIP[@]}" "$@" 2> >(grep -v -E 'WARNING: Location|resolver does not currently take|^torch .* requires (triton|nvidia-|cuda-)' >&2)
+}
 
 log "installing build tools (setuptools < 82 keeps pkg_resources for mmcv/mmengine)"
 pipq install -q -c "$CONSTRAINTS" pip setuptools wheel ninja psutil packaging cython
 
 log "installing torch and torchvision (a matching pair from the package index)"
-pipq install -q -c "$CONSTRAINTS" torch torchvision
+pipq install -q --no-deps -c "$CONSTRAINTS" torch torchvision
+install_torch_requirements plain
+if has_gpu; then
+  log "installing torch's CUDA libraries and triton (an NVIDIA GPU is present)"
+  install_torch_requirements cuda
+elif torch_runs; then
+  log "no GPU and this torch build runs without CUDA libraries: none installed"
+else
+  log "no GPU, but this torch build needs its CUDA libraries to import:" \
+      "installing them, without triton (GPU kernels only); a CPU build of" \
+      "torch and torchvision needs none (README, 'Your own environment')"
+  install_torch_requirements cuda triton
+fi
 
 log "installing the runtime dependencies"
 pipq install -q -c "$CONSTRAINTS" -r "$REQ/runtime.txt" -r "$REQ/tests.txt"

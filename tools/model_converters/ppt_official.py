@@ -13,7 +13,7 @@ Supported (official module names -> ours):
 * multi-view PPT (``multi-view-PPT`` of HowieMa/PPT: PPT-S 256x256 under
   ``features.*`` plus the 3D-PE linear ``features.pos_3d_linear`` ->
   ``head.ray_encoding.proj``; config
-  ``configs/ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py``, the
+  ``configs/ppt/ppt-s-multiview-bgr_4xb8-20e_h36m-256x256.py``, the
   multi-view PPT config with BGR input: the official model was trained on
   BGR images). Its keypoint tokens are already in Human3.6M order (the
   official code reorders the COCO tokens once, when it initialises
@@ -83,7 +83,7 @@ KNOWN_VARIANTS = {
 MULTIVIEW_VARIANTS = {
     ('S', 17, 12, (4, 4), (64, 64)):
     ('multi-view PPT (PPT-S 256x256 + 3D PE), Human3.6M',
-     'configs/ppt/ppt-s_multiview-bgr_4xb8-20e_h36m-256x256.py'),
+     'configs/ppt/ppt-s-multiview-bgr_4xb8-20e_h36m-256x256.py'),
 }
 BGR_NOTE = ('the official multi-view code trained this model on BGR images '
             '(cv2.imread without conversion); test it in that colour '

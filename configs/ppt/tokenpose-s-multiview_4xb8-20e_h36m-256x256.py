@@ -3,7 +3,7 @@
 # layers attend over all 4 x (17 + 256) tokens. Initialised from TokenPose-S
 # COCO 256x256 (tokenpose-s_4xb32-300e_coco-256x256.py) with its keypoint
 # tokens in Human3.6M order (ppt_official.py --h36m-init).
-_base_ = ['./ppt-s_multiview_4xb8-20e_h36m-256x256.py']
+_base_ = ['./ppt-s-multiview_4xb8-20e_h36m-256x256.py']
 
 model = dict(
     head=dict(keep_ratio=1.0),

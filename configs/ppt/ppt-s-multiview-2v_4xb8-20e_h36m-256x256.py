@@ -2,7 +2,7 @@
 # the fusion layers see the two views of a fixed pair, as TransFusion does
 # (training: a random main view and its partner; test: pairs (0, 2) and
 # (1, 3), each view once).
-_base_ = ['./ppt-s_multiview_4xb8-20e_h36m-256x256.py']
+_base_ = ['./ppt-s-multiview_4xb8-20e_h36m-256x256.py']
 
 model = dict(
     view_mode='pairs',

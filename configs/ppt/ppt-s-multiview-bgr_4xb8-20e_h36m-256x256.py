@@ -5,7 +5,7 @@
 # trained on BGR input normalised with the ImageNet RGB statistics in that
 # channel order; mmpose's LoadImage also gives BGR, so here the
 # preprocessor keeps the order. Train with
-# ppt-s_multiview_4xb8-20e_h36m-256x256.py (RGB, the usual convention).
-_base_ = ['./ppt-s_multiview_4xb8-20e_h36m-256x256.py']
+# ppt-s-multiview_4xb8-20e_h36m-256x256.py (RGB, the usual convention).
+_base_ = ['./ppt-s-multiview_4xb8-20e_h36m-256x256.py']
 
 model = dict(data_preprocessor=dict(bgr_to_rgb=False))

@@ -1,6 +1,6 @@
 # Multi-view PPT on Ski-Pose PTZ (Table 3.7): all 6 views fused. The
 # official repo has no Ski config; H36M recipe with 6 views (our choice).
-_base_ = ['./ppt-s_multiview_4xb8-20e_h36m-256x256.py']
+_base_ = ['./ppt-s-multiview_4xb8-20e_h36m-256x256.py']
 
 model = dict(num_views=6)
 
