@@ -12,6 +12,10 @@
 * Atomic files: mmengine's ``LocalBackend.put`` / ``put_text`` (used for
   checkpoints, dumped predictions and result files) write to a temporary file
   and rename it, so a run killed mid-write leaves the previous file intact.
+* Pickles: mmengine's ``.pkl`` / ``.pickle`` file handler is replaced by
+  :class:`~mmhuman_ext.utils.safe_pickle.SafePickleHandler`, so
+  ``mmengine.fileio.load`` of a pickle (mmpose's detection ``bbox_file``,
+  annotation pickles, dumped predictions) never runs code from the file.
 * numpy 2 removed ``numpy.bool8``, which mmagic 1.2.0 uses at import time.
 * Annotation errors: mmpose's ``BaseCocoStyleDataset`` parsing is wrapped
   (:mod:`mmhuman_ext.datasets.annotation_errors`) so that a malformed or
@@ -19,11 +23,13 @@
   file and the entry, and dropped annotations are counted in the log.
 """
 import numpy as np
+from mmengine.fileio import register_handler
 from mmengine.fileio.backends import LocalBackend
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .checkpoint import atomic_write_bytes, atomic_write_text, \
     load_checkpoint_file
+from .safe_pickle import SafePickleHandler
 
 _APPLIED = False
 
@@ -48,6 +54,7 @@ def apply_compat() -> None:
     CheckpointLoader.register_scheme('', _load_local, force=True)
     LocalBackend.put = _atomic_put
     LocalBackend.put_text = _atomic_put_text
+    register_handler(['pkl', 'pickle'])(SafePickleHandler)
     if not hasattr(np, 'bool8'):
         np.bool8 = np.bool_
     from mmhuman_ext.datasets.annotation_errors import install
