@@ -84,10 +84,11 @@ def _parse_data_info(original):
         count = ''
         if 'keypoints' in ann and num_keypoints and np.size(
                 ann['keypoints']) != 3 * num_keypoints:
+            name = self.metainfo.get('dataset_name', 'this dataset')
             count = (f'keypoints holds {np.size(ann["keypoints"])} '
                      f'numbers; expected 3 x {num_keypoints} = '
                      f'{3 * num_keypoints} (x, y, visibility per keypoint '
-                     f'of {self.metainfo.get("dataset_name", "this dataset")})')
+                     f'of {name})')
         try:
             info = original(self, raw_data_info)
         except AnnotationError:

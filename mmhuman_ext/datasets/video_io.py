@@ -178,7 +178,8 @@ def read_iuv(path: str, channel_order: str = 'IUV_cv2') -> np.ndarray:
                 raise ValueError(
                     f'{path}: field {name} holds NaN/inf at {bad.sum()} of '
                     f'{bad.size} pixels (first at row, column '
-                    f'{np.argwhere(bad)[0].tolist()}); expected finite numbers')
+                    f'{np.argwhere(bad)[0].tolist()}); expected finite '
+                    'numbers')
         uv = []
         for name, a in (('U', u), ('V', v)):
             if np.issubdtype(a.dtype, np.integer):

@@ -149,8 +149,8 @@ DATA_PICKLE = {
     ('torch.storage', '_load_from_bytes'): _storage_from_bytes,
     ('torch', 'Size'): torch.Size,
     ('collections', 'OrderedDict'): collections.OrderedDict,
-    **{key: _ALLOWED[key] for key in _ALLOWED if key[1] in ('set',
-                                                             'frozenset')},
+    **{key: value for key, value in _ALLOWED.items()
+       if key[1] in ('set', 'frozenset')},
 }
 _DATA_PICKLE_TYPES = 'numpy arrays, tensors and plain containers'
 

@@ -96,8 +96,8 @@ def test_detection_pkl_loads_and_feeds_coco_dataset(coco_root, tmp_path):
         assert a['img_path'] == b['img_path']
 
 
-def test_crafted_detection_pkl_is_refused_by_coco_dataset(coco_root,
-                                                         tmp_path):
+def test_crafted_detection_pkl_is_refused_by_coco_dataset(
+        coco_root, tmp_path):
     path, marker = _crafted(tmp_path, _detections(coco_root))
     with pytest.raises(UnsafePickleError) as info:
         DATASETS.build(

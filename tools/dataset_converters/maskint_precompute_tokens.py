@@ -12,10 +12,11 @@ The tokenizer and the structure detector are the config's
 annotation file (the ``VideoFramesClipDataset`` format) the tool writes
 ``OUT/tokens/<video_id>.npz`` (``color``, ``structure``: uint16 ``(L, h,
 w)``; ``codebook``) and ``OUT/<ann file>`` (``{"codebook", "videos":
-[{video_id, num_frames, fps, token_path}]}``), every file atomically. Structure maps are read from an
-entry's ``structure`` folder when it has one, else computed by the
-detector. Every token file and annotation file records the identity of
-the tokenizer's codebook (``codebook``: its size and a hash of its table).
+[{video_id, num_frames, fps, token_path}]}``), every file atomically.
+Structure maps are read from an entry's ``structure`` folder when it has
+one, else computed by the detector. Every token file and annotation file
+records the identity of the tokenizer's codebook (``codebook``: its size and
+a hash of its table).
 Existing token files made with the same codebook are kept (``--overwrite``
 redoes them); those made with another codebook, recording none, or
 unreadable are rewritten (and counted).

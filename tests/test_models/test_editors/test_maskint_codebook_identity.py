@@ -164,8 +164,8 @@ def test_token_ids_beyond_the_codebook(tmp_path):
     model.loss(dict(color_tokens=tokens, structure_tokens=tokens))
     bad = tokens.clone()
     bad[0, 1, 2, 3] = 16
-    with pytest.raises(ValueError, match=r'color_tokens hold ids in \[\d+, 16\]'
-                       '; the transformer has 16 codes'):
+    with pytest.raises(ValueError, match=r'color_tokens hold ids in '
+                       r'\[\d+, 16\]; the transformer has 16 codes'):
         model.loss(dict(color_tokens=bad, structure_tokens=tokens))
 
 

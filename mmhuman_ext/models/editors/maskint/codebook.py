@@ -15,7 +15,8 @@ import numpy as np
 
 #: state-dict key endings of a tokenizer's codebook table
 #: (:class:`PatchVQTokenizer`, :class:`VQGANTokenizer`)
-CODEBOOK_KEYS = ('tokenizer.codebook', 'tokenizer.vq.quantize.embedding.weight')
+CODEBOOK_KEYS = ('tokenizer.codebook',
+                 'tokenizer.vq.quantize.embedding.weight')
 
 
 class CodebookMismatchError(ValueError):
