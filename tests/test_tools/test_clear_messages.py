@@ -1,6 +1,5 @@
 """Errors and results that used to be unclear: each now names the file,
 the field and what was expected (or says the score is undefined)."""
-import importlib.util
 import logging
 import math
 import os.path as osp
@@ -18,15 +17,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PPT_DEMO = osp.join(ROOT,
                     'configs/demo/ppt-s-tiny_1xb16-60e_synthcoco-128x96.py')
 sys.path.insert(0, osp.join(ROOT, 'tests', 'test_apis'))
+sys.path.insert(0, osp.dirname(__file__))
+from test_deployment_tools import _tool  # noqa: E402
 from test_mmpose_inferencer import random_checkpoint  # noqa: E402
-
-
-def _tool(path):
-    spec = importlib.util.spec_from_file_location(
-        osp.basename(path)[:-3], osp.join(ROOT, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_model_tools_suggest_the_close_type():

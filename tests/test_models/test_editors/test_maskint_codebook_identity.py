@@ -2,7 +2,6 @@
 tokens, and every reader checks it: a cache of another codebook, a stale
 cache after re-fitting, an interpolator of another tokenizer, token ids
 beyond the codebook and unreadable token files are refused by name."""
-import importlib.util
 import io
 import json
 import os
@@ -30,35 +29,13 @@ from mmhuman_ext.utils.pretrained import MissingPretrainedError
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
 sys.path.insert(0, osp.dirname(__file__))
+sys.path.insert(0, osp.join(ROOT, 'tests', 'test_tools'))
 from maskint_tiny import tiny_pipeline_cfg, write_clip_tokenizer  # noqa
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'maskint_precompute_tokens',
-        osp.join(ROOT, 'tools', 'dataset_converters',
-                 'maskint_precompute_tokens.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from test_maskint_precompute_tokens import _tool, write_config  # noqa
 
 
 def _config(tmp, num_codes):
-    cfg = tmp / f'cfg{num_codes}.py'
-    cfg.write_text(f'''
-data_root = r"{tmp}/videos"
-token_root = r"{tmp}/tokens"
-frame_size = (32, 48)
-synthetic_cfg = dict(num_train=2, num_val=1, num_frames=10,
-                     frame_size=frame_size)
-codebook_cfg = dict(num_codes={num_codes}, iters=2)
-model = dict(data_preprocessor=dict(
-    type='MaskINTDataPreprocessor',
-    tokenizer=dict(type='PatchVQTokenizer',
-                   codebook=r"{tmp}/videos/codebook.npz"),
-    structure_detector=dict(type='CannyEdgeDetector')))
-''')
-    return str(cfg)
+    return write_config(tmp, num_codes, iters=2)
 
 
 def _recorded(path):
