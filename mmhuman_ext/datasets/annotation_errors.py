@@ -38,21 +38,29 @@ class AnnotationError(ValueError):
 _CONTEXT_TYPES = {}
 
 
-def in_context(exc: BaseException, message: str) -> BaseException:
-    """An :class:`AnnotationError` with ``message`` that is also an instance
-    of ``type(exc)``, so that code catching mmpose's exception still does."""
+def raise_in_context(exc: BaseException, message: str) -> None:
+    """Raise an :class:`AnnotationError` with ``message``, chained to
+    ``exc``, that is also an instance of ``type(exc)``, so that code
+    catching mmpose's exception still does. Where no such class can exist
+    (e.g. ``OSError``'s layout), ``exc`` itself is raised with ``message``
+    as a note. Call it inside the ``except`` block."""
     base = type(exc)
     if base not in _CONTEXT_TYPES:
         try:
-            _CONTEXT_TYPES[base] = type(
-                'AnnotationError', (AnnotationError, base),
-                dict(__str__=BaseException.__str__, __module__=__name__))
-        except TypeError:  # incompatible layouts (e.g. OSError)
-            _CONTEXT_TYPES[base] = AnnotationError
-    try:
-        return _CONTEXT_TYPES[base](message)
-    except Exception:
-        return AnnotationError(message)
+            cls = type('AnnotationError', (AnnotationError, base),
+                       dict(__str__=BaseException.__str__,
+                            __module__=__name__))
+            # __new__ only: the message is the only argument (mmpose's
+            # types may take others, e.g. JSONDecodeError's document)
+            cls.__new__(cls, message)
+        except TypeError:
+            cls = None
+        _CONTEXT_TYPES[base] = cls
+    cls = _CONTEXT_TYPES[base]
+    if cls is None:
+        exc.add_note(message)
+        raise exc
+    raise cls.__new__(cls, message) from exc
 
 
 def is_own_dataset(dataset) -> bool:
@@ -94,11 +102,11 @@ def _parse_data_info(original):
         except AnnotationError:
             raise
         except Exception as exc:
-            raise in_context(
+            raise_in_context(
                 exc, f'{where} is malformed: {count or type(exc).__name__}: '
                 f'{exc}. Expected COCO keypoint fields: keypoints (3 x '
                 'num_keypoints numbers), bbox [x, y, w, h], num_keypoints, '
-                'iscrowd.') from exc
+                'iscrowd.')
         if count:
             report(self, 'keypoint count', f'{where}: {count}')
         for field in ('keypoints', 'bbox'):
@@ -197,8 +205,8 @@ def _load_detection_results(original):
                 message = f'cannot read the detection file {self.bbox_file}'
             except AnnotationError as problem:
                 message = str(problem)
-            raise in_context(exc, f'{message} ({type(exc).__name__}: {exc})'
-                             ) from exc
+            raise_in_context(exc,
+                             f'{message} ({type(exc).__name__}: {exc})')
         for info in data_list:
             box = np.concatenate([np.ravel(info['bbox']),
                                   np.ravel(info['bbox_score'])])
@@ -280,9 +288,9 @@ def _load_annotations(original):
         except AnnotationError:
             raise
         except Exception as exc:
-            raise in_context(
+            raise_in_context(
                 exc, f'cannot read the annotation file {self.ann_file}: '
-                f'{type(exc).__name__}: {exc}') from exc
+                f'{type(exc).__name__}: {exc}')
 
     return load_annotations
 

@@ -222,3 +222,19 @@ def test_video_frames_are_checked_by_header(fixtures, tmp_path):
     name, cfg = _configs(tmp_path, root)[0]
     text = _logged(lambda: DATASETS.build(dict(type=name, **cfg)))
     assert str(bad) in text and 'not a JPG image' in text
+
+
+def test_mmpose_errors_keep_their_type_and_gain_the_names(fixtures):
+    """A detection without its box fails in mmpose with a bare KeyError;
+    it still is a KeyError, now naming the file, the entry and the field."""
+    root, coco = fixtures
+    dets = _coco_detections(coco)
+    del dets[1]['bbox']
+    (root / 'bad_dets.json').write_text(json.dumps(dets))
+    with pytest.raises(KeyError) as info:
+        DATASETS.build(dict(type='CocoDataset', data_root=str(coco),
+                            ann_file=COCO_ANN, data_prefix=dict(img='val/'),
+                            test_mode=True,
+                            bbox_file=str(root / 'bad_dets.json')))
+    assert isinstance(info.value, AnnotationError)
+    assert "bad_dets.json: detection 1 lacks ['bbox']" in str(info.value)
