@@ -137,14 +137,11 @@ NUMPY_ONLY = {('_codecs', 'encode'): _latin1_encode, **_numpy_globals()}
 _MODEL_FILE_TYPES = ('numpy arrays, scipy.sparse matrices and chumpy arrays')
 
 #: Pickles read through ``mmengine.fileio.load`` (detection and annotation
-#: files, dumped predictions): numpy arrays, scalars and dtypes, tensors
-#: (storage read with ``torch.load(weights_only=True)``), ``torch.Size``,
+#: files, dumped predictions): numpy arrays and scalars, tensors (storage
+#: read with ``torch.load(weights_only=True)``), ``torch.Size``,
 #: ``OrderedDict``, sets, inside plain lists, dicts, tuples, strings, numbers.
 DATA_PICKLE = {
     **NUMPY_ONLY,
-    **{('numpy.dtypes', name): cls
-       for name, cls in vars(getattr(np, 'dtypes', object)).items()
-       if isinstance(cls, type) and issubclass(cls, np.dtype)},
     ('torch._utils', '_rebuild_tensor_v2'): torch._utils._rebuild_tensor_v2,
     ('torch.storage', '_load_from_bytes'): _storage_from_bytes,
     ('torch', 'Size'): torch.Size,
