@@ -34,6 +34,7 @@ APIs (:mod:`mmhuman_ext.apis.video_editing`,
 """
 import argparse
 import json
+import os
 import sys
 
 
@@ -174,8 +175,19 @@ def parse_args(argv=None):
 def run_pose(args):
     """mmpose's MMPoseInferencer, as its demo/inferencer_demo.py runs it."""
     from mmpose.apis import MMPoseInferencer
+
+    from mmhuman_ext.datasets.annotation_errors import image_file_problem
     if args.det_model != 'whole_image' and not args.det_weights:
         sys.exit('--det-model needs --det-weights (a local checkpoint)')
+    pictures = [args.inputs]
+    if os.path.isdir(args.inputs):
+        pictures = [os.path.join(args.inputs, name)
+                    for name in sorted(os.listdir(args.inputs))]
+    bad = [p for p in map(image_file_problem, pictures) if p]
+    if bad:
+        sys.exit(f'pose: {len(bad)} input picture(s) cannot be decoded, '
+                 f'e.g. {bad[:3]}; expected JPEG / PNG / BMP pictures or a '
+                 'video')
     inferencer = MMPoseInferencer(
         pose2d=args.pose2d,
         pose2d_weights=args.pose2d_weights,
@@ -197,6 +209,10 @@ def run_pose(args):
             radius=args.radius,
             thickness=args.thickness):
         count += 1
+    if not count:
+        sys.exit(f'pose: {args.inputs} gave no picture or video frame (an '
+                 'empty folder, or a video without a readable video stream?); '
+                 'nothing was written')
     return count
 
 

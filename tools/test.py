@@ -3,11 +3,15 @@
     python tools/test.py CONFIG CHECKPOINT [--out metrics.json]
         [--dump predictions.pkl] [--show-dir DIR]
         [--outfile-prefix PREFIX] [--format-only] [--fuse-conv-bn]
+        [--partial-load]
     bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args]
 
 ``--outfile-prefix`` makes the metrics write the benchmark's result files
 (e.g. ``PREFIX.keypoints.json`` for COCO); with ``--format-only`` they only
 write them (test-dev style: no ground truth, no scores).
+
+The checkpoint must fill every tensor of the model and hold no other;
+``--partial-load`` evaluates one that does not (the counts are logged).
 """
 import argparse
 import json
@@ -47,6 +51,9 @@ def parse_args(argv=None):
     parser.add_argument('--fuse-conv-bn', action='store_true',
                         help='fold BatchNorm into the convolutions before '
                         'testing (same outputs, faster CNN)')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='evaluate a checkpoint that misses some of the '
+                        "model's tensors or holds others")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     parser.add_argument('--launcher',
@@ -107,12 +114,13 @@ def main(argv=None):
                            '--' + option.replace('_', '-'))
     cfg = merge_args(Config.fromfile(args.config), args)
     register_all_modules(init_default_scope=False)
-    warn_unused_keys(cfg, args.config)
+    warn_unused_keys(cfg, args.config, args.cfg_options)
     check_dataset_files(cfg, splits=('test', ))
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg, args.config)
-    guard_checkpoint_fit(runner, hint='tools/test.py evaluates only a '
-                         'checkpoint that fits the model.')
+    guard_checkpoint_fit(
+        runner, allow_partial=args.partial_load, strict=True,
+        hint='To evaluate it anyway, pass --partial-load.')
     metrics = run_explained(runner, 'test', args.config)
     if args.out and runner.rank == 0:
         atomic_write_text(

@@ -92,7 +92,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     register_all_modules(init_default_scope=False)
-    warn_unused_keys(cfg, args.config)
+    warn_unused_keys(cfg, args.config, args.cfg_options)
     use_reliability_hooks(cfg)
     check_dataset_files(cfg)
     setup_cpu_distributed(cfg, args.launcher)

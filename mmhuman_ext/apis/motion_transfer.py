@@ -98,6 +98,17 @@ class MotionTransferer:
             source_iuv: ``(H, W, 3)`` I, U, V of the source.
             driving_iuvs: the driving maps, in order.
         """
+        def finite(array, what):
+            bad = ~np.isfinite(np.asarray(array, np.float64))
+            if bad.any():
+                raise ValueError(
+                    f'{what} holds NaN/inf at {bad.sum()} of {bad.size} '
+                    'values; expected finite numbers (RGB 0..255, IUV: I '
+                    '0..24, U and V in [0, 1])')
+            return array
+
+        finite(source_rgb, 'source_rgb')
+        finite(source_iuv, 'source_iuv')
         src, src_iuv = self._image(source_rgb), self._iuv(source_iuv)
         cache = self.model.encode_source(src, src_iuv) if hasattr(
             self.model, 'encode_source') else None
@@ -115,8 +126,8 @@ class MotionTransferer:
             masks = out['mask'][:, 0].float().cpu().numpy()
             return [dict(frame=f, mask=m) for f, m in zip(frames, masks)]
 
-        for iuv in driving_iuvs:
-            batch.append(self._iuv(iuv))
+        for t, iuv in enumerate(driving_iuvs):
+            batch.append(self._iuv(finite(iuv, f'driving IUV map {t}')))
             if len(batch) == batch_size:
                 yield from run(batch)
                 batch = []
@@ -215,8 +226,11 @@ def motion_transfer_video(transferer: MotionTransferer, source: str,
     if densepose_model:
         from mmhuman_ext.datasets.densepose_charts import TorchScriptDensePose
         densepose = TorchScriptDensePose(densepose_model, transferer.device)
-    src_rgb = cv2.cvtColor(cv2.imread(source, cv2.IMREAD_COLOR),
-                           cv2.COLOR_BGR2RGB)
+    src_bgr = cv2.imread(source, cv2.IMREAD_COLOR)
+    if src_bgr is None:
+        raise ValueError(f'{source}: cannot decode the source image; '
+                         f'expected an image file {IMAGE_EXTS}')
+    src_rgb = cv2.cvtColor(src_bgr, cv2.COLOR_BGR2RGB)
     src_iuv = source_iuv_for(source, source_iuv, channel_order, densepose)
     if src_iuv.shape[:2] != src_rgb.shape[:2]:
         raise ValueError(f'the source IUV map is {src_iuv.shape[1]}x'

@@ -7,19 +7,23 @@ that names neither the file nor the entry, accept NaN / inf coordinates
 unlabelled and zero-size annotations silently. :func:`install` wraps
 ``BaseCocoStyleDataset`` so that
 
-* a malformed annotation (a keypoint list that is not 3 x the dataset's
-  keypoint count, a short box, NaN / inf) names the annotation file, the
-  annotation id and the image; the original error is chained;
-* a detection file (``bbox_file``) entry without ``image_id``, ``bbox``
-  (4 finite numbers), ``score`` or ``category_id`` names the file, the
-  entry and the field;
-* an empty (0-byte) image file is reported when the dataset is built, not
-  an epoch later in a worker;
+* an error mmpose raises while reading the annotation file, an annotation or
+  the detection file (``bbox_file``) names the file, the annotation id and
+  image, or the detection entry and field; it stays an instance of mmpose's
+  exception type (and is also an :class:`AnnotationError`), chained to it;
+* what mmpose accepts but cannot be right (a keypoint list that is not
+  3 x the dataset's keypoint count, NaN / inf coordinates, a non-finite
+  detection box, an image file that is empty or not an image by its header)
+  is an :class:`AnnotationError` for mmhuman_ext's own dataset classes and a
+  logged warning (once per kind and file) for mmpose's, whose behaviour is
+  left unchanged;
 * dropped annotations are counted by reason in the log.
 """
 import functools
+import logging
 import os.path as osp
 from collections import Counter
+from typing import Optional
 
 import numpy as np
 from mmengine.fileio import load
@@ -31,6 +35,51 @@ class AnnotationError(ValueError):
     """A malformed annotation file or entry."""
 
 
+_CONTEXT_TYPES = {}
+
+
+def raise_in_context(exc: BaseException, message: str) -> None:
+    """Raise an :class:`AnnotationError` with ``message``, chained to
+    ``exc``, that is also an instance of ``type(exc)``, so that code
+    catching mmpose's exception still does. Where no such class can exist
+    (e.g. ``OSError``'s layout), ``exc`` itself is raised with ``message``
+    as a note. Call it inside the ``except`` block."""
+    base = type(exc)
+    if base not in _CONTEXT_TYPES:
+        try:
+            cls = type('AnnotationError', (AnnotationError, base),
+                       dict(__str__=BaseException.__str__,
+                            __module__=__name__))
+            # __new__ only: the message is the only argument (mmpose's
+            # types may take others, e.g. JSONDecodeError's document)
+            cls.__new__(cls, message)
+        except TypeError:
+            cls = None
+        _CONTEXT_TYPES[base] = cls
+    cls = _CONTEXT_TYPES[base]
+    if cls is None:
+        exc.add_note(message)
+        raise exc
+    raise cls.__new__(cls, message) from exc
+
+
+def is_own_dataset(dataset) -> bool:
+    """Whether ``dataset`` is one of mmhuman_ext's classes (checks raise)
+    rather than mmpose's (checks only log)."""
+    return type(dataset).__module__.startswith('mmhuman_ext.')
+
+
+def report(dataset, kind: str, message: str) -> None:
+    """Raise :class:`AnnotationError` for our dataset classes; log a warning
+    once per ``kind`` and dataset for mmpose's."""
+    if is_own_dataset(dataset):
+        raise AnnotationError(message)
+    warned = dataset.__dict__.setdefault('_mmhuman_ext_warned', set())
+    if kind not in warned:
+        warned.add(kind)
+        print_log(message, logger='current', level=logging.WARNING)
+
+
 def _parse_data_info(original):
 
     @functools.wraps(original)
@@ -40,29 +89,31 @@ def _parse_data_info(original):
         where = (f'{self.ann_file}: annotation id {ann.get("id")} (image '
                  f'{img.get("file_name", ann.get("image_id"))})')
         num_keypoints = self.metainfo.get('num_keypoints')
+        count = ''
         if 'keypoints' in ann and num_keypoints and np.size(
                 ann['keypoints']) != 3 * num_keypoints:
-            raise AnnotationError(
-                f'{where}: keypoints holds {np.size(ann["keypoints"])} '
-                f'numbers; expected 3 x {num_keypoints} = '
-                f'{3 * num_keypoints} (x, y, visibility per keypoint of '
-                f'{self.metainfo.get("dataset_name", "this dataset")})')
+            name = self.metainfo.get('dataset_name', 'this dataset')
+            count = (f'keypoints holds {np.size(ann["keypoints"])} '
+                     f'numbers; expected 3 x {num_keypoints} = '
+                     f'{3 * num_keypoints} (x, y, visibility per keypoint '
+                     f'of {name})')
         try:
             info = original(self, raw_data_info)
         except AnnotationError:
             raise
         except Exception as exc:
-            raise AnnotationError(
-                f'{where} is malformed: {type(exc).__name__}: {exc}. '
-                'Expected COCO keypoint fields: keypoints (3 x num_keypoints '
-                'numbers), bbox [x, y, w, h], num_keypoints, iscrowd.') \
-                from exc
-        if info:
-            for field in ('keypoints', 'bbox'):
-                if not np.isfinite(info[field]).all():
-                    raise AnnotationError(
-                        f'{where}: {field} holds NaN/inf; expected finite '
-                        'numbers')
+            raise_in_context(
+                exc, f'{where} is malformed: {count or type(exc).__name__}: '
+                f'{exc}. Expected COCO keypoint fields: keypoints (3 x '
+                'num_keypoints numbers), bbox [x, y, w, h], num_keypoints, '
+                'iscrowd.')
+        if count:
+            report(self, 'keypoint count', f'{where}: {count}')
+        for field in ('keypoints', 'bbox'):
+            if info and field in info and not np.isfinite(info[field]).all():
+                report(self, f'non-finite {field}',
+                       f'{where}: {field} holds NaN/inf; expected finite '
+                       'numbers')
         return info
 
     return parse_data_info
@@ -146,24 +197,75 @@ def _load_detection_results(original):
 
     @functools.wraps(original)
     def load_detection_results(self):
-        check_detection_file(self.bbox_file)
-        return original(self)
+        try:
+            data_list = original(self)
+        except Exception as exc:
+            try:
+                check_detection_file(self.bbox_file)
+                message = f'cannot read the detection file {self.bbox_file}'
+            except AnnotationError as problem:
+                message = str(problem)
+            raise_in_context(exc,
+                             f'{message} ({type(exc).__name__}: {exc})')
+        for info in data_list:
+            box = np.concatenate([np.ravel(info['bbox']),
+                                  np.ravel(info['bbox_score'])])
+            if not np.isfinite(box).all():
+                report(self, 'non-finite detection',
+                       f'{self.bbox_file}: the detection of image '
+                       f'{info["img_id"]} has bbox '
+                       f'{np.ravel(info["bbox"]).tolist()} and score '
+                       f'{np.ravel(info["bbox_score"]).tolist()}; expected 4 '
+                       'finite numbers [x, y, w, h] and a finite score')
+        return data_list
 
     return load_detection_results
 
 
-def check_image_files(data_list, where: str) -> None:
-    """Raise :class:`AnnotationError` when an image of ``data_list`` is an
-    empty (0-byte) file. Missing files are left to the loading step."""
-    empty = sorted({
-        info['img_path']
-        for info in data_list if 'img_path' in info
-        and osp.isfile(info['img_path']) and osp.getsize(info['img_path']) == 0
-    })
-    if empty:
-        raise AnnotationError(
-            f'{where}: {len(empty)} image file(s) are empty (0 bytes), e.g. '
-            f'{empty[:3]}; re-copy or re-extract them')
+#: The first bytes of the image formats OpenCV reads, by file extension.
+_IMAGE_MAGIC = {
+    '.jpg': (b'\xff\xd8\xff', ), '.jpeg': (b'\xff\xd8\xff', ),
+    '.png': (b'\x89PNG\r\n\x1a\n', ), '.bmp': (b'BM', ),
+    '.gif': (b'GIF87a', b'GIF89a'), '.tif': (b'II*\x00', b'MM\x00*'),
+    '.tiff': (b'II*\x00', b'MM\x00*'), '.webp': (b'RIFF', ),
+}
+
+
+def image_file_problem(path: str) -> Optional[str]:
+    """Why the image file ``path`` cannot be decoded, judged from its size
+    and first bytes (None: looks fine or missing; missing files are left to
+    the loading step)."""
+    if not osp.isfile(path):
+        return None
+    if osp.getsize(path) == 0:
+        return f'empty (0 bytes): {path}'
+    magic = _IMAGE_MAGIC.get(osp.splitext(path)[1].lower())
+    if magic is None:
+        return None
+    with open(path, 'rb') as f:
+        head = f.read(12)
+    if head.startswith(magic) and (magic != (b'RIFF', )
+                                   or head[8:12] == b'WEBP'):
+        return None
+    return (f'not a {osp.splitext(path)[1][1:].upper()} image (it starts '
+            f'with {head[:8]!r}): {path}')
+
+
+def check_image_files(data_list, where: str, dataset=None) -> None:
+    """Raise :class:`AnnotationError` (a warning for mmpose's dataset
+    classes, see :func:`report`) when an image of ``data_list`` is empty or
+    not an image by its header. ``img_path`` may be a list (video frames)."""
+    paths = set()
+    for info in data_list:
+        value = info.get('img_path')
+        paths.update([value] if isinstance(value, str) else value or [])
+    bad = [p for p in map(image_file_problem, sorted(paths)) if p]
+    if bad:
+        message = (f'{where}: {len(bad)} image file(s) cannot be decoded, '
+                   f'e.g. {bad[:3]}; re-copy or re-extract them')
+        if dataset is None:
+            raise AnnotationError(message)
+        report(dataset, 'image files', message)
 
 
 def _load_data_list(original):
@@ -171,7 +273,7 @@ def _load_data_list(original):
     @functools.wraps(original)
     def load_data_list(self):
         data_list = original(self)
-        check_image_files(data_list, self.ann_file)
+        check_image_files(data_list, self.ann_file, self)
         return data_list
 
     return load_data_list
@@ -186,9 +288,9 @@ def _load_annotations(original):
         except AnnotationError:
             raise
         except Exception as exc:
-            raise AnnotationError(
-                f'cannot read the annotation file {self.ann_file}: '
-                f'{type(exc).__name__}: {exc}') from exc
+            raise_in_context(
+                exc, f'cannot read the annotation file {self.ann_file}: '
+                f'{type(exc).__name__}: {exc}')
 
     return load_annotations
 

@@ -30,6 +30,7 @@ Items carry ``video_id`` (the driving video), ``source_video_id``,
 (:mod:`mmhuman_ext.datasets.transforms.motion_transfer_transforms`).
 """
 import csv
+import logging
 import os
 import os.path as osp
 from collections import OrderedDict
@@ -37,12 +38,14 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from mmhuman_ext.registry import DATASETS
 from mmhuman_ext.utils.video import (VIDEO_EXTENSIONS, FrameSource,
                                      is_video_file)
 from .layout import DataLayout, register_layout
-from .motion_transfer_inputs import IUV_CHANNEL_ORDERS, find_iuv_file
+from .motion_transfer_inputs import (IUV_CHANNEL_ORDERS, find_iuv_file,
+                                     read_mask)
 
 MODES = ('train_pair', 'reconstruction', 'animation')
 
@@ -176,8 +179,36 @@ class DensePoseVideoPairDataset(BaseDataset):
             frames = [frames[int(round(k))] for k in keep]
         return frames
 
+    def _check_person_masks(self) -> None:
+        """Read the first, middle and last mask of every video that has
+        ``mask/``: all of them empty (no person) is an error, some empty a
+        counted warning."""
+        empty, read = [], 0
+        for video in self.videos.values():
+            stems = video['stems']
+            for t in sorted({0, len(stems) // 2, len(stems) - 1}):
+                path = osp.join(video['dir'], 'mask', stems[t] + '.png')
+                if osp.isfile(path):
+                    read += 1
+                    if read_mask(path).max() == 0:
+                        empty.append(path)
+        if read and len(empty) == read:
+            raise ValueError(
+                f'{self.data_root}/{self.split}: all {read} person masks '
+                f'checked are empty (no pixel above 0), e.g. {empty[:3]}; '
+                'expected alpha mattes with the person > 0 (re-run the '
+                'matting, or delete the mask/ folders to use the DensePose '
+                'silhouette)')
+        if empty:
+            print_log(
+                f'{self.data_root}/{self.split}: {len(empty)} of {read} '
+                'person masks checked (first, middle, last frame per video) '
+                f'are empty, e.g. {empty[:3]}', logger='current',
+                level=logging.WARNING)
+
     def load_data_list(self) -> List[dict]:
         self._scan_videos()
+        self._check_person_masks()
         items = []
         if self.mode == 'train_pair':
             groups: Dict[str, List[str]] = OrderedDict()

@@ -130,6 +130,7 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
         pipeline (list): Data transforms.
         test_mode (bool): Test mode.
         lazy_init (bool): Defer loading to the first access.
+        max_refetch, indices: As :class:`PoseWindowDataset`.
     """
 
     METAINFO: dict = mmpose_metainfo('h36m.py')
@@ -151,7 +152,8 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
                  pipeline: List[Union[dict, Callable]] = [],
                  test_mode: bool = False,
                  lazy_init: bool = False,
-                 max_refetch: int = 1000):
+                 max_refetch: int = 1000,
+                 indices: Optional[Union[int, Sequence[int]]] = None):
         if nan_policy not in ('error', 'interpolate'):
             raise ValueError("nan_policy must be 'error' or 'interpolate', "
                              f'got {nan_policy!r}')
@@ -174,7 +176,8 @@ class H36MVideoPose3DDataset(PoseWindowDataset):
             pipeline=pipeline,
             test_mode=test_mode,
             lazy_init=lazy_init,
-            max_refetch=max_refetch)
+            max_refetch=max_refetch,
+            indices=indices)
 
     def _load_videos(self) -> List[dict]:
         pos3d = _load_npz_dict(self.file_3d, 'positions_3d')

@@ -79,6 +79,14 @@ def read_iuv(path: str, channel_order: str = 'IUV_cv2') -> np.ndarray:
         if not i.shape == u.shape == v.shape or i.ndim != 2:
             raise ValueError(f'{path}: I, U, V must share one (H, W) shape, '
                              f'got {i.shape}, {u.shape}, {v.shape}')
+        for name, a in zip('IUV', (i, u, v)):
+            bad = ~np.isfinite(a) if a.dtype.kind == 'f' else None
+            if bad is not None and bad.any():
+                raise ValueError(
+                    f'{path}: field {name} holds NaN/inf at {bad.sum()} of '
+                    f'{bad.size} pixels (first at row, column '
+                    f'{np.argwhere(bad)[0].tolist()}); expected finite '
+                    'numbers')
         uv = []
         for name, a in (('U', u), ('V', v)):
             if np.issubdtype(a.dtype, np.integer):

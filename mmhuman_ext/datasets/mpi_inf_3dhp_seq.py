@@ -52,8 +52,8 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
             default 2048 x 2048 (defaults to TS5/TS6 at 1920 x 1080).
         seq_len (int): N. Defaults to 81.
         seq_step (int): TDS rate. Defaults to 1.
-        sample_stride, flip_mode, metainfo, pipeline, test_mode, lazy_init:
-            As :class:`PoseWindowDataset`.
+        sample_stride, flip_mode, metainfo, pipeline, test_mode, lazy_init,
+        max_refetch, indices: As :class:`PoseWindowDataset`.
     """
 
     METAINFO: dict = mmpose_metainfo('mpi_inf_3dhp.py')
@@ -71,7 +71,8 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
                  pipeline: List[Union[dict, Callable]] = [],
                  test_mode: bool = False,
                  lazy_init: bool = False,
-                 max_refetch: int = 1000):
+                 max_refetch: int = 1000,
+                 indices: Optional[Union[int, Sequence[int]]] = None):
         self.npz_file = osp.join(data_root, ann_file)
         self.subjects = None if subjects is None else set(subjects)
         self.resolutions = dict(_DEFAULT_RESOLUTIONS if resolutions is
@@ -86,7 +87,8 @@ class MPIInf3DHPSeqDataset(PoseWindowDataset):
             pipeline=pipeline,
             test_mode=test_mode,
             lazy_init=lazy_init,
-            max_refetch=max_refetch)
+            max_refetch=max_refetch,
+            indices=indices)
 
     def _video(self, entry: dict, where: str, subject: str, action: str,
                camera_id: str) -> dict:

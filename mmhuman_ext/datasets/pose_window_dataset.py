@@ -6,7 +6,7 @@ access, so no per-sample list is materialised (Human3.6M has ~1.5 M
 training windows).
 """
 import os.path as osp
-from typing import Callable, List, Optional, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import mmpose
 import numpy as np
@@ -56,6 +56,9 @@ class PoseWindowDataset(BaseDataset):
             flips: ``FlipPoseSequence(mode='random')`` in the pipeline.
         metainfo, pipeline, test_mode, lazy_init, max_refetch: As
             :class:`mmengine.dataset.BaseDataset`.
+        indices (int or Sequence[int], optional): As
+            :class:`mmengine.dataset.BaseDataset`: keep only these windows
+            (an int: the first ``n``, or the last ``-n``), before flipping.
     """
 
     METAINFO: dict = dict()
@@ -70,7 +73,8 @@ class PoseWindowDataset(BaseDataset):
                  pipeline: List[Union[dict, Callable]] = [],
                  test_mode: bool = False,
                  lazy_init: bool = False,
-                 max_refetch: int = 1000):
+                 max_refetch: int = 1000,
+                 indices: Optional[Union[int, Sequence[int]]] = None):
         if seq_len % 2 != 1:
             raise ValueError(f'seq_len must be odd, got {seq_len}')
         if flip_mode not in ('none', 'double'):
@@ -88,7 +92,8 @@ class PoseWindowDataset(BaseDataset):
             test_mode=test_mode,
             lazy_init=lazy_init,
             serialize_data=False,
-            max_refetch=max_refetch)
+            max_refetch=max_refetch,
+            indices=indices)
 
     @classmethod
     def _load_metainfo(cls, metainfo: dict = None) -> dict:
@@ -121,6 +126,15 @@ class PoseWindowDataset(BaseDataset):
             frame_idx.append(frames)
         self._video_idx = np.concatenate(video_idx)
         self._frame_idx = np.concatenate(frame_idx)
+        if self._indices is not None:
+            keep = np.arange(len(self._frame_idx))
+            if isinstance(self._indices, int):
+                keep = keep[:self._indices] if self._indices >= 0 else \
+                    keep[self._indices:]
+            else:
+                keep = keep[list(self._indices)]
+            self._video_idx = self._video_idx[keep]
+            self._frame_idx = self._frame_idx[keep]
         short = sum(
             len(v['keypoints']) < self.receptive_field for v in self.videos)
         print_log(

@@ -13,7 +13,10 @@ indices are drawn by the ``SampleClipIndices`` transform.
 * :class:`VideoTokenClipDataset`: the offline token cache written by
   ``tools/dataset_converters/maskint_precompute_tokens.py``. An entry holds
   ``video_id``, ``num_frames``, ``fps`` and ``token_path`` (an ``.npz``
-  with ``color`` and ``structure``, uint16 ``(L, h, w)``).
+  with ``color`` and ``structure``, uint16 ``(L, h, w)``, and ``codebook``,
+  the identity of the codebook that made them, which the file's
+  ``"codebook"`` must equal; see
+  :mod:`mmhuman_ext.models.editors.maskint.codebook`).
 
 A video shorter than one clip at the smallest frame interval is an error
 naming the file and the video.
@@ -25,6 +28,7 @@ from typing import List, Sequence
 from mmengine.dataset import BaseDataset
 
 from mmhuman_ext.registry import DATASETS
+from .transforms.video_clip_transforms import read_token_codebook
 
 
 class _VideoClipDataset(BaseDataset):
@@ -63,6 +67,7 @@ class _VideoClipDataset(BaseDataset):
             raise ValueError(f'{self.ann_file}: expected a JSON object with '
                              'a "videos" list')
         entries = data['videos']
+        self.codebook = data.get('codebook')
         for i, entry in enumerate(entries):
             missing = [k for k in self.REQUIRED if k not in entry]
             if missing:
@@ -124,11 +129,20 @@ class VideoTokenClipDataset(_VideoClipDataset):
     REQUIRED = ('video_id', 'num_frames', 'token_path')
 
     def load_data_list(self) -> List[dict]:
-        return [
-            info for entry in self._entries()
-            for info in self._clip_infos(dict(
+        """The clips; every token file must be readable and record the
+        codebook that the annotation file records."""
+        from mmhuman_ext.models.editors.maskint.codebook import \
+            check_codebook_identity
+        data_list = []
+        for entry in self._entries():
+            path = self._path(entry['token_path'])
+            check_codebook_identity(
+                read_token_codebook(path), self.codebook,
+                f'token file {path} (video {entry["video_id"]})',
+                f'its annotation file {self.ann_file}', 'write the whole '
+                'cache again with maskint_precompute_tokens.py --overwrite')
+            data_list += self._clip_infos(dict(
                 video_id=entry['video_id'],
                 num_frames=int(entry['num_frames']),
-                fps=entry.get('fps'),
-                token_path=self._path(entry['token_path'])))
-        ]
+                fps=entry.get('fps'), token_path=path))
+        return data_list

@@ -34,6 +34,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmhuman_ext.registry import DATASETS
+from .annotation_errors import image_file_problem
 from .layout import DataLayout, register_layout
 
 MODES = ('train', 'self_test', 'cross_test')
@@ -153,8 +154,8 @@ class VoxCelebReenactDataset(BaseDataset):
                                     f'{fid:05d}.png')
                     if not osp.isfile(path):
                         bad.append(f'{path} (missing)')
-                    elif osp.getsize(path) == 0:
-                        bad.append(f'{path} (empty, 0 bytes)')
+                    elif image_file_problem(path):
+                        bad.append(image_file_problem(path))
         if bad:
             raise FileNotFoundError(
                 f'{self.ann_file} lists {len(bad)} frame/mask files that '

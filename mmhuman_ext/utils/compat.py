@@ -12,6 +12,10 @@
 * Atomic files: mmengine's ``LocalBackend.put`` / ``put_text`` (used for
   checkpoints, dumped predictions and result files) write to a temporary file
   and rename it, so a run killed mid-write leaves the previous file intact.
+* Pickles: mmengine's ``.pkl`` / ``.pickle`` file handler is replaced by
+  :class:`~mmhuman_ext.utils.safe_pickle.SafePickleHandler`, so
+  ``mmengine.fileio.load`` of a pickle (mmpose's detection ``bbox_file``,
+  annotation pickles, dumped predictions) never runs code from the file.
 * numpy 2 removed ``numpy.bool8``, which mmagic 1.2.0 uses at import time.
 
 :func:`~mmhuman_ext.utils.register_all_modules` also wraps mmpose's
@@ -20,11 +24,13 @@
 names the file and the entry.
 """
 import numpy as np
+from mmengine.fileio import register_handler
 from mmengine.fileio.backends import LocalBackend
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .atomic_io import atomic_write_bytes, atomic_write_text
 from .checkpoint import load_checkpoint_file
+from .safe_pickle import SafePickleHandler
 
 _APPLIED = False
 
@@ -49,6 +55,7 @@ def apply_compat() -> None:
     CheckpointLoader.register_scheme('', _load_local, force=True)
     LocalBackend.put = _atomic_put
     LocalBackend.put_text = _atomic_put_text
+    register_handler(['pkl', 'pickle'])(SafePickleHandler)
     if not hasattr(np, 'bool8'):
         np.bool8 = np.bool_
     _APPLIED = True

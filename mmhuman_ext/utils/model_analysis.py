@@ -171,7 +171,14 @@ def subject_from_config(path: str, name: Optional[str] = None,
     multiview = cfg.model.get('type') == 'MultiViewTopdownPoseEstimator'
     if multiview and views:
         _set_views(cfg.model, views)
-    model = MODELS.build(cfg.model).eval()
+    try:
+        model = MODELS.build(cfg.model).eval()
+    except KeyError as exc:
+        from mmhuman_ext.utils.errors import explain_unknown_type
+        message = explain_unknown_type(exc)
+        if message is None:
+            raise
+        raise ValueError(f'{path}: {message}') from None
     num_views = 1
     if hasattr(model, 'dummy_inputs'):
         make_inputs = model.dummy_inputs

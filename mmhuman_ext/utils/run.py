@@ -107,7 +107,7 @@ def _nested(cfg, dotted: str):
     return node
 
 
-def unused_key_warnings(cfg) -> List[str]:
+def unused_key_warnings(cfg, options=None) -> List[str]:
     """Warnings for top-level config keys that nothing reads.
 
     * a key that is not a runner key but close to one (``load_form`` ->
@@ -116,7 +116,8 @@ def unused_key_warnings(cfg) -> List[str]:
       ``train_cfg.max_epochs``) when that section holds another value or
       none. Configs may keep such values as variables (``max_epochs = 20``,
       ``train_cfg = dict(max_epochs=max_epochs)``): then both agree and
-      nothing is said.
+      nothing is said; nor when ``options`` (the ``--cfg-options``) set the
+      section's value, which then differs from the variable on purpose.
     """
     warnings = []
     for key in cfg.keys():
@@ -124,6 +125,8 @@ def unused_key_warnings(cfg) -> List[str]:
             continue
         if key in NESTED_KEYS:
             place = NESTED_KEYS[key]
+            if place in (options or {}):
+                continue
             value = _nested(cfg, place)
             if value is _MISSING or value != cfg[key]:
                 found = 'is not set' if value is _MISSING else \
@@ -140,9 +143,10 @@ def unused_key_warnings(cfg) -> List[str]:
     return warnings
 
 
-def warn_unused_keys(cfg, config_path: str) -> None:
-    """Log :func:`unused_key_warnings` of ``cfg``."""
-    for message in unused_key_warnings(cfg):
+def warn_unused_keys(cfg, config_path: str, options=None) -> None:
+    """Log :func:`unused_key_warnings` of ``cfg`` (``options``: the
+    ``--cfg-options`` merged into it)."""
+    for message in unused_key_warnings(cfg, options):
         print_log(f'{config_path}: {message}', logger='current',
                   level=logging.WARNING)
 
@@ -236,10 +240,12 @@ def guard_checkpoint_fit(
         runner,
         allow_partial: bool = False,
         min_fraction: float = 0.5,
-        hint: str = 'To start from it anyway, pass --partial-load.') -> None:
+        hint: str = 'To start from it anyway, pass --partial-load.',
+        strict: bool = False) -> None:
     """Make ``runner.load_checkpoint`` (``load_from``, ``tools/test.py``)
     log how many of the model's tensors the checkpoint filled, and refuse a
-    checkpoint that fills fewer than ``min_fraction`` of them unless
+    checkpoint that fills fewer than ``min_fraction`` of them (with
+    ``strict``: that misses any model tensor or holds any other) unless
     ``allow_partial`` (``hint`` ends the error message)."""
     original = runner.load_checkpoint
 
@@ -257,7 +263,19 @@ def guard_checkpoint_fit(
                    'checkpoint tensors not in the model)')
         if mismatched:
             message += f'; shapes differ for e.g. {mismatched[:3]}'
-        if total and loaded < min_fraction * total and not allow_partial:
+        if strict and (loaded < total or unused):
+            own = model.state_dict()
+            missing = [k for k in own if k not in state]
+            extra = [k for k in state if k not in own]
+            if missing:
+                message += f'; missing e.g. {missing[:3]}'
+            if extra:
+                message += f'; not in the model e.g. {extra[:3]}'
+            if not allow_partial:
+                raise ValueError(
+                    message + '. Every tensor of the model must come from '
+                    'the checkpoint, and no other. ' + hint)
+        elif total and loaded < min_fraction * total and not allow_partial:
             raise ValueError(
                 message + f'. Fewer than {min_fraction:.0%} of the tensors '
                 'fit: this checkpoint is not for this model (wrong config?). '

@@ -8,8 +8,9 @@ files are all Python pickles. A plain :func:`pickle.load` would run whatever
 callable the file names. :class:`RestrictedUnpickler` resolves only an
 explicit allow-list of globals:
 
-* numpy: ``ndarray``, ``dtype``, ``multiarray._reconstruct`` and
-  ``multiarray.scalar`` (numpy 1 and numpy 2 module paths);
+* numpy: ``ndarray``, ``dtype``, ``multiarray._reconstruct``,
+  ``multiarray.scalar`` and ``numeric._frombuffer`` (protocol 5; numpy 1 and
+  numpy 2 module paths);
 * scipy.sparse matrix classes (``csc_matrix``, ``csr_matrix``,
   ``coo_matrix``), which pickle as plain attribute dictionaries;
 * ``_codecs.encode`` restricted to latin-1 (protocol-2 pickles written by
@@ -31,11 +32,18 @@ Any other global raises :class:`UnsafePickleError` naming the file and the
 global before anything is constructed. Data files (:data:`NUMPY_ONLY`) allow
 only the numpy entries (and ``_codecs.encode``); a truncated file raises
 :class:`CorruptPickleError` naming it.
+
+:class:`SafePickleHandler` is mmengine's ``.pkl`` / ``.pickle`` file handler
+with this unpickler (:data:`DATA_PICKLE`: numpy, tensors, plain containers);
+:func:`~mmhuman_ext.utils.compat.apply_compat` installs it, so every
+``mmengine.fileio.load`` of a pickle (mmpose's detection ``bbox_file``,
+annotation pickles, ``tools/test.py --dump`` results) refuses code.
 """
 import collections
 import copyreg
 import io
 import pickle
+import sys
 import zipfile
 from typing import Any, Dict, Tuple
 
@@ -43,6 +51,7 @@ import numpy as np
 import scipy.sparse
 import torch
 import torch._utils
+from mmengine.fileio.handlers import PickleHandler
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -69,9 +78,13 @@ def _numpy_globals() -> Dict[Tuple[str, str], Any]:
     numpy_2 = int(np.__version__.split('.')[0]) >= 2
     multiarray = np._core.multiarray if numpy_2 else np.core.multiarray
     allowed = {('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype}
+    numeric = np._core.numeric if numpy_2 else np.core.numeric
     for mod in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         allowed[(mod, '_reconstruct')] = multiarray._reconstruct
         allowed[(mod, 'scalar')] = multiarray.scalar
+    for mod in ('numpy.core.numeric', 'numpy._core.numeric'):
+        # protocol 5 arrays: frombuffer(bytes, dtype).reshape(shape)
+        allowed[(mod, '_frombuffer')] = numeric._frombuffer
     return allowed
 
 
@@ -122,6 +135,21 @@ _ALLOWED = {
 NUMPY_ONLY = {('_codecs', 'encode'): _latin1_encode, **_numpy_globals()}
 
 _MODEL_FILE_TYPES = ('numpy arrays, scipy.sparse matrices and chumpy arrays')
+
+#: Pickles read through ``mmengine.fileio.load`` (detection and annotation
+#: files, dumped predictions): numpy arrays and scalars, tensors (storage
+#: read with ``torch.load(weights_only=True)``), ``torch.Size``,
+#: ``OrderedDict``, sets, inside plain lists, dicts, tuples, strings, numbers.
+DATA_PICKLE = {
+    **NUMPY_ONLY,
+    ('torch._utils', '_rebuild_tensor_v2'): torch._utils._rebuild_tensor_v2,
+    ('torch.storage', '_load_from_bytes'): _storage_from_bytes,
+    ('torch', 'Size'): torch.Size,
+    ('collections', 'OrderedDict'): collections.OrderedDict,
+    **{key: value for key, value in _ALLOWED.items()
+       if key[1] in ('set', 'frozenset')},
+}
+_DATA_PICKLE_TYPES = 'numpy arrays, tensors and plain containers'
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -178,6 +206,32 @@ def safe_load_pickle(path: str, allowed=None,
     """
     with open(path, 'rb') as f:
         return _load(f, path, allowed, what)
+
+
+def _source_of(file) -> str:
+    """The file name for messages: ``mmengine.fileio.load(path)`` hands the
+    handler only a ``BytesIO`` of the bytes, so the path is taken from that
+    caller's ``file`` argument."""
+    if getattr(file, 'name', None):
+        return str(file.name)
+    caller = sys._getframe(2)
+    if caller.f_globals.get('__name__') == 'mmengine.fileio.io' and \
+            isinstance(caller.f_locals.get('file'), str):
+        return caller.f_locals['file']
+    return 'a pickle read by mmengine.fileio.load'
+
+
+class SafePickleHandler(PickleHandler):
+    """mmengine's pickle file handler reading with
+    :class:`RestrictedUnpickler` (:data:`DATA_PICKLE`); writing unchanged.
+    """
+
+    def load_from_fileobj(self, file, **kwargs):
+        return _load(file, _source_of(file), DATA_PICKLE, _DATA_PICKLE_TYPES)
+
+    def load_from_path(self, filepath, **kwargs):
+        with open(filepath, 'rb') as f:
+            return _load(f, str(filepath), DATA_PICKLE, _DATA_PICKLE_TYPES)
 
 
 def _read_npy(f, source: str, allowed=None, what: str = _MODEL_FILE_TYPES):

@@ -32,19 +32,24 @@ class LogCapture(logging.Handler):
         self.logger.removeHandler(self)
 
 
+GENERATOR = dict(num_train=8, num_val=4, img_size=(128, 96), seed=3)
+
+
 @pytest.fixture
 def coco_copy(tmp_path):
-    src = ensure_coco_figures(num_train=8, num_val=4, img_size=(128, 96),
-                              seed=3)
+    src = ensure_coco_figures(**GENERATOR)
     root = tmp_path / 'coco'
     shutil.copytree(src, root)
     return root
 
 
-def _build(root, pipeline=()):
+def _build(root, pipeline=(), **kwargs):
+    """Our COCO dataset class: doubtful input is an error (mmpose's own
+    ``CocoDataset`` logs it, see test_mmpose_datasets_unchanged.py)."""
     return DATASETS.build(
-        dict(type='CocoDataset', data_root=str(root), ann_file=ANN,
-             data_prefix=dict(img='val/'), pipeline=list(pipeline)))
+        dict(type='SyntheticCocoDataset', generator_cfg=GENERATOR,
+             data_root=str(root), ann_file=ANN, data_prefix=dict(img='val/'),
+             pipeline=list(pipeline), **kwargs))
 
 
 def test_malformed_keypoints_name_file_and_annotation(coco_copy):
@@ -137,10 +142,8 @@ def test_detection_file_fields_are_named(coco_copy, change, expected):
     change(dets[1])
     (coco_copy / 'dets.json').write_text(json.dumps(dets))
     with pytest.raises(AnnotationError) as info:
-        DATASETS.build(
-            dict(type='CocoDataset', data_root=str(coco_copy), ann_file=ANN,
-                 data_prefix=dict(img='val/'), test_mode=True,
-                 bbox_file=str(coco_copy / 'dets.json')))
+        _build(coco_copy, test_mode=True,
+               bbox_file=str(coco_copy / 'dets.json'))
     assert 'dets.json' in str(info.value) and expected in str(info.value)
 
 
@@ -150,4 +153,16 @@ def test_empty_image_is_caught_when_the_dataset_is_built(coco_copy):
     open(path, 'wb').close()
     with pytest.raises(AnnotationError, match='0 bytes.*' + osp.basename(
             path).replace('.', r'\.')):
+        _build(coco_copy)
+
+
+def test_text_file_as_image_is_caught_when_the_dataset_is_built(coco_copy):
+    """Checked by the file header: an image that cannot be decoded is named
+    at build time, not an epoch later in a worker."""
+    dataset = _build(coco_copy)
+    path = dataset.get_data_info(1)['img_path']
+    with open(path, 'w') as f:
+        f.write('a text file named .jpg')
+    with pytest.raises(AnnotationError,
+                       match='not a JPG image.*' + osp.basename(path)):
         _build(coco_copy)

@@ -23,24 +23,30 @@ def _tool():
     return mod
 
 
-@pytest.fixture(scope='module')
-def config(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('precompute')
-    cfg = tmp / 'cfg.py'
+def write_config(tmp, num_codes: int = 32, iters: int = 3) -> str:
+    """A config of synthetic videos in ``tmp/videos``, a patch codebook of
+    ``num_codes`` and the token cache in ``tmp/tokens``."""
+    cfg = tmp / f'cfg{num_codes}.py'
     cfg.write_text(f'''
 data_root = r"{tmp}/videos"
 token_root = r"{tmp}/tokens"
 frame_size = (32, 48)
 synthetic_cfg = dict(num_train=2, num_val=1, num_frames=10,
                      frame_size=frame_size)
-codebook_cfg = dict(num_codes=32, iters=3)
+codebook_cfg = dict(num_codes={num_codes}, iters={iters})
 model = dict(data_preprocessor=dict(
     type='MaskINTDataPreprocessor',
     tokenizer=dict(type='PatchVQTokenizer',
                    codebook=r"{tmp}/videos/codebook.npz"),
     structure_detector=dict(type='CannyEdgeDetector')))
 ''')
-    return str(cfg), tmp
+    return str(cfg)
+
+
+@pytest.fixture(scope='module')
+def config(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('precompute')
+    return write_config(tmp), tmp
 
 
 def test_synthetic_codebook_and_cache(config):

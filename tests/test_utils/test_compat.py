@@ -5,12 +5,14 @@ import sys
 
 SCRIPT = '''
 from mmengine.fileio.backends import LocalBackend
+from mmengine.fileio.handlers.registry_utils import file_handlers
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 def state():
     return (LocalBackend.put, LocalBackend.put_text,
             CheckpointLoader._schemes[''],
-            BaseCocoStyleDataset.parse_data_info)
+            BaseCocoStyleDataset.parse_data_info,
+            type(file_handlers['pkl']), type(file_handlers['pickle']))
 before = state()
 import mmhuman_ext, mmhuman_ext.utils, mmhuman_ext.datasets
 assert state() == before, 'import mmhuman_ext changed mmengine / mmpose'

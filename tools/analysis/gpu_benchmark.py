@@ -31,7 +31,7 @@ from typing import Dict, List, Optional
 
 import torch
 
-from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_text
 from mmhuman_ext.utils.model_analysis import (Subject, make_subject,
                                               peak_memory_mib,
                                               time_alternating)

@@ -49,7 +49,7 @@ from typing import Dict, List
 import torch
 from torch import nn
 
-from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_text
 from mmhuman_ext.utils.model_analysis import (Subject, count_flops,
                                               time_alternating)
 

@@ -31,7 +31,7 @@ from typing import Dict, List
 import torch
 from mmengine.config import DictAction
 
-from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_text
 from mmhuman_ext.utils.model_analysis import (StageTimer, Subject,
                                               subject_from_config,
                                               time_alternating)

@@ -41,7 +41,7 @@ from tqdm import tqdm
 from mmhuman_ext.datasets.densepose_charts import (best_box, paste_box_iuv,
                                                    resize_iuv)
 from mmhuman_ext.utils.atomic_io import atomic_write_bytes
-from mmhuman_ext.utils.safe_pickle import RestrictedUnpickler
+from mmhuman_ext.utils.safe_pickle import DATA_PICKLE, RestrictedUnpickler
 
 # DensePose result classes a dump may hold (module paths of several
 # DensePose versions); each resolves to an inert stand-in.
@@ -75,15 +75,12 @@ STAND_INS = {key: _stand_in(*key) for key in RESULT_CLASSES}
 
 
 class DensePoseDumpUnpickler(RestrictedUnpickler):
-    """The project's restricted unpickler plus the DensePose result
-    classes (as stand-ins) and the globals plain-pickled tensors need."""
+    """The project's restricted unpickler for data pickles (numpy, tensors,
+    plain containers) plus the DensePose result classes (as stand-ins)."""
 
-    def find_class(self, module: str, name: str):
-        if (module, name) in STAND_INS:
-            return STAND_INS[(module, name)]
-        if (module, name) == ('torch._utils', '_rebuild_tensor_v2'):
-            return torch._utils._rebuild_tensor_v2
-        return super().find_class(module, name)
+    def __init__(self, file, source: str):
+        super().__init__(file, source, allowed={**DATA_PICKLE, **STAND_INS},
+                         what='tensors, numpy arrays and DensePose results')
 
 
 def load_dump(path: str) -> List[dict]:

@@ -11,10 +11,15 @@ The tokenizer and the structure detector are the config's
 ``frame_size`` default to the config's variables of those names. For each
 annotation file (the ``VideoFramesClipDataset`` format) the tool writes
 ``OUT/tokens/<video_id>.npz`` (``color``, ``structure``: uint16 ``(L, h,
-w)``) and ``OUT/<ann file>`` (``{"videos": [{video_id, num_frames, fps,
-token_path}]}``), every file atomically. Structure maps are read from an
-entry's ``structure`` folder when it has one, else computed by the
-detector. Existing token files are kept (``--overwrite`` redoes them).
+w)``; ``codebook``) and ``OUT/<ann file>`` (``{"codebook", "videos":
+[{video_id, num_frames, fps, token_path}]}``), every file atomically.
+Structure maps are read from an entry's ``structure`` folder when it has
+one, else computed by the detector. Every token file and annotation file
+records the identity of the tokenizer's codebook (``codebook``: its size and
+a hash of its table).
+Existing token files made with the same codebook are kept (``--overwrite``
+redoes them); those made with another codebook, recording none, or
+unreadable are rewritten (and counted).
 
 ``--synthetic`` first writes the built-in synthetic videos into the data
 root (config ``synthetic_cfg``); ``--fit-patch-codebook`` fits the
@@ -34,7 +39,7 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.datasets.transforms.video_clip_transforms import (
-    LoadVideoFrames, ResizeVideo)
+    LoadVideoFrames, ResizeVideo, read_token_codebook)
 from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils import register_all_modules
 from mmhuman_ext.utils.atomic_io import atomic_write_bytes, atomic_write_text
@@ -115,6 +120,15 @@ def fit_codebook(cfg, data_root: str, ann_file: str, size) -> None:
     print(f'codebook written to {tok_cfg["codebook"]}')
 
 
+def _recorded_codebook(path: str):
+    """The codebook identity a token file records; None when it records
+    none or cannot be read (then it is rewritten)."""
+    try:
+        return read_token_codebook(path)
+    except ValueError:
+        return None
+
+
 def tokenize_video(preprocessor, video: dict, device: str,
                    chunk: int) -> dict:
     """``color`` / ``structure`` uint16 ``(L, h, w)`` of one video."""
@@ -153,30 +167,40 @@ def main(argv=None):
     if preprocessor.tokenizer.codebook_size > 65536:
         raise ValueError('token ids are stored as uint16; the codebook has '
                          f'{preprocessor.tokenizer.codebook_size} codes')
+    codebook = preprocessor.tokenizer.codebook_identity
     os.makedirs(osp.join(out_dir, 'tokens'), exist_ok=True)
     for ann_file in args.ann_files:
         entries = _entries(osp.join(data_root, ann_file))
         out_entries = []
+        stale = 0
         print(f'tokenising {len(entries)} videos of {ann_file}')
         progress = ProgressBar(len(entries))
         for entry in entries:
             rel = f'tokens/{entry["video_id"]}.npz'
             path = osp.join(out_dir, rel)
-            if args.overwrite or not osp.isfile(path):
+            redo = args.overwrite or not osp.isfile(path)
+            if not redo and _recorded_codebook(path) != codebook:
+                redo, stale = True, stale + 1
+            if redo:
                 video = load_video(entry, data_root, size)
                 with torch.no_grad():
                     tokens = tokenize_video(preprocessor, video, args.device,
                                             args.chunk)
                 buf = io.BytesIO()
-                np.savez(buf, **tokens)
+                np.savez(buf, codebook=np.array(codebook), **tokens)
                 atomic_write_bytes(path, buf.getvalue())
             out_entries.append(dict(video_id=entry['video_id'],
                                     num_frames=int(entry['num_frames']),
                                     fps=entry.get('fps'), token_path=rel))
             progress.update()
-        atomic_write_text(osp.join(out_dir, ann_file),
-                          json.dumps(dict(videos=out_entries), indent=1))
+        atomic_write_text(
+            osp.join(out_dir, ann_file),
+            json.dumps(dict(codebook=codebook, videos=out_entries), indent=1))
         print(f'\n{ann_file}: {len(out_entries)} videos -> {out_dir}')
+        if stale:
+            print(f'{ann_file}: {stale} existing token files were made with '
+                  f'another codebook (or are unreadable) and were rewritten '
+                  f'with {codebook}')
 
 
 if __name__ == '__main__':

@@ -5,6 +5,8 @@ for raw videos, ``SampleClipIndices -> LoadTokenClip -> PackMaskINTInputs``
 for the token cache.
 """
 import os.path as osp
+import zipfile
+import zlib
 from typing import Optional, Tuple
 
 import cv2
@@ -170,32 +172,82 @@ class ResizeVideo(BaseTransform):
         return results
 
 
+def read_token_field(data, path: str, key: str) -> np.ndarray:
+    """Array ``key`` of an open token ``.npz``; an unreadable member
+    (truncated file, object array) names the file and the field."""
+    try:
+        return data[key]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile,
+            zlib.error) as exc:
+        raise ValueError(
+            f'{path}: field {key!r} cannot be read ({exc}); expected uint16 '
+            '(L, h, w) token ids (color, structure) and the codebook '
+            'identity; write the file again with maskint_precompute_tokens.py'
+            ' --overwrite') from None
+
+
+def open_token_file(path: str):
+    """``np.load`` of a token ``.npz`` (no pickles); a file that is not an
+    npz archive (truncated, or another format) names the file."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'token file {path} does not exist; write the cache with '
+            'tools/dataset_converters/maskint_precompute_tokens.py')
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f'{path}: not a readable token .npz ({exc}); it may be '
+            'truncated; write it again with maskint_precompute_tokens.py '
+            '--overwrite') from None
+
+
+def read_token_codebook(path: str) -> Optional[str]:
+    """The codebook identity recorded in a token file (None: none)."""
+    with open_token_file(path) as data:
+        if 'codebook' not in data.files:
+            return None
+        return str(read_token_field(data, path, 'codebook')[()])
+
+
 @TRANSFORMS.register_module()
 class LoadTokenClip(BaseTransform):
     """Load ``color_tokens`` / ``structure_tokens`` ``(N, h, w)`` int64 at
     ``frame_inds`` from the ``.npz`` at ``token_path`` (arrays ``color`` and
-    ``structure``, ``(L, h, w)``; read with ``allow_pickle=False``)."""
+    ``structure``, ``(L, h, w)``; read with ``allow_pickle=False``) and
+    ``codebook``, the identity of the codebook that made them (``''`` when
+    the file records none; the model's data preprocessor compares it with
+    its tokenizer). Ids at or above the recorded codebook size are an
+    error naming the file."""
 
     KEYS = ('color', 'structure')
 
     def transform(self, results: dict) -> dict:
+        from mmhuman_ext.models.editors.maskint.codebook import \
+            codebook_size_of
         path = results['token_path']
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'token file {path} does not exist; write the cache with '
-                'tools/dataset_converters/maskint_precompute_tokens.py')
         inds = results['frame_inds']
-        with np.load(path, allow_pickle=False) as data:
+        with open_token_file(path) as data:
+            codebook = str(read_token_field(data, path, 'codebook')[()]) \
+                if 'codebook' in data.files else ''
             for key in self.KEYS:
-                if key not in data:
+                if key not in data.files:
                     raise KeyError(f'{path} has no "{key}" array (expected '
                                    f'{self.KEYS}, uint16 (L, h, w))')
-                tokens = data[key]
+                tokens = read_token_field(data, path, key)
                 if tokens.ndim != 3 or tokens.shape[0] <= max(inds):
                     raise ValueError(
                         f'{path}: "{key}" has shape {tokens.shape}; expected '
                         f'(L, h, w) with L > {int(max(inds))}')
-                results[f'{key}_tokens'] = tokens[inds].astype(np.int64)
+                tokens = tokens[inds].astype(np.int64)
+                if codebook and tokens.size and tokens.max(
+                ) >= codebook_size_of(codebook):
+                    raise ValueError(
+                        f'{path}: "{key}" holds token id {tokens.max()}; '
+                        f'expected ids below the {codebook_size_of(codebook)}'
+                        ' codes of the codebook the file records')
+                results[f'{key}_tokens'] = tokens
+        results['codebook'] = codebook
         return results
 
 
@@ -207,8 +259,9 @@ class PackMaskINTInputs(BaseTransform):
     ``inputs``: ``frames (N, 3, H, W)`` uint8, ``structure_maps (N, 1, H,
     W)`` uint8, ``color_tokens`` / ``structure_tokens (N, h, w)`` int64,
     whichever are present. ``data_samples``: ``video_id``, ``frame_inds``,
-    ``frame_interval``. Frame sizes must be multiples of
-    ``size_divisor`` (the VQ's 8x downsampling)."""
+    ``frame_interval`` (and ``codebook`` from :class:`LoadTokenClip`).
+    Frame sizes must be multiples of ``size_divisor`` (the VQ's 8x
+    downsampling)."""
 
     def __init__(self, size_divisor: int = 8):
         self.size_divisor = size_divisor
@@ -233,4 +286,6 @@ class PackMaskINTInputs(BaseTransform):
         samples = dict(video_id=results['video_id'],
                        frame_inds=torch.as_tensor(results['frame_inds']),
                        frame_interval=results['frame_interval'])
+        if 'codebook' in results:
+            samples['codebook'] = results['codebook']
         return dict(inputs=inputs, data_samples=samples)

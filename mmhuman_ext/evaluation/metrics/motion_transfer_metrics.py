@@ -25,11 +25,13 @@ rounded. Ground truth and source frames come from the data batch
 (``inputs['driving_img']`` / ``inputs['source_img']``, uint8), the
 prediction from the output data sample (``pred_key``).
 """
+import logging
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmhuman_ext.evaluation.functional.fid import (InceptionPool3,
@@ -335,7 +337,19 @@ class KeypointAKDMKRMetric(_MotionTransferMetric):
             self.results.append(dict(akd=akd, mkr=mkr))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """AKD / MKR over the frames that define them. With no such frame
+        (no joint found in both frames / in the reference) the score is
+        undefined: NaN, and a warning says why (not a perfect 0)."""
         akd = [r['akd'] for r in results if r['akd'] is not None]
         mkr = [r['mkr'] for r in results if r['mkr'] is not None]
+        for name, values, where in (
+                ('AKD', akd, 'in both the reference and the generated frame'),
+                ('MKR', mkr, 'in the reference frame')):
+            if not values:
+                print_log(
+                    f'{type(self).__name__}: {name} is undefined (reported '
+                    f'as NaN): in none of the {len(results)} frames was a '
+                    f'joint found {where} (detector {self.backend!r})',
+                    logger='current', level=logging.WARNING)
         return dict(AKD=float(np.mean(akd)) if akd else float('nan'),
                     MKR=float(np.mean(mkr)) if mkr else float('nan'))

@@ -6,6 +6,7 @@ from mmengine.model import BaseDataPreprocessor
 from torch import Tensor
 
 from mmhuman_ext.registry import MODELS
+from .codebook import check_codebook_identity
 
 
 @MODELS.register_module()
@@ -99,4 +100,20 @@ class MaskINTDataPreprocessor(BaseDataPreprocessor):
         inputs.pop('structure_maps', None)
         for key in ('color_tokens', 'structure_tokens'):
             inputs[key] = inputs[key].long()
+        self._check_token_cache(data.get('data_samples'))
         return dict(inputs=inputs, data_samples=data.get('data_samples'))
+
+    def _check_token_cache(self, samples) -> None:
+        """Tokens read from the cache (``LoadTokenClip`` puts the codebook
+        identity they record into ``samples['codebook']``) must come from
+        this tokenizer's codebook."""
+        if self.tokenizer is None or not isinstance(
+                samples, dict) or 'codebook' not in samples:
+            return
+        expected = self.tokenizer.codebook_identity
+        for found, video in zip(samples['codebook'], samples['video_id']):
+            check_codebook_identity(
+                found or None, expected,
+                f'the token cache of video {video!r}', "the model's tokenizer",
+                'write the cache with this config: tools/dataset_converters/'
+                'maskint_precompute_tokens.py CONFIG --overwrite')

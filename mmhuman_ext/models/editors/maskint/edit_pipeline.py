@@ -23,6 +23,7 @@ from torch import Tensor
 from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 from mmhuman_ext.utils.pretrained import require_pretrained_file
+from .codebook import check_codebook_identity, checkpoint_codebook_identity
 from .maskgit import check_num_steps
 
 STAGES = ('structure', 'keyframes', 'tokenize', 'interpolate', 'decode')
@@ -137,6 +138,12 @@ class MaskINTEditPipeline(BaseModel):
                                 'a MaskINT checkpoint from tools/train.py')
         state = load_checkpoint_file(checkpoint, map_location='cpu')
         state = state.get('state_dict', state)
+        found = checkpoint_codebook_identity(state)
+        if found is not None:
+            check_codebook_identity(
+                found, self.tokenizer.codebook_identity,
+                f'the interpolator {checkpoint}', "the pipeline's tokenizer",
+                'use the tokenizer it was trained with')
         missing, _ = self.interpolator.load_state_dict(state, strict=False)
         missing = [k for k in missing if k.startswith('transformer.')]
         if missing:

@@ -42,8 +42,9 @@ FOLDER_CONTENTS = dict(
     text_encoder='the CLIP text encoder (transformers config.json + '
     'weights), e.g. the text_encoder/ folder of '
     'runwayml/stable-diffusion-v1-5',
-    tokenizer='the CLIP tokenizer (vocab.json, merges.txt), e.g. the '
-    'tokenizer/ folder of runwayml/stable-diffusion-v1-5',
+    tokenizer='the CLIP tokenizer (tokenizer_config.json, vocab.json, '
+    'merges.txt), e.g. the tokenizer/ folder of '
+    'runwayml/stable-diffusion-v1-5',
     scheduler='a diffusers scheduler_config.json, e.g. the scheduler/ '
     'folder of runwayml/stable-diffusion-v1-5')
 _REQUIRED = dict(unet=('config.json', ), controlnet=('config.json', ),
@@ -91,6 +92,11 @@ def _build_tokenizer(cfg: Optional[dict]):
         return None
     from transformers import CLIPTokenizer
     cfg = _check_folder(cfg, 'tokenizer')
+    # without it the prompt length (model_max_length) is unset
+    require_pretrained_dir(str(cfg['from_pretrained']),
+                           'keyframe editor tokenizer',
+                           FOLDER_CONTENTS['tokenizer'], cfg.get('subfolder'),
+                           ('tokenizer_config.json', ))
     return CLIPTokenizer.from_pretrained(cfg.pop('from_pretrained'), **cfg)
 
 

@@ -143,6 +143,15 @@ class MaskINT(BaseModel):
         Returns ``loss_mtm`` and ``acc_masked`` (accuracy on masked tokens,
         no gradient)."""
         color = inputs['color_tokens']
+        size = self.transformer.codebook_size
+        for key in ('color_tokens', 'structure_tokens'):
+            low, high = int(inputs[key].min()), int(inputs[key].max())
+            if low < 0 or high >= size:
+                raise ValueError(
+                    f'{key} hold ids in [{low}, {high}]; the transformer has '
+                    f'{size} codes (ids 0..{size - 1}). Tokens of another '
+                    "codebook? Check the token cache against the config's "
+                    'codebook_size and tokenizer.')
         cfg = self.train_cfg
         unknown = self._unknown(color, cfg['given_frames'])
         masked = sample_training_mask(

@@ -24,6 +24,7 @@ from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.atomic_io import atomic_write_bytes
 from mmhuman_ext.utils.pretrained import (require_pretrained_dir,
                                           require_pretrained_file)
+from .codebook import codebook_identity
 
 VQ_FOLDER_CONTENTS = (
     'a diffusers VQModel with 8x downsampling (config.json and '
@@ -50,6 +51,12 @@ class _FrozenTokenizer(nn.Module):
 
     def train(self, mode: bool = True) -> '_FrozenTokenizer':
         return super().train(False)
+
+    @property
+    def codebook_identity(self) -> str:
+        """Size and hash of the codebook table
+        (:func:`~.codebook.codebook_identity`)."""
+        return codebook_identity(self._codebook_table())
 
     def _check_frames(self, frames: Tensor) -> None:
         f = self.downsample_factor
@@ -128,6 +135,9 @@ class VQGANTokenizer(_FrozenTokenizer):
         indices = self.vq.quantize(latents)[2][2]
         return indices.view(latents.shape[0], *latents.shape[-2:])
 
+    def _codebook_table(self) -> Tensor:
+        return self.vq.quantize.embedding.weight
+
     def _decode(self, tokens: Tensor) -> Tensor:
         n, h, w = tokens.shape
         shape = (n, h, w, self.vq.quantize.vq_embed_dim)
@@ -173,6 +183,9 @@ class PatchVQTokenizer(_FrozenTokenizer):
         patches = F.unfold(frames.float(), 8, stride=8).transpose(1, 2)
         dist = torch.cdist(patches, self.codebook[None].expand(n, -1, -1))
         return dist.argmin(-1).view(n, H // 8, W // 8)
+
+    def _codebook_table(self) -> Tensor:
+        return self.codebook
 
     def _decode(self, tokens: Tensor) -> Tensor:
         n, h, w = tokens.shape
