@@ -27,7 +27,7 @@ from mmhuman_ext.models.editors.maskint.vq_tokenizer import \
 from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.pretrained import MissingPretrainedError
 
-ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
+ROOT = osp.join(osp.dirname(__file__), '..', '..', '..', '..')
 sys.path.insert(0, osp.dirname(__file__))
 sys.path.insert(0, osp.join(ROOT, 'tests', 'test_tools'))
 from maskint_tiny import tiny_pipeline_cfg, write_clip_tokenizer  # noqa

@@ -18,8 +18,7 @@ from mmhuman_ext.models.editors.motion_transfer.texture_branch import \
     DifferentiableTextureMapper
 from mmhuman_ext.registry import MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), *['..'] * 4))
 CONFIG = osp.join(ROOT, 'configs/motion_transfer/'
                   'orfnt-s4-blender-sr_1xb8-200ki_ted-128to256.py')
 
