@@ -33,6 +33,7 @@ APIs (:mod:`mmhuman_ext.apis.video_editing`,
 """
 import argparse
 import json
+import os
 import sys
 
 
@@ -85,6 +86,7 @@ def _multiview_args(sub):
 
 
 def _head_args(sub):
+    from mmengine.config import DictAction
     p = sub.add_parser('head', help='CVTHead head avatar animation')
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -104,6 +106,12 @@ def _head_args(sub):
         action='store_true',
         help='keep the source crop transform (another person)')
     p.add_argument('--fps', type=float, default=10.)
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. the head model files '
+        'model.flame.model_path=...')
 
 
 def _edit_args(sub):
@@ -167,7 +175,53 @@ def parse_args(argv=None):
             '--device',
             default=None,
             help='cpu, cuda, cuda:1 (default: CUDA if present)')
+        p.add_argument(
+            '--partial-load',
+            action='store_true',
+            help='use a checkpoint that fills fewer than half of the '
+            "model's tensors (refused by default: another model's)")
     return parser.parse_args(argv)
+
+
+WHOLE_IMAGE_WARNING = (
+    'pose: no person detector given (--det-model whole_image), so each '
+    'picture is ONE person box covering the whole picture: right for '
+    'pictures cropped around one person, a meaningless skeleton on scenes. '
+    'For scenes give a local mmdet detector: --det-model DET_CONFIG.py '
+    '--det-weights DET_CHECKPOINT.pth [--det-cat-ids 0]; for known boxes '
+    'use mmhuman_ext.apis.estimate_poses(model, image, bboxes). See '
+    'docs/inference.md#person-boxes.')
+
+
+#: what ``predictions/`` hold for 2D -> 3D (written beside them)
+POSE3D_CONVENTION = dict(
+    keypoints=('per instance, the lifter\'s 3D keypoints (K, 3) of the '
+               'current frame: Human3.6M\'s 17 joints'),
+    origin='root-relative: the root joint (pelvis, index 0) is at (0, 0, 0)',
+    units='those of the lifter\'s training targets (metres for Human3.6M)',
+    axes='mmpose\'s display axes: x = -x_camera, y = z_camera (depth away '
+    'from the camera), z = -y_camera (up)')
+
+
+def check_pose_weights(inferencer, args) -> None:
+    """The checkpoint-fit check of the 2D (and lifting) models that
+    mmpose's inferencer loaded (mmpose loads any checkpoint silently)."""
+    from mmengine.logging import print_log
+
+    from mmhuman_ext.utils import load_checkpoint_file
+    from mmhuman_ext.utils.run import check_checkpoint_fit
+    models = [(inferencer.inferencer.model,
+               args.pose3d_weights if args.pose3d else args.pose2d_weights)]
+    if args.pose3d:
+        models.append((inferencer.inferencer.pose2d_model.model,
+                       args.pose2d_weights))
+    for model, path in models:
+        if path:
+            print_log(
+                check_checkpoint_fit(model,
+                                     load_checkpoint_file(path, 'cpu'), path,
+                                     args.partial_load),
+                logger='current')
 
 
 def run_pose(args):
@@ -175,6 +229,8 @@ def run_pose(args):
     from mmpose.apis import MMPoseInferencer
     if args.det_model != 'whole_image' and not args.det_weights:
         sys.exit('--det-model needs --det-weights (a local checkpoint)')
+    if args.det_model == 'whole_image':
+        print(f'warning: {WHOLE_IMAGE_WARNING}', file=sys.stderr)
     inferencer = MMPoseInferencer(
         pose2d=args.pose2d,
         pose2d_weights=args.pose2d_weights,
@@ -185,10 +241,16 @@ def run_pose(args):
         det_weights=args.det_weights,
         det_cat_ids=args.det_cat_ids,
         show_progress=True)
+    check_pose_weights(inferencer, args)
+    extra = {}
+    if args.pose3d:
+        # mmpose would shift z so that the lowest joint is at 0
+        extra['disable_rebase_keypoint'] = True
     count = 0
     for _ in inferencer(
             args.inputs,
             out_dir=args.out_dir,
+            **extra,
             bbox_thr=args.bbox_thr,
             nms_thr=args.nms_thr,
             kpt_thr=args.kpt_thr,
@@ -196,6 +258,12 @@ def run_pose(args):
             radius=args.radius,
             thickness=args.thickness):
         count += 1
+    if args.pose3d:
+        from mmhuman_ext.utils import atomic_write_text
+        atomic_write_text(
+            os.path.join(args.out_dir, 'predictions',
+                         '_keypoints_3d_convention.json'),
+            json.dumps(POSE3D_CONVENTION, indent=1))
     return count
 
 
@@ -205,8 +273,11 @@ def run_multiview(args):
     if args.bboxes:
         with open(args.bboxes) as f:
             bboxes = json.load(f)
-    inferencer = MultiViewPoseInferencer(args.config, args.checkpoint,
-                                         args.device)
+    inferencer = MultiViewPoseInferencer(
+        args.config,
+        args.checkpoint,
+        args.device,
+        allow_partial=args.partial_load)
     result = inferencer(
         args.views if len(args.views) > 1 else args.views[0],
         cameras=args.cameras,
@@ -218,9 +289,21 @@ def run_multiview(args):
 
 
 def run_head(args):
+    from mmengine.config import Config
+
     from mmhuman_ext.apis.inferencers import HeadAvatarInferencer
-    inferencer = HeadAvatarInferencer(args.config, args.checkpoint,
-                                      args.data_root, args.device)
+    from mmhuman_ext.datasets.layout import generate_builtin_data
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    # a built-in dataset writes the head model files its model reads
+    generate_builtin_data(cfg, splits=('test', ))
+    inferencer = HeadAvatarInferencer(
+        cfg,
+        args.checkpoint,
+        args.data_root,
+        args.device,
+        allow_partial=args.partial_load)
     result = inferencer(
         args.driving,
         source=dict(video=args.source_video, frame=args.source_frame),
@@ -240,7 +323,8 @@ def run_edit(args):
     (progress bar over its stages)."""
     from mmhuman_ext.apis.video_editing import VideoEditor, save_edit
     editor = VideoEditor.from_config(args.config, args.checkpoint,
-                                     _device(args), args.cfg_options)
+                                     _device(args), args.cfg_options,
+                                     args.partial_load)
     result = editor.edit_video(
         args.video,
         args.prompt,
@@ -259,12 +343,14 @@ def run_edit(args):
 def run_motion(args):
     """Motion transfer through
     :func:`~mmhuman_ext.apis.motion_transfer.motion_transfer_video`."""
-    import os
-
     from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
                                                   motion_transfer_video)
-    transferer = MotionTransferer.from_config(args.config, args.checkpoint,
-                                              _device(args), args.size)
+    transferer = MotionTransferer.from_config(
+        args.config,
+        args.checkpoint,
+        _device(args),
+        args.size,
+        allow_partial=args.partial_load)
     paths = motion_transfer_video(
         transferer,
         args.source,
@@ -291,8 +377,12 @@ TASKS = dict(
 def main(argv=None):
     from mmhuman_ext.utils import register_all_modules
     args = parse_args(argv)
+    from mmhuman_ext.utils.run import CheckpointMismatchError
     register_all_modules(init_default_scope=False)
-    count = TASKS[args.task](args)
+    try:
+        count = TASKS[args.task](args)
+    except CheckpointMismatchError as err:
+        sys.exit(f'{args.task}: {err}; nothing was written')
     print(f'{args.task}: {count} result(s) written under {args.out_dir}')
 
 

@@ -51,20 +51,21 @@ class MotionTransferer:
 
     @classmethod
     def from_config(cls, config: str, checkpoint: Optional[str] = None,
-                    device: str = 'cpu', size: int = 256
-                    ) -> 'MotionTransferer':
+                    device: str = 'cpu', size: int = 256,
+                    allow_partial: bool = False) -> 'MotionTransferer':
         """Build the model of ``config`` and load ``checkpoint`` (weights
-        only; an mmengine checkpoint or a plain state dict)."""
+        only; an mmengine checkpoint or a plain state dict), refused when
+        it fills fewer than half the model's tensors unless
+        ``allow_partial``."""
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils import (load_checkpoint_file,
-                                       register_all_modules)
+        from mmhuman_ext.utils import register_all_modules
+        from mmhuman_ext.utils.run import load_model_weights
         register_all_modules()
         model = MODELS.build(Config.fromfile(config).model)
         if checkpoint:
-            state = load_checkpoint_file(checkpoint, map_location='cpu')
-            model.load_state_dict(state.get('state_dict', state))
+            load_model_weights(model, checkpoint, allow_partial)
         return cls(model, device, size)
 
     def _image(self, rgb: np.ndarray) -> torch.Tensor:

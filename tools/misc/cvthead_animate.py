@@ -34,6 +34,9 @@ def parse_args(argv=None):
     p.add_argument('--video-out', action='store_true', help='also write mp4')
     p.add_argument('--fps', type=int, default=10)
     p.add_argument('--device', default='cpu')
+    p.add_argument('--partial-load', action='store_true',
+                   help='use a checkpoint that fills fewer than half of the '
+                   'model\'s tensors (refused by default)')
     return p.parse_args(argv)
 
 
@@ -75,7 +78,7 @@ def main(argv=None):
     if not args.driving_video and not args.control:
         sys.exit('give --driving-video and/or --control')
     anim = HeadAnimator.from_config(args.config, args.checkpoint,
-                                    args.device)
+                                    args.device, args.partial_load)
     size = anim.model.generator.rasterizer.image_size[0]
     img, mask, codes = _load(args.data_root, args.video, args.frame, size)
     anim.set_source(torch.from_numpy(img), torch.from_numpy(mask), codes)

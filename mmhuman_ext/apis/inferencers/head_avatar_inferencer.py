@@ -31,21 +31,21 @@ and ``<vis_out_dir>/<name>.png`` (source then every frame, side by side),
 """
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.registry import INFERENCERS
 from mmhuman_ext.utils import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.run import load_model_weights
 from ..head_animation import SWEEPS, HeadAnimator
 from ..video_io import VideoWriter
-from .base import to_jsonable
+from .base import PARTIAL_LOAD_ARG, collate_fn_of, to_jsonable
 
 #: driving codes a controls file may hold, with their per-frame shapes
 CONTROL_FIELDS = dict(
@@ -94,6 +94,9 @@ class HeadAvatarInferencer(BaseInferencer):
         device (str, optional): Defaults to CUDA when available, else CPU.
         scope (str): Registry scope. Defaults to ``'mmhuman_ext'``.
         show_progress (bool): Progress bar over the rendered frames.
+        allow_partial (bool): Use a checkpoint that fills fewer than half
+            of the model's tensors (refused by default, see
+            :func:`~mmhuman_ext.utils.run.check_checkpoint_fit`).
     """
 
     preprocess_kwargs: set = {'source', 'cross_identity'}
@@ -107,8 +110,11 @@ class HeadAvatarInferencer(BaseInferencer):
                  data_root: str = '',
                  device: Optional[str] = None,
                  scope: str = 'mmhuman_ext',
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True,
+                 allow_partial: bool = False) -> None:
         init_default_scope(scope)
+        self.allow_partial = allow_partial
+        self._weights_path = weights
         super().__init__(model, weights, device, scope, show_progress)
         self.data_root = data_root
         self._progress = None  # a ProgressBar during __call__
@@ -117,7 +123,11 @@ class HeadAvatarInferencer(BaseInferencer):
 
     def _load_weights_to_model(self, model, checkpoint, cfg) -> None:
         if checkpoint is not None:
-            _load_checkpoint_to_model(model, checkpoint, strict=True)
+            load_model_weights(model, checkpoint, self.allow_partial,
+                               PARTIAL_LOAD_ARG, self._weights_path)
+
+    def _init_collate(self, cfg) -> Callable:
+        return collate_fn_of(cfg, self.scope)
 
     def _init_pipeline(self, cfg):
         """Frames, masks and codes are read by ``LoadReenactPair``, the
