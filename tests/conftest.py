@@ -93,3 +93,12 @@ def puppet_small_data(tmp_path_factory):
     return ensure_puppets(
         str(tmp_path_factory.getbasetemp() / 'puppets_small'),
         **PUPPETS_SMALL)
+
+
+@pytest.fixture(scope='session')
+def example_inputs(tmp_path_factory):
+    """The example set of ``tools/misc/make_examples.py`` (pictures, video,
+    multi-view capture, CVTHead data root, puppets, CLIP tokenizer)."""
+    from mmhuman_ext.apis.examples import ensure_examples
+    return ensure_examples(
+        str(tmp_path_factory.getbasetemp() / 'examples'))

@@ -203,6 +203,20 @@ POSE3D_CONVENTION = dict(
     'from the camera), z = -y_camera (up)')
 
 
+def check_lifter_joints(config: str) -> None:
+    """Exit unless the lifter predicts Human3.6M joints: mmpose's
+    inferencer converts 2D keypoints to those only."""
+    from mmengine.config import Config
+
+    from mmhuman_ext.apis.inferencers.base import dataset_meta_of
+    meta = dataset_meta_of(None, None, Config.fromfile(config))
+    if meta.get('dataset_name') != 'h36m':
+        sys.exit(f'--pose3d {config}: a lifter of '
+                 f'{meta.get("dataset_name")!r} joints; mmpose\'s inferencer '
+                 'converts 2D keypoints to Human3.6M joints only, so only '
+                 'Human3.6M lifters run here')
+
+
 def check_pose_weights(inferencer, args) -> None:
     """The checkpoint-fit check of the 2D (and lifting) models that
     mmpose's inferencer loaded (mmpose loads any checkpoint silently)."""
@@ -229,6 +243,8 @@ def run_pose(args):
     from mmpose.apis import MMPoseInferencer
     if args.det_model != 'whole_image' and not args.det_weights:
         sys.exit('--det-model needs --det-weights (a local checkpoint)')
+    if args.pose3d:
+        check_lifter_joints(args.pose3d)
     if args.det_model == 'whole_image':
         print(f'warning: {WHOLE_IMAGE_WARNING}', file=sys.stderr)
     inferencer = MMPoseInferencer(

@@ -24,6 +24,18 @@ SWEEPS = dict(
     jaw=('pose', 3, np.linspace(0, 0.46, 10)))
 
 
+def inference_model_cfg(model_cfg):
+    """A copy of a CVTHead model config without what only training reads:
+    the VGG-19 and identity loss networks and ROME's encoder initialisation
+    (the checkpoint replaces it), so that inference needs no file of
+    theirs."""
+    import copy
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg.update(loss_vgg=None, loss_id=None)
+    model_cfg.generator.encoder.init_ckpt = None
+    return model_cfg
+
+
 class HeadAnimator:
     """Args:
         model (CVTHead): trained model (eval mode is set here).
@@ -48,7 +60,8 @@ class HeadAnimator:
         from mmhuman_ext.utils import register_all_modules
         from mmhuman_ext.utils.run import load_model_weights
         register_all_modules()
-        model = MODELS.build(Config.fromfile(config).model)
+        model = MODELS.build(
+            inference_model_cfg(Config.fromfile(config).model))
         if checkpoint:
             load_model_weights(model, checkpoint, allow_partial)
         return cls(model, device)

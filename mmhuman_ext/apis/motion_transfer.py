@@ -35,6 +35,16 @@ def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
             writer.write(frame)
 
 
+def inference_model_cfg(model_cfg):
+    """A copy of an ORFNT model config without its losses and the VGG-19
+    two of them use: they only train, and inference needs no file of
+    theirs."""
+    import copy
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg.update(loss_cfg=None, vgg=None)
+    return model_cfg
+
+
 class MotionTransferer:
     """Args:
         model: a built ``ORFNTMotionTransfer`` (any model with
@@ -63,7 +73,8 @@ class MotionTransferer:
         from mmhuman_ext.utils import register_all_modules
         from mmhuman_ext.utils.run import load_model_weights
         register_all_modules()
-        model = MODELS.build(Config.fromfile(config).model)
+        model = MODELS.build(
+            inference_model_cfg(Config.fromfile(config).model))
         if checkpoint:
             load_model_weights(model, checkpoint, allow_partial)
         return cls(model, device, size)

@@ -29,6 +29,7 @@ Outputs per driving input ``<name>``: ``<vis_out_dir>/<name>.mp4`` (PyAV)
 and ``<vis_out_dir>/<name>.png`` (source then every frame, side by side),
 ``<pred_out_dir>/<name>.json`` (the driving codes of every frame).
 """
+import copy
 import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -43,7 +44,7 @@ from mmengine.utils import ProgressBar
 from mmhuman_ext.registry import INFERENCERS
 from mmhuman_ext.utils import atomic_write_image, atomic_write_text
 from mmhuman_ext.utils.run import load_model_weights
-from ..head_animation import SWEEPS, HeadAnimator
+from ..head_animation import SWEEPS, HeadAnimator, inference_model_cfg
 from ..video_io import VideoWriter
 from .base import PARTIAL_LOAD_ARG, collate_fn_of, to_jsonable
 
@@ -87,7 +88,9 @@ class HeadAvatarInferencer(BaseInferencer):
     """See the module docstring.
 
     Args:
-        model (str | Config): CVTHead config.
+        model (str | Config): CVTHead config (its training-only parts
+            are left out, see
+            :func:`~mmhuman_ext.apis.head_animation.inference_model_cfg`).
         weights (str, optional): Checkpoint.
         data_root (str): Folder in the VoxCeleb layout (source and driving
             videos).
@@ -115,7 +118,10 @@ class HeadAvatarInferencer(BaseInferencer):
         init_default_scope(scope)
         self.allow_partial = allow_partial
         self._weights_path = weights
-        super().__init__(model, weights, device, scope, show_progress)
+        cfg = Config.fromfile(model) if isinstance(model, str) else \
+            Config(copy.deepcopy(dict(model)))
+        cfg.model = inference_model_cfg(cfg.model)
+        super().__init__(cfg, weights, device, scope, show_progress)
         self.data_root = data_root
         self._progress = None  # a ProgressBar during __call__
         device = next(self.model.parameters()).device
