@@ -93,8 +93,10 @@ class HeadAnimator:
         ``pose``, ``shape``, ``cam``, ``tform``), each of its code size.
 
         Returns:
-            dict: ``rgb (3, H, W)`` in [-1, 1], ``mask (1, H, W)`` and
-            ``image`` ``(H, W, 3)`` uint8 composited over white.
+            dict: ``rgb (3, H, W)`` in [-1, 1], ``mask (1, H, W)``,
+            ``image`` ``(H, W, 3)`` uint8 composited over white and
+            ``points (N, 3)``: the driven mesh projected, ``(u, v, d)``
+            with ``u, v`` in [-1, 1] (pixel ``x = (u + 1) W / 2``).
         """
         if self._source is None:
             raise RuntimeError('call set_source() first')
@@ -115,7 +117,8 @@ class HeadAnimator:
         rgb, mask = out['rgb'][0], out['mask'][0]
         white = ((rgb + 1) / 2) * mask + (1 - mask)
         image = (white.permute(1, 2, 0).clamp(0, 1) * 255).round().byte()
-        return dict(rgb=rgb.cpu(), mask=mask.cpu(), image=image.cpu().numpy())
+        return dict(rgb=rgb.cpu(), mask=mask.cpu(), image=image.cpu().numpy(),
+                    points=pts[0].cpu())
 
     def sweep(self, name: str) -> List[np.ndarray]:
         """Frames of one control sweep: ``'shape'`` (shape[0] 0..1.8),

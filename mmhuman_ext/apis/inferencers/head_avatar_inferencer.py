@@ -154,7 +154,7 @@ class HeadAvatarInferencer(BaseInferencer):
             codes=osp.join(root, 'deca'),
             landmarks=osp.join(root, 'landmarks'))
 
-    def _load_frame(self, video: str, frame: int) -> dict:
+    def load_frame(self, video: str, frame: int) -> dict:
         """``img`` (3, S, S) in [-1, 1], ``mask`` (1, S, S), ``codes``."""
         res = self.pipeline(
             dict(
@@ -166,7 +166,7 @@ class HeadAvatarInferencer(BaseInferencer):
         return dict(
             img=res['src_img'], mask=res['src_mask'], codes=res['src_codes'])
 
-    def _video_frames(self, video: str) -> List[int]:
+    def video_frames(self, video: str) -> List[int]:
         """The frames of ``video`` that the split files list (frames with
         usable codes), else every frame of its codes file."""
         for split in ('test_imgs.json', 'train_imgs.json'):
@@ -206,7 +206,7 @@ class HeadAvatarInferencer(BaseInferencer):
         if not source or 'video' not in source:
             raise ValueError('source=dict(video=..., frame=0) is required: '
                              'the frame of data_root to animate')
-        src = self._load_frame(source['video'], int(source.get('frame', 0)))
+        src = self.load_frame(source['video'], int(source.get('frame', 0)))
         self.animator.set_source(
             torch.from_numpy(src['img']), torch.from_numpy(src['mask']),
             src['codes'])
@@ -226,8 +226,8 @@ class HeadAvatarInferencer(BaseInferencer):
                 yield name, load_controls(item)
             else:
                 frames = []
-                for fid in self._video_frames(item):
-                    codes = self._load_frame(item, fid)['codes']
+                for fid in self.video_frames(item):
+                    codes = self.load_frame(item, fid)['codes']
                     over = dict(
                         exp=codes['exp'], pose=codes['pose'], cam=codes['cam'])
                     if not cross_identity:
