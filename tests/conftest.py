@@ -108,3 +108,12 @@ def infer_tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope='session')
+def example_inputs(tmp_path_factory):
+    """The example set of ``tools/misc/make_examples.py`` (pictures, video,
+    multi-view capture, CVTHead data root, puppets, CLIP tokenizer)."""
+    from mmhuman_ext.apis.examples import ensure_examples
+    return ensure_examples(
+        str(tmp_path_factory.getbasetemp() / 'examples'))

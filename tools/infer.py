@@ -87,6 +87,7 @@ def _multiview_args(sub):
 
 
 def _head_args(sub):
+    from mmengine.config import DictAction
     p = sub.add_parser('head', help='CVTHead head avatar animation')
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -106,6 +107,12 @@ def _head_args(sub):
         action='store_true',
         help='keep the source crop transform (another person)')
     p.add_argument('--fps', type=float, default=10.)
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. the head model files '
+        'model.flame.model_path=...')
 
 
 def _edit_args(sub):
@@ -169,7 +176,67 @@ def parse_args(argv=None):
             '--device',
             default=None,
             help='cpu, cuda, cuda:1 (default: CUDA if present)')
+        p.add_argument(
+            '--partial-load',
+            action='store_true',
+            help='use a checkpoint that fills fewer than half of the '
+            "model's tensors (refused by default: another model's)")
     return parser.parse_args(argv)
+
+
+WHOLE_IMAGE_WARNING = (
+    'pose: no person detector given (--det-model whole_image), so each '
+    'picture is ONE person box covering the whole picture: right for '
+    'pictures cropped around one person, a meaningless skeleton on scenes. '
+    'For scenes give a local mmdet detector: --det-model DET_CONFIG.py '
+    '--det-weights DET_CHECKPOINT.pth [--det-cat-ids 0]; for known boxes '
+    'use mmhuman_ext.apis.estimate_poses(model, image, bboxes). See '
+    'docs/inference.md#person-boxes.')
+
+
+#: what ``predictions/`` hold for 2D -> 3D (written beside them)
+POSE3D_CONVENTION = dict(
+    keypoints=('per instance, the lifter\'s 3D keypoints (K, 3) of the '
+               'current frame: Human3.6M\'s 17 joints'),
+    origin='root-relative: the root joint (pelvis, index 0) is at (0, 0, 0)',
+    units='those of the lifter\'s training targets (metres for Human3.6M)',
+    axes='mmpose\'s display axes: x = -x_camera, y = z_camera (depth away '
+    'from the camera), z = -y_camera (up)')
+
+
+def check_lifter_joints(config: str) -> None:
+    """Exit unless the lifter predicts Human3.6M joints: mmpose's
+    inferencer converts 2D keypoints to those only."""
+    from mmengine.config import Config
+
+    from mmhuman_ext.apis.inferencers.base import dataset_meta_of
+    meta = dataset_meta_of(None, None, Config.fromfile(config))
+    if meta.get('dataset_name') != 'h36m':
+        sys.exit(f'--pose3d {config}: a lifter of '
+                 f'{meta.get("dataset_name")!r} joints; mmpose\'s inferencer '
+                 'converts 2D keypoints to Human3.6M joints only, so only '
+                 'Human3.6M lifters run here')
+
+
+def check_pose_weights(inferencer, args) -> None:
+    """The checkpoint-fit check of the 2D (and lifting) models that
+    mmpose's inferencer loaded (mmpose loads any checkpoint silently)."""
+    from mmengine.logging import print_log
+
+    from mmhuman_ext.utils.checkpoint import load_checkpoint_file
+    from mmhuman_ext.utils.run import check_checkpoint_fit
+    models = [(inferencer.inferencer.model,
+               args.pose3d_weights if args.pose3d else args.pose2d_weights)]
+    if args.pose3d:
+        models.append((inferencer.inferencer.pose2d_model.model,
+                       args.pose2d_weights))
+    for model, path in models:
+        if path:
+            print_log(
+                check_checkpoint_fit(model,
+                                     load_checkpoint_file(path, 'cpu'), path,
+                                     args.partial_load),
+                logger='current')
 
 
 def run_pose(args):
@@ -188,6 +255,10 @@ def run_pose(args):
         sys.exit(f'pose: {len(bad)} input picture(s) cannot be decoded, '
                  f'e.g. {bad[:3]}; expected JPEG / PNG / BMP pictures or a '
                  'video')
+    if args.pose3d:
+        check_lifter_joints(args.pose3d)
+    if args.det_model == 'whole_image':
+        print(f'warning: {WHOLE_IMAGE_WARNING}', file=sys.stderr)
     inferencer = MMPoseInferencer(
         pose2d=args.pose2d,
         pose2d_weights=args.pose2d_weights,
@@ -198,10 +269,16 @@ def run_pose(args):
         det_weights=args.det_weights,
         det_cat_ids=args.det_cat_ids,
         show_progress=True)
+    check_pose_weights(inferencer, args)
+    extra = {}
+    if args.pose3d:
+        # mmpose would shift z so that the lowest joint is at 0
+        extra['disable_rebase_keypoint'] = True
     count = 0
     for _ in inferencer(
             args.inputs,
             out_dir=args.out_dir,
+            **extra,
             bbox_thr=args.bbox_thr,
             nms_thr=args.nms_thr,
             kpt_thr=args.kpt_thr,
@@ -213,6 +290,12 @@ def run_pose(args):
         sys.exit(f'pose: {args.inputs} gave no picture or video frame (an '
                  'empty folder, or a video without a readable video stream?); '
                  'nothing was written')
+    if args.pose3d:
+        from mmhuman_ext.utils.atomic_io import atomic_write_text
+        atomic_write_text(
+            os.path.join(args.out_dir, 'predictions',
+                         '_keypoints_3d_convention.json'),
+            json.dumps(POSE3D_CONVENTION, indent=1))
     return count
 
 
@@ -222,8 +305,11 @@ def run_multiview(args):
     if args.bboxes:
         with open(args.bboxes) as f:
             bboxes = json.load(f)
-    inferencer = MultiViewPoseInferencer(args.config, args.checkpoint,
-                                         args.device)
+    inferencer = MultiViewPoseInferencer(
+        args.config,
+        args.checkpoint,
+        args.device,
+        allow_partial=args.partial_load)
     result = inferencer(
         args.views if len(args.views) > 1 else args.views[0],
         cameras=args.cameras,
@@ -235,9 +321,21 @@ def run_multiview(args):
 
 
 def run_head(args):
+    from mmengine.config import Config
+
     from mmhuman_ext.apis.inferencers import HeadAvatarInferencer
-    inferencer = HeadAvatarInferencer(args.config, args.checkpoint,
-                                      args.data_root, args.device)
+    from mmhuman_ext.datasets.layout import generate_builtin_data
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    # a built-in dataset writes the head model files its model reads
+    generate_builtin_data(cfg, splits=('test', ))
+    inferencer = HeadAvatarInferencer(
+        cfg,
+        args.checkpoint,
+        args.data_root,
+        args.device,
+        allow_partial=args.partial_load)
     result = inferencer(
         args.driving,
         source=dict(video=args.source_video, frame=args.source_frame),
@@ -257,7 +355,8 @@ def run_edit(args):
     (progress bar over its stages)."""
     from mmhuman_ext.apis.video_editing import VideoEditor, save_edit
     editor = VideoEditor.from_config(args.config, args.checkpoint,
-                                     _device(args), args.cfg_options)
+                                     _device(args), args.cfg_options,
+                                     args.partial_load)
     result = editor.edit_video(
         args.video,
         args.prompt,
@@ -281,12 +380,13 @@ def run_edit(args):
 def run_motion(args):
     """Motion transfer through
     :func:`~mmhuman_ext.apis.motion_transfer.motion_transfer_video`."""
-    import os
-
     from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
                                                   motion_transfer_video)
-    transferer = MotionTransferer.from_config(args.config, args.checkpoint,
-                                              _device(args))
+    transferer = MotionTransferer.from_config(
+        args.config,
+        args.checkpoint,
+        _device(args),
+        allow_partial=args.partial_load)
     paths = motion_transfer_video(
         transferer,
         args.source,
@@ -313,8 +413,12 @@ TASKS = dict(
 def main(argv=None):
     from mmhuman_ext.utils import register_all_modules
     args = parse_args(argv)
+    from mmhuman_ext.utils.run import CheckpointMismatchError
     register_all_modules(init_default_scope=False)
-    count = TASKS[args.task](args)
+    try:
+        count = TASKS[args.task](args)
+    except CheckpointMismatchError as err:
+        sys.exit(f'{args.task}: {err}; nothing was written')
     print(f'{args.task}: {count} result(s) written under {args.out_dir}')
 
 

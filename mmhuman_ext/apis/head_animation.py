@@ -24,6 +24,18 @@ SWEEPS = dict(
     jaw=('pose', 3, np.linspace(0, 0.46, 10)))
 
 
+def inference_model_cfg(model_cfg):
+    """A copy of a CVTHead model config without what only training reads:
+    the VGG-19 and identity loss networks and ROME's encoder initialisation
+    (the checkpoint replaces it), so that inference needs no file of
+    theirs."""
+    import copy
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg.update(loss_vgg=None, loss_id=None)
+    model_cfg.generator.encoder.init_ckpt = None
+    return model_cfg
+
+
 class HeadAnimator:
     """Args:
         model (CVTHead): trained model (eval mode is set here).
@@ -37,17 +49,21 @@ class HeadAnimator:
 
     @classmethod
     def from_config(cls, config: str, checkpoint: Optional[str] = None,
-                    device: str = 'cpu') -> 'HeadAnimator':
+                    device: str = 'cpu',
+                    allow_partial: bool = False) -> 'HeadAnimator':
+        """Build the model of ``config`` and load ``checkpoint``, refused
+        when it fills fewer than half the model's tensors unless
+        ``allow_partial``."""
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
+        from mmhuman_ext.utils.run import load_model_weights
         from mmhuman_ext.utils.setup_env import register_all_modules
         register_all_modules()
-        model = MODELS.build(Config.fromfile(config).model)
+        model = MODELS.build(
+            inference_model_cfg(Config.fromfile(config).model))
         if checkpoint:
-            state = load_checkpoint_file(checkpoint, map_location='cpu')
-            model.load_state_dict(state.get('state_dict', state))
+            load_model_weights(model, checkpoint, allow_partial)
         return cls(model, device)
 
     @torch.no_grad()
@@ -77,8 +93,10 @@ class HeadAnimator:
         ``pose``, ``shape``, ``cam``, ``tform``), each of its code size.
 
         Returns:
-            dict: ``rgb (3, H, W)`` in [-1, 1], ``mask (1, H, W)`` and
-            ``image`` ``(H, W, 3)`` uint8 composited over white.
+            dict: ``rgb (3, H, W)`` in [-1, 1], ``mask (1, H, W)``,
+            ``image`` ``(H, W, 3)`` uint8 composited over white and
+            ``points (N, 3)``: the driven mesh projected, ``(u, v, d)``
+            with ``u, v`` in [-1, 1] (pixel ``x = (u + 1) W / 2``).
         """
         if self._source is None:
             raise RuntimeError('call set_source() first')
@@ -99,7 +117,8 @@ class HeadAnimator:
         rgb, mask = out['rgb'][0], out['mask'][0]
         white = ((rgb + 1) / 2) * mask + (1 - mask)
         image = (white.permute(1, 2, 0).clamp(0, 1) * 255).round().byte()
-        return dict(rgb=rgb.cpu(), mask=mask.cpu(), image=image.cpu().numpy())
+        return dict(rgb=rgb.cpu(), mask=mask.cpu(), image=image.cpu().numpy(),
+                    points=pts[0].cpu())
 
     def sweep(self, name: str) -> List[np.ndarray]:
         """Frames of one control sweep: ``'shape'`` (shape[0] 0..1.8),

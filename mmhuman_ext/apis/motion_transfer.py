@@ -37,6 +37,16 @@ def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
             writer.write(frame)
 
 
+def inference_model_cfg(model_cfg):
+    """A copy of an ORFNT model config without its losses and the VGG-19
+    two of them use: they only train, and inference needs no file of
+    theirs."""
+    import copy
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg.update(loss_cfg=None, vgg=None)
+    return model_cfg
+
+
 class MotionTransferer:
     """Args:
         model: a built ``ORFNTMotionTransfer`` (any model with
@@ -55,19 +65,22 @@ class MotionTransferer:
 
     @classmethod
     def from_config(cls, config: str, checkpoint: Optional[str] = None,
-                    device: str = 'cpu') -> 'MotionTransferer':
+                    device: str = 'cpu',
+                    allow_partial: bool = False) -> 'MotionTransferer':
         """Build the model of ``config`` and load ``checkpoint`` (weights
-        only; an mmengine checkpoint or a plain state dict)."""
+        only; an mmengine checkpoint or a plain state dict), refused when
+        it fills fewer than half the model's tensors unless
+        ``allow_partial``."""
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
+        from mmhuman_ext.utils.run import load_model_weights
         from mmhuman_ext.utils.setup_env import register_all_modules
         register_all_modules()
-        model = MODELS.build(Config.fromfile(config).model)
+        model = MODELS.build(
+            inference_model_cfg(Config.fromfile(config).model))
         if checkpoint:
-            state = load_checkpoint_file(checkpoint, map_location='cpu')
-            model.load_state_dict(state.get('state_dict', state))
+            load_model_weights(model, checkpoint, allow_partial)
         return cls(model, device)
 
     def _image(self, rgb: np.ndarray) -> torch.Tensor:

@@ -21,17 +21,20 @@ import cv2
 import numpy as np
 
 from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.run import load_model_weights
 from mmhuman_ext.utils.setup_env import register_all_modules
 
 
 def init_pose_model(config,
                     checkpoint: Optional[str] = None,
-                    device: str = 'cpu'):
+                    device: str = 'cpu',
+                    allow_partial: bool = False):
     """Build a top-down pose model from a config (path or ``Config``), load
-    ``checkpoint`` if given, and attach the keypoint metainfo (from the
-    checkpoint, else from the config's test dataset class)."""
+    ``checkpoint`` if given (refused when it fills fewer than half the
+    model's tensors unless ``allow_partial``), and attach the keypoint
+    metainfo (from the checkpoint, else from the config's test dataset
+    class)."""
     from mmengine.config import Config
-    from mmengine.runner import load_checkpoint
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
     from mmhuman_ext.registry import DATASETS, MODELS
@@ -42,7 +45,7 @@ def init_pose_model(config,
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        ckpt = load_model_weights(model, checkpoint, allow_partial)
         meta = ckpt.get('meta', {}).get('dataset_meta')
     if meta is None:
         dataset = cfg.test_dataloader.dataset

@@ -99,9 +99,11 @@ class VideoEditor:
     @classmethod
     def from_config(cls, config: str, checkpoint: Optional[str] = None,
                     device: str = 'cpu',
-                    cfg_options: Optional[dict] = None) -> 'VideoEditor':
+                    cfg_options: Optional[dict] = None,
+                    allow_partial: bool = False) -> 'VideoEditor':
         """Build the pipeline of ``config`` (its ``model``) and load the
-        stage-2 ``checkpoint`` into its interpolator."""
+        stage-2 ``checkpoint`` into its interpolator (refused when it does
+        not fit, unless ``allow_partial``)."""
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
@@ -112,7 +114,7 @@ class VideoEditor:
             cfg.merge_from_dict(cfg_options)
         pipeline = MODELS.build(cfg.model)
         if checkpoint:
-            pipeline.load_interpolator(checkpoint)
+            pipeline.load_interpolator(checkpoint, allow_partial)
         return cls(pipeline, device)
 
     def edit(self, frames: Tensor, prompt: Optional[str] = None,

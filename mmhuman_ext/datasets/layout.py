@@ -79,14 +79,9 @@ def _join(root, path):
     return path if (not root or osp.isabs(path)) else osp.join(root, path)
 
 
-def check_dataset_files(cfg, splits=('train', 'val', 'test')) -> None:
-    """Generate the built-in datasets of the config (once), then raise
-    ``FileNotFoundError`` naming the first missing dataset file.
-
-    Args:
-        cfg (Config): a full run config.
-        splits (tuple[str]): which ``{split}_dataloader`` to check.
-    """
+def generate_builtin_data(cfg, splits=('train', 'val', 'test')) -> None:
+    """Write the built-in datasets of the config's ``{split}_dataloader``
+    once (a model may read their files, e.g. the stand-in head model)."""
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
@@ -95,6 +90,23 @@ def check_dataset_files(cfg, splits=('train', 'val', 'test')) -> None:
             type_name = str(ds.get('type', '')).split('.')[-1]
             if type_name in DATA_GENERATORS:
                 DATA_GENERATORS[type_name](ds)
+
+
+def check_dataset_files(cfg, splits=('train', 'val', 'test')) -> None:
+    """Generate the built-in datasets of the config (once), then raise
+    ``FileNotFoundError`` naming the first missing dataset file.
+
+    Args:
+        cfg (Config): a full run config.
+        splits (tuple[str]): which ``{split}_dataloader`` to check.
+    """
+    generate_builtin_data(cfg, splits)
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        for ds in _datasets(loader.get('dataset')):
+            type_name = str(ds.get('type', '')).split('.')[-1]
             layout = DATA_LAYOUTS.get(type_name)
             if layout is None:
                 continue

@@ -221,6 +221,13 @@ def check_writable(path: str, option: str) -> None:
                  f'({exc.strerror or exc}); nothing was evaluated')
 
 
+PARTIAL_LOAD_HINT = 'To use it anyway, pass --partial-load.'
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint fills too few of a model's tensors (another model)."""
+
+
 def checkpoint_fit(model, state_dict: dict) -> Tuple[int, int, List[str]]:
     """How many of ``model``'s tensors ``state_dict`` fills.
 
@@ -236,51 +243,117 @@ def checkpoint_fit(model, state_dict: dict) -> Tuple[int, int, List[str]]:
     return loaded, len(own), mismatched
 
 
-def guard_checkpoint_fit(
-        runner,
-        allow_partial: bool = False,
-        min_fraction: float = 0.5,
-        hint: str = 'To start from it anyway, pass --partial-load.',
-        strict: bool = False) -> None:
+def model_state_of(checkpoint: dict) -> dict:
+    """The tensors of a checkpoint (its ``state_dict``, or the dict itself
+    for a plain state dict), with a ``module.`` prefix (DDP) removed."""
+    state = checkpoint.get('state_dict', checkpoint)
+    return {re.sub(r'^module\.', '', k): v for k, v in state.items()
+            if hasattr(v, 'shape')}
+
+
+def check_checkpoint_fit(model,
+                         checkpoint: dict,
+                         filename: str,
+                         allow_partial: bool = False,
+                         min_fraction: float = 0.5,
+                         hint: str = PARTIAL_LOAD_HINT,
+                         strict: bool = False) -> str:
+    """The report on how ``checkpoint`` fits ``model`` (one sentence for the
+    log), after refusing a checkpoint that fills fewer than
+    ``min_fraction`` of the model's tensors (with ``strict``: that misses
+    any model tensor or holds any other) unless ``allow_partial``.
+
+    The one check of every tool and API that loads weights (training's
+    ``load_from``, ``tools/test.py``, ``tools/infer.py``, the inferencers,
+    the ONNX export); ``hint`` ends the error message.
+
+    Raises:
+        CheckpointMismatchError: too few tensors fit.
+    """
+    state = model_state_of(checkpoint)
+    if is_model_wrapper(model):
+        model = model.module
+    loaded, total, mismatched = checkpoint_fit(model, state)
+    unused = len(state) - loaded - len(mismatched)
+    message = (f'{filename}: loaded {loaded} of the model\'s {total} '
+               f'tensors ({len(mismatched)} of another shape, {unused} '
+               'checkpoint tensors not in the model)')
+    if mismatched:
+        message += f'; shapes differ for e.g. {mismatched[:3]}'
+    if strict and (loaded < total or unused):
+        own = model.state_dict()
+        missing = [k for k in own if k not in state]
+        extra = [k for k in state if k not in own]
+        if missing:
+            message += f'; missing e.g. {missing[:3]}'
+        if extra:
+            message += f'; not in the model e.g. {extra[:3]}'
+        if not allow_partial:
+            raise CheckpointMismatchError(
+                message + '. Every tensor of the model must come from the '
+                'checkpoint, and no other. ' + hint)
+    elif total and loaded < min_fraction * total and not allow_partial:
+        raise CheckpointMismatchError(
+            message + f'. Fewer than {min_fraction:.0%} of the tensors '
+            'fit: this checkpoint is not for this model (wrong config?). ' +
+            hint)
+    return message
+
+
+def load_model_weights(model,
+                       checkpoint,
+                       allow_partial: bool = False,
+                       hint: str = PARTIAL_LOAD_HINT,
+                       filename: Optional[str] = None) -> dict:
+    """Load a checkpoint into ``model`` after :func:`check_checkpoint_fit`
+    (the report goes to the log); tensors that do not fit are left as they
+    are (mmengine's non-strict load, which logs them).
+
+    Args:
+        model (nn.Module): The model.
+        checkpoint (str | dict): A checkpoint file (read with the project's
+            restricted loader) or a loaded checkpoint / state dict.
+        allow_partial (bool): Load a checkpoint that fills fewer than half
+            of the model's tensors (``--partial-load``).
+        hint (str): How to override, at the end of the refusal.
+        filename (str, optional): Name in the messages when ``checkpoint``
+            is a dict.
+
+    Returns:
+        dict: The checkpoint (``meta`` included when it has one).
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+    from .checkpoint import load_checkpoint_file
+    if not isinstance(checkpoint, dict):
+        filename = str(checkpoint)
+        checkpoint = load_checkpoint_file(checkpoint, map_location='cpu')
+    message = check_checkpoint_fit(
+        model,
+        checkpoint,
+        filename or 'checkpoint',
+        allow_partial=allow_partial,
+        hint=hint)
+    print_log(message, logger='current')
+    _load_checkpoint_to_model(model, checkpoint, strict=False)
+    return checkpoint
+
+
+def guard_checkpoint_fit(runner,
+                         allow_partial: bool = False,
+                         min_fraction: float = 0.5,
+                         hint: str = PARTIAL_LOAD_HINT,
+                         strict: bool = False) -> None:
     """Make ``runner.load_checkpoint`` (``load_from``, ``tools/test.py``)
     log how many of the model's tensors the checkpoint filled, and refuse a
-    checkpoint that fills fewer than ``min_fraction`` of them (with
-    ``strict``: that misses any model tensor or holds any other) unless
-    ``allow_partial`` (``hint`` ends the error message)."""
+    checkpoint that does not fit (:func:`check_checkpoint_fit`)."""
     original = runner.load_checkpoint
 
     def load_checkpoint(filename, *args, **kwargs):
         checkpoint = original(filename, *args, **kwargs)
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()
-                 if hasattr(v, 'shape')}
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
-        loaded, total, mismatched = checkpoint_fit(model, state)
-        unused = len(state) - loaded - len(mismatched)
-        message = (f'{filename}: loaded {loaded} of the model\'s {total} '
-                   f'tensors ({len(mismatched)} of another shape, {unused} '
-                   'checkpoint tensors not in the model)')
-        if mismatched:
-            message += f'; shapes differ for e.g. {mismatched[:3]}'
-        if strict and (loaded < total or unused):
-            own = model.state_dict()
-            missing = [k for k in own if k not in state]
-            extra = [k for k in state if k not in own]
-            if missing:
-                message += f'; missing e.g. {missing[:3]}'
-            if extra:
-                message += f'; not in the model e.g. {extra[:3]}'
-            if not allow_partial:
-                raise ValueError(
-                    message + '. Every tensor of the model must come from '
-                    'the checkpoint, and no other. ' + hint)
-        elif total and loaded < min_fraction * total and not allow_partial:
-            raise ValueError(
-                message + f'. Fewer than {min_fraction:.0%} of the tensors '
-                'fit: this checkpoint is not for this model (wrong config?). '
-                + hint)
-        runner.logger.info(message)
+        runner.logger.info(
+            check_checkpoint_fit(runner.model, checkpoint, filename,
+                                 allow_partial, min_fraction, hint, strict))
         return checkpoint
 
     runner.load_checkpoint = load_checkpoint

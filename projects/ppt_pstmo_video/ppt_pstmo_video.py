@@ -405,6 +405,11 @@ def parse_args(argv=None):
         nargs='+',
         help='frames in the picture (default: 4 spread)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--partial-load',
+        action='store_true',
+        help='use checkpoints that fill fewer than half of the models\' '
+        'tensors (refused by default)')
     return parser.parse_args(argv)
 
 
@@ -414,9 +419,9 @@ def main(argv=None):
     from mmhuman_ext.apis import init_pose_model
     from mmhuman_ext.utils.atomic_io import atomic_write_bytes
     pose_model = init_pose_model(args.pose_config, args.pose_checkpoint,
-                                 args.device)
+                                 args.device, args.partial_load)
     lifter = init_pose_model(args.lift_config, args.lift_checkpoint,
-                             args.device)
+                             args.device, args.partial_load)
     gt_3d = None
     if args.video:
         frames = read_video(args.video, args.num_frames)

@@ -37,23 +37,41 @@ def parse_args(argv=None):
     parser.add_argument(
         '--no-verify', action='store_true', help='skip the onnxruntime check')
     parser.add_argument('--tolerance', type=float, default=1e-4)
+    parser.add_argument(
+        '--partial-load',
+        action='store_true',
+        help='export with a checkpoint that fills fewer than half of the '
+        'model\'s tensors (refused by default; the check then compares with '
+        'that partly loaded model)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    from mmengine.runner import load_checkpoint
-
     from mmhuman_ext.apis.onnx_export import (OnnxExportError,
                                               compare_with_pytorch,
                                               export_onnx, ort_session)
     from mmhuman_ext.utils.model_analysis import subject_from_config
+    from mmhuman_ext.utils.run import (CheckpointMismatchError,
+                                       checkpoint_fit, load_model_weights,
+                                       model_state_of)
     args = parse_args(argv)
     subject = subject_from_config(
         args.config, shape=args.shape, cfg_options=args.cfg_options)
     model = subject.model
+    weights = 'random weights'
     if args.checkpoint:
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
+        try:
+            checkpoint = load_model_weights(model, args.checkpoint,
+                                            args.partial_load)
+        except CheckpointMismatchError as err:
+            sys.exit(f'{err}; nothing was exported')
+        loaded, total, _ = checkpoint_fit(model, model_state_of(checkpoint))
+        weights = f'{args.checkpoint}, {loaded} of {total} tensors'
+        if loaded < total:
+            weights += (f'; the other {total - loaded} keep random values: '
+                        'this checks the export of the partly loaded model, '
+                        'not of the checkpoint\'s model')
     model.eval()
     torch.manual_seed(0)
     example = subject.make_inputs(1 if args.no_dynamic_batch else 2)
@@ -88,7 +106,8 @@ def main(argv=None):
     if worst > args.tolerance:
         sys.exit(f'onnxruntime differs from PyTorch by {worst:.2e} > '
                  f'{args.tolerance:g}')
-    print(f'onnxruntime matches PyTorch within {args.tolerance:g}')
+    print(f'onnxruntime matches PyTorch within {args.tolerance:g} '
+          f'(weights: {weights})')
 
 
 if __name__ == '__main__':

@@ -5,14 +5,41 @@ mmpose's inferencers use (``vis_out_dir``, ``pred_out_dir``): one picture
 and one JSON file per input, or, for a video input, one video (PyAV) and
 one JSON file holding every frame. Every file is written atomically.
 """
+import functools
 import json
 import os.path as osp
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 
 from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
 from mmhuman_ext.utils.video import VideoWriter
+
+
+#: how to override the checkpoint-fit refusal, for the inferencers' errors
+PARTIAL_LOAD_ARG = ('To use it anyway, pass allow_partial=True '
+                    '(tools/infer.py: --partial-load).')
+
+
+def collate_fn_of(cfg, scope: str) -> Callable:
+    """The function named by ``cfg.test_dataloader.collate_fn`` (a name or,
+    as mmengine's ``Runner`` also accepts, ``dict(type=name, **kwargs)``),
+    else ``pseudo_collate``."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import FUNCTIONS
+    spec = cfg.get('test_dataloader', {}).get('collate_fn')
+    if spec is None:
+        return pseudo_collate
+    kwargs = {}
+    if isinstance(spec, dict):
+        kwargs = {k: v for k, v in spec.items() if k != 'type'}
+        spec = spec['type']
+    with FUNCTIONS.switch_scope_and_registry(scope) as registry:
+        function = registry.get(spec)
+    if function is None:
+        raise KeyError(f'test_dataloader.collate_fn {spec!r} is not a '
+                       'registered function')
+    return functools.partial(function, **kwargs) if kwargs else function
 
 
 def dataset_meta_of(model, checkpoint: Optional[dict], cfg) -> dict:

@@ -29,23 +29,24 @@ Outputs per driving input ``<name>``: ``<vis_out_dir>/<name>.mp4`` (PyAV)
 and ``<vis_out_dir>/<name>.png`` (source then every frame, side by side),
 ``<pred_out_dir>/<name>.json`` (the driving codes of every frame).
 """
+import copy
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.registry import INFERENCERS
 from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.run import load_model_weights
 from mmhuman_ext.utils.video import VideoWriter
-from ..head_animation import SWEEPS, HeadAnimator
-from .base import to_jsonable
+from ..head_animation import SWEEPS, HeadAnimator, inference_model_cfg
+from .base import PARTIAL_LOAD_ARG, collate_fn_of, to_jsonable
 
 #: driving codes a controls file may hold, with their per-frame shapes
 CONTROL_FIELDS = dict(
@@ -87,13 +88,18 @@ class HeadAvatarInferencer(BaseInferencer):
     """See the module docstring.
 
     Args:
-        model (str | Config): CVTHead config.
+        model (str | Config): CVTHead config (its training-only parts
+            are left out, see
+            :func:`~mmhuman_ext.apis.head_animation.inference_model_cfg`).
         weights (str, optional): Checkpoint.
         data_root (str): Folder in the VoxCeleb layout (source and driving
             videos).
         device (str, optional): Defaults to CUDA when available, else CPU.
         scope (str): Registry scope. Defaults to ``'mmhuman_ext'``.
         show_progress (bool): Progress bar over the rendered frames.
+        allow_partial (bool): Use a checkpoint that fills fewer than half
+            of the model's tensors (refused by default, see
+            :func:`~mmhuman_ext.utils.run.check_checkpoint_fit`).
     """
 
     preprocess_kwargs: set = {'source', 'cross_identity'}
@@ -107,9 +113,15 @@ class HeadAvatarInferencer(BaseInferencer):
                  data_root: str = '',
                  device: Optional[str] = None,
                  scope: str = 'mmhuman_ext',
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True,
+                 allow_partial: bool = False) -> None:
         init_default_scope(scope)
-        super().__init__(model, weights, device, scope, show_progress)
+        self.allow_partial = allow_partial
+        self._weights_path = weights
+        cfg = Config.fromfile(model) if isinstance(model, str) else \
+            Config(copy.deepcopy(dict(model)))
+        cfg.model = inference_model_cfg(cfg.model)
+        super().__init__(cfg, weights, device, scope, show_progress)
         self.data_root = data_root
         self._progress = None  # a ProgressBar during __call__
         device = next(self.model.parameters()).device
@@ -117,7 +129,11 @@ class HeadAvatarInferencer(BaseInferencer):
 
     def _load_weights_to_model(self, model, checkpoint, cfg) -> None:
         if checkpoint is not None:
-            _load_checkpoint_to_model(model, checkpoint, strict=True)
+            load_model_weights(model, checkpoint, self.allow_partial,
+                               PARTIAL_LOAD_ARG, self._weights_path)
+
+    def _init_collate(self, cfg) -> Callable:
+        return collate_fn_of(cfg, self.scope)
 
     def _init_pipeline(self, cfg):
         """Frames, masks and codes are read by ``LoadReenactPair``, the
@@ -138,7 +154,7 @@ class HeadAvatarInferencer(BaseInferencer):
             codes=osp.join(root, 'deca'),
             landmarks=osp.join(root, 'landmarks'))
 
-    def _load_frame(self, video: str, frame: int) -> dict:
+    def load_frame(self, video: str, frame: int) -> dict:
         """``img`` (3, S, S) in [-1, 1], ``mask`` (1, S, S), ``codes``."""
         res = self.pipeline(
             dict(
@@ -150,7 +166,7 @@ class HeadAvatarInferencer(BaseInferencer):
         return dict(
             img=res['src_img'], mask=res['src_mask'], codes=res['src_codes'])
 
-    def _video_frames(self, video: str) -> List[int]:
+    def video_frames(self, video: str) -> List[int]:
         """The frames of ``video`` that the split files list (frames with
         usable codes), else every frame of its codes file."""
         for split in ('test_imgs.json', 'train_imgs.json'):
@@ -190,7 +206,7 @@ class HeadAvatarInferencer(BaseInferencer):
         if not source or 'video' not in source:
             raise ValueError('source=dict(video=..., frame=0) is required: '
                              'the frame of data_root to animate')
-        src = self._load_frame(source['video'], int(source.get('frame', 0)))
+        src = self.load_frame(source['video'], int(source.get('frame', 0)))
         self.animator.set_source(
             torch.from_numpy(src['img']), torch.from_numpy(src['mask']),
             src['codes'])
@@ -210,8 +226,8 @@ class HeadAvatarInferencer(BaseInferencer):
                 yield name, load_controls(item)
             else:
                 frames = []
-                for fid in self._video_frames(item):
-                    codes = self._load_frame(item, fid)['codes']
+                for fid in self.video_frames(item):
+                    codes = self.load_frame(item, fid)['codes']
                     over = dict(
                         exp=codes['exp'], pose=codes['pose'], cam=codes['cam'])
                     if not cross_identity:

@@ -30,7 +30,8 @@ one video and one JSON list over the frames.
 import copy
 import json
 import os.path as osp
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
+                    Union)
 
 import cv2
 import numpy as np
@@ -39,16 +40,17 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.geometry import triangulate_with_confidence
 from mmhuman_ext.geometry.camera import camera_from_toolbox
 from mmhuman_ext.registry import INFERENCERS
+from mmhuman_ext.utils.run import load_model_weights
 from mmhuman_ext.utils.video import (is_video_file, list_image_files,
                                      read_video_frames, video_info)
 from ..pose_inference import draw_poses
-from .base import ResultWriter, dataset_meta_of, to_jsonable
+from .base import (PARTIAL_LOAD_ARG, ResultWriter, collate_fn_of,
+                   dataset_meta_of, to_jsonable)
 
 _VIEW_META_KEYS = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
                    'dataset_keypoint_weights', 'flip_indices',
@@ -114,6 +116,9 @@ class MultiViewPoseInferencer(BaseInferencer):
         device (str, optional): Defaults to CUDA when available, else CPU.
         scope (str): Registry scope. Defaults to ``'mmhuman_ext'``.
         show_progress (bool): Progress bar over the instants.
+        allow_partial (bool): Use a checkpoint that fills fewer than half
+            of the model's tensors (refused by default, see
+            :func:`~mmhuman_ext.utils.run.check_checkpoint_fit`).
     """
 
     preprocess_kwargs: set = {'cameras', 'bboxes'}
@@ -126,8 +131,11 @@ class MultiViewPoseInferencer(BaseInferencer):
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
                  scope: str = 'mmhuman_ext',
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True,
+                 allow_partial: bool = False) -> None:
         init_default_scope(scope)
+        self.allow_partial = allow_partial
+        self._weights_path = weights
         super().__init__(model, weights, device, scope, show_progress)
         if self.model.__class__.__name__ != 'MultiViewTopdownPoseEstimator':
             raise TypeError(f'MultiViewPoseInferencer needs a '
@@ -139,8 +147,12 @@ class MultiViewPoseInferencer(BaseInferencer):
     # set-up
     def _load_weights_to_model(self, model, checkpoint, cfg) -> None:
         if checkpoint is not None:
-            _load_checkpoint_to_model(model, checkpoint)
+            load_model_weights(model, checkpoint, self.allow_partial,
+                               PARTIAL_LOAD_ARG, self._weights_path)
         model.dataset_meta = dataset_meta_of(model, checkpoint, cfg)
+
+    def _init_collate(self, cfg) -> Callable:
+        return collate_fn_of(cfg, self.scope)
 
     def _init_pipeline(self, cfg) -> Compose:
         """The test pipeline without ``GenerateTarget`` (no ground truth at

@@ -264,7 +264,14 @@ def _normalised_intrinsics(batch_data_samples: OptSampleList,
     each (B, 2), from ``camera_param``."""
     f, c = [], []
     for d in batch_data_samples:
-        cam = d.metainfo['camera_param']
+        cam = d.metainfo.get('camera_param') or {}
+        if not {'f', 'c', 'w', 'h'} <= set(cam):
+            raise KeyError(
+                'the refinement module needs the calibrated camera of each '
+                "sample (camera_param with 'f', 'c', 'w', 'h'), as the "
+                f'dataset\'s camera files give; got {sorted(cam)}. Inputs '
+                'without calibration (pictures, videos) need a config '
+                'without refinement')
         w, h = float(cam['w']), float(cam['h'])
         f.append(np.asarray(cam['f'], dtype=np.float64).reshape(2) / w * 2)
         c.append((np.asarray(cam['c'], dtype=np.float64).reshape(2) -

@@ -21,7 +21,6 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from mmhuman_ext.registry import MODELS
-from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 from mmhuman_ext.utils.pretrained import require_pretrained_file
 from .codebook import check_codebook_identity, checkpoint_codebook_identity
 from .maskgit import check_num_steps
@@ -131,22 +130,30 @@ class MaskINTEditPipeline(BaseModel):
     def _count_pass(self, module, args, output) -> None:
         self._transformer_passes += 1
 
-    def load_interpolator(self, checkpoint: str) -> None:
+    def load_interpolator(self, checkpoint: str,
+                          allow_partial: bool = False) -> None:
         """Load a stage-2 checkpoint written by ``tools/train.py`` (every
-        transformer weight must be in it)."""
+        transformer weight must be in it unless ``allow_partial``; see
+        :func:`~mmhuman_ext.utils.run.load_model_weights`)."""
+        from mmhuman_ext.utils.run import load_model_weights, model_state_of
         require_pretrained_file(checkpoint, 'MaskINT interpolator',
                                 'a MaskINT checkpoint from tools/train.py')
-        state = load_checkpoint_file(checkpoint, map_location='cpu')
-        state = state.get('state_dict', state)
-        found = checkpoint_codebook_identity(state)
+        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
+        ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+        found = checkpoint_codebook_identity(model_state_of(ckpt))
         if found is not None:
             check_codebook_identity(
                 found, self.tokenizer.codebook_identity,
                 f'the interpolator {checkpoint}', "the pipeline's tokenizer",
                 'use the tokenizer it was trained with')
-        missing, _ = self.interpolator.load_state_dict(state, strict=False)
-        missing = [k for k in missing if k.startswith('transformer.')]
-        if missing:
+        state = model_state_of(
+            load_model_weights(self.interpolator, ckpt, allow_partial,
+                               filename=checkpoint))
+        missing = [
+            k for k in self.interpolator.state_dict()
+            if k.startswith('transformer.') and k not in state
+        ]
+        if missing and not allow_partial:
             raise KeyError(f'{checkpoint} is not a MaskINT checkpoint: it '
                            f'lacks {len(missing)} transformer weights, e.g. '
                            f'{missing[:3]}')
