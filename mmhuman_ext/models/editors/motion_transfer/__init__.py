@@ -7,7 +7,8 @@ from .texture_branch import (DifferentiableTextureMapper,  # noqa: F401
 from .warping_generator import MultiScaleWarpingGenerator  # noqa: F401
 
 __all__ = [
-    'BlenderNet', 'DensePoseFlowNet', 'DensePoseFlowSupervisionLoss', 'DifferentiableTextureMapper',
+    'BlenderNet', 'DensePoseFlowNet', 'DensePoseFlowSupervisionLoss',
+    'DifferentiableTextureMapper',
     'MultiScaleWarpingGenerator', 'NeuralTextureBranch', 'ORFNTGenerator',
     'ORFNTMotionTransfer'
 ]
