@@ -55,7 +55,7 @@ model = dict(
         flow_sup=dict(
             _delete_=True,  # None in the paper configs
             type='DensePoseFlowSupervisionLoss',
-            loss_weight=0.1),
+            loss_weight=1.0),
         per=None,
         gan=dict(loss_weight=0.1)))
 optim_wrapper = dict(
@@ -69,7 +69,7 @@ train_pipeline = [
     dict(type='LoadDensePoseIUV'),
     dict(type='LoadHumanMask'),
     dict(type='PairedResize', size=(frame_size, frame_size)),
-    dict(type='DensePoseCorrespondenceFlow'),
+    dict(type='DensePoseCorrespondenceFlow', background_weight=0.1),
     dict(type='PackMotionTransferInputs')
 ]
 test_pipeline = [

@@ -232,18 +232,20 @@ class RandomSwapSourceDriving(BaseTransform):
 class DensePoseCorrespondenceFlow(BaseTransform):
     """Target of the demo's flow-supervision loss: the backward flow from
     the driving to the source frame given by their DensePose maps
-    (:func:`~mmhuman_ext.geometry.densepose_flow.densepose_correspondence_flow`),
+    (``mmhuman_ext.geometry.densepose_flow.densepose_correspondence_flow``)
     at the frames' size (run after :class:`PairedResize`).
 
     Adds ``flow_target (H, W, 2)`` in the normalised units of
     ``grid_sample(align_corners=False)`` (a flow keeps its meaning at every
-    resolution) and ``flow_valid (H, W)``: 1 on driving body pixels whose
-    part the source shows and, with ``static_background``, on driving
-    background pixels (target zero: the camera does not move); 0 elsewhere.
+    resolution) and ``flow_valid (H, W)``, the weight of each pixel in the
+    loss: 1 on driving body pixels whose part the source shows,
+    ``background_weight`` on driving background pixels (target zero: the
+    camera does not move; the body is a small part of the frame, so a
+    weight below 1 keeps the background from outweighing it), 0 elsewhere.
     """
 
-    def __init__(self, static_background: bool = True):
-        self.static_background = static_background
+    def __init__(self, background_weight: float = 1.0):
+        self.background_weight = background_weight
 
     def transform(self, results: dict) -> dict:
         src = results['source_iuv'].transpose(2, 0, 1)
@@ -251,10 +253,10 @@ class DensePoseCorrespondenceFlow(BaseTransform):
         flow, found = densepose_correspondence_flow(src, drv)
         h, w = found.shape
         scale = np.array([2. / w, 2. / h], np.float32)[:, None, None]
-        valid = found | ((drv[0] == 0) & self.static_background)
+        weight = found + (drv[0] == 0) * self.background_weight
         results['flow_target'] = (flow * scale).transpose(1, 2, 0).astype(
             np.float32)
-        results['flow_valid'] = valid.astype(np.float32)
+        results['flow_valid'] = weight.astype(np.float32)
         return results
 
 

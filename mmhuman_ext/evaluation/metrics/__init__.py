@@ -7,8 +7,8 @@ from .reenact_metrics import (CrossReenactMetric,  # noqa: F401
 from .video_edit_metrics import (CLIPVideoConsistency,  # noqa: F401
                                  EditRuntime, FlowWarpingError)
 from .frame_interpolation_metric import FrameInterpolationMetric  # noqa: F401
-from .motion_transfer_branch_metric import \
-    MotionTransferBranchMetric  # noqa: F401
+from .motion_transfer_branch_metric import (  # noqa: F401
+    MotionTransferBranchMetric)
 from .motion_transfer_metrics import (FrameL1Metric,  # noqa: F401
                                       KeypointAKDMKRMetric,
                                       PairedFIDMetric, ReIDAEDMetric)

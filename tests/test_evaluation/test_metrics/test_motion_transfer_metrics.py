@@ -97,9 +97,10 @@ def test_markers_score_driving_frame_against_copying_source(
     for k, d in zip(found, drv):
         vis = d['keypoints'][:, 2] > 0
         assert (k[vis, 0] != -1).all()
-        # disc centroids; a disc partly covered by a later one moves a bit
+        # disc centroids; a disc partly covered by a later one moves by a
+        # fraction of its radius (6 px at 256)
         err = np.linalg.norm(k[vis] - d['keypoints'][vis, :2], axis=1)
-        assert np.median(err) < 0.75 and err.max() < 2.0
+        assert np.median(err) < 0.75 and err.max() < 4.0
     assert (det([np.full((64, 64, 3), 128, np.uint8)]) == -1).all()
     frames = np.stack([d['img'] for d in drv])
     batch = _batch(frames, kps=[d['keypoints'] for d in drv])

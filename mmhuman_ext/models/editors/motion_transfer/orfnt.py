@@ -47,8 +47,8 @@ STAGE_TERMS = dict(
     joint={'flow', 'dp', 'ml1', 'bce_nt', 'img_2d', 'img_final', 'gan'},
     blender_sr={'img_final', 'gan'},
     e2e={'flow', 'dp', 'ml1', 'bce_nt', 'img_2d', 'img_final', 'gan'})
-LOSS_KEYS = ('corr', 'flow_sup', 'aff', 'tv', 'cons', 'uv', 'seg', 'ml1', 'per', 'rec',
-             'bce', 'gan')
+LOSS_KEYS = ('corr', 'flow_sup', 'aff', 'tv', 'cons', 'uv', 'seg', 'ml1',
+             'per', 'rec', 'bce', 'gan')
 
 
 class ORFNTGenerator(nn.Module):
