@@ -234,7 +234,11 @@ def count_parameters(model: nn.Module) -> Dict[str, int]:
 
 
 def _to(inputs, device):
-    if isinstance(inputs, torch.Tensor):
+    """``inputs`` on ``device``: tensors, containers of them and data
+    samples (mmengine ``BaseDataElement``, e.g. multi-view ray
+    directions)."""
+    from mmengine.structures import BaseDataElement
+    if isinstance(inputs, (torch.Tensor, BaseDataElement)):
         return inputs.to(device)
     if isinstance(inputs, dict):
         return {k: _to(v, device) for k, v in inputs.items()}

@@ -130,3 +130,18 @@ def test_multiview_model_gets_views_and_rays():
     assert full - hidden == 4 * 192 * (2 * per_view + 2 * 212**2)
     subject.times = [0.5, 0.25, 0.5]
     assert summarize(subject, 3)['views_per_s'] == 12
+
+
+def test_inputs_move_with_their_data_samples():
+    """Timing on another device moves the data samples' tensors too (the
+    multi-view ray directions), not only the images."""
+    from mmpose.structures import PoseDataSample
+
+    from mmhuman_ext.utils.model_analysis import _to
+    sample = PoseDataSample(metainfo={})
+    sample.set_field(torch.ones(2, 5, 3), 'ray_dirs')
+    moved = _to(dict(inputs=torch.ones(1, 3), data_samples=[sample]),
+                torch.device('meta'))
+    assert moved['inputs'].device.type == 'meta'
+    assert moved['data_samples'][0].ray_dirs.device.type == 'meta'
+    assert sample.ray_dirs.device.type == 'cpu'

@@ -68,7 +68,9 @@ def _phase_taps(w: Tensor, dim: int) -> Tensor:
 
 def upsample_phases(weight: Tensor) -> Tensor:
     """Phase kernels ``(4 cout, cin, 2, 2)`` of nearest x2 upsampling
-    followed by the 3x3 convolution ``weight (cout, cin, 3, 3)``."""
+    followed by the 3x3 'same' convolution ``weight (cout, cin, 3, 3)``:
+    with them :func:`phase_conv` runs 16 instead of 36 multiply-adds per
+    output value and input channel."""
     phase = _phase_taps(_phase_taps(weight, -1), -2)
     return phase.reshape(-1, *phase.shape[3:])
 
@@ -112,17 +114,6 @@ def phase_conv(x: Tensor, kernels: Tensor, bias: Tensor) -> Tensor:
         for c in (0, 1):
             out[:, :, :, a, :, c] = y[:, a, c, :, a:a + h, c:c + w]
     return out.view(b, cout, 2 * h, 2 * w)
-
-
-def upsample_conv3x3(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
-    """``conv2d(interpolate(x, x2, 'nearest'), weight, bias, padding=1)``
-    computed by :func:`phase_conv` on ``x``: 16 instead of 36
-    multiply-adds per output value and input channel.
-
-    ``x (B, cin, H, W)``, ``weight (cout, cin, 3, 3)`` -> ``(B, cout, 2H,
-    2W)``.
-    """
-    return phase_conv(x, upsample_phases(weight), bias.repeat(4))
 
 
 def _phase_params(module: nn.Module, weight: Tensor, bias: Tensor,

@@ -13,7 +13,8 @@ from mmengine.config import Config
 
 from mmhuman_ext.models.editors.motion_transfer import blocks
 from mmhuman_ext.models.editors.motion_transfer.blocks import (
-    PixelShuffle, SubPixelConvTranspose2d, UpBlock, upsample_conv3x3)
+    PixelShuffle, SubPixelConvTranspose2d, UpBlock, phase_conv,
+    upsample_phases)
 from mmhuman_ext.models.editors.motion_transfer.texture_branch import \
     DifferentiableTextureMapper
 from mmhuman_ext.registry import MODELS
@@ -50,13 +51,13 @@ def _randomize(model, gen):
 
 @pytest.mark.parametrize('shape', [(2, 5, 7, 9), (1, 16, 4, 4),
                                    (1, 3, 1, 6)])
-def test_upsample_conv3x3_equals_upsampling_then_conv(shape):
+def test_upsample_phases_equal_upsampling_then_conv(shape):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(*shape, generator=gen, requires_grad=True)
     weight = torch.randn(6, shape[1], 3, 3, generator=gen,
                          requires_grad=True)
     bias = torch.randn(6, generator=gen, requires_grad=True)
-    fast = upsample_conv3x3(x, weight, bias)
+    fast = phase_conv(x, upsample_phases(weight), bias.repeat(4))
     ref = _reference_up(x, weight, bias)
     assert fast.shape == (shape[0], 6, 2 * shape[2], 2 * shape[3])
     torch.testing.assert_close(fast, ref, atol=1e-5, rtol=1e-5)
