@@ -280,7 +280,8 @@ def check_checkpoint_fit(model,
                'checkpoint tensors not in the model)')
     if mismatched:
         message += f'; shapes differ for e.g. {mismatched[:3]}'
-    if strict and (loaded < total or unused):
+    inexact = strict and (loaded < total or unused > 0)
+    if inexact:
         own = model.state_dict()
         missing = [k for k in own if k not in state]
         extra = [k for k in state if k not in own]
@@ -288,15 +289,13 @@ def check_checkpoint_fit(model,
             message += f'; missing e.g. {missing[:3]}'
         if extra:
             message += f'; not in the model e.g. {extra[:3]}'
-        if not allow_partial:
-            raise CheckpointMismatchError(
-                message + '. Every tensor of the model must come from the '
-                'checkpoint, and no other. ' + hint)
-    elif total and loaded < min_fraction * total and not allow_partial:
-        raise CheckpointMismatchError(
-            message + f'. Fewer than {min_fraction:.0%} of the tensors '
-            'fit: this checkpoint is not for this model (wrong config?). ' +
-            hint)
+    below = total and loaded < min_fraction * total
+    if (below or inexact) and not allow_partial:
+        raise CheckpointMismatchError(message + (
+            f'. Fewer than {min_fraction:.0%} of the tensors fit: this '
+            'checkpoint is not for this model (wrong config?). '
+            if below else '. Every tensor of the model must come from '
+            'the checkpoint, and no other. ') + hint)
     return message
 
 
