@@ -19,6 +19,11 @@
     python tools/infer.py motion CFG CKPT --source IMG --driving DRIVING \
         --out-dir DIR
 
+Example inputs for every mode: tools/misc/make_examples.py; a command per
+mode and the input formats: docs/inference.md. A checkpoint that fills fewer
+than half of the model's tensors is refused (--partial-load: use it anyway).
+pose without --det-model uses one box over the whole picture (warned).
+
 INPUT is a picture, a folder of pictures or a video; VIEWi one picture,
 folder or video per camera (synchronised). DRIVING is a video of the data
 root, a FLAME controls ``.npz`` or a sweep name (shape, exp, yaw, jaw).

@@ -79,17 +79,22 @@ def _join(root, path):
     return path if (not root or osp.isabs(path)) else osp.join(root, path)
 
 
-def generate_builtin_data(cfg, splits=('train', 'val', 'test')) -> None:
-    """Write the built-in datasets of the config's ``{split}_dataloader``
-    once (a model may read their files, e.g. the stand-in head model)."""
+def _split_datasets(cfg, splits) -> Iterator[tuple]:
+    """``(split, leaf dataset config, type name)`` of ``splits``."""
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
             continue
         for ds in _datasets(loader.get('dataset')):
-            type_name = str(ds.get('type', '')).split('.')[-1]
-            if type_name in DATA_GENERATORS:
-                DATA_GENERATORS[type_name](ds)
+            yield split, ds, str(ds.get('type', '')).split('.')[-1]
+
+
+def generate_builtin_data(cfg, splits=('train', 'val', 'test')) -> None:
+    """Write the built-in datasets of the config's ``{split}_dataloader``
+    once (a model may read their files, e.g. the stand-in head model)."""
+    for _, ds, type_name in _split_datasets(cfg, splits):
+        if type_name in DATA_GENERATORS:
+            DATA_GENERATORS[type_name](ds)
 
 
 def check_dataset_files(cfg, splits=('train', 'val', 'test')) -> None:
@@ -101,27 +106,22 @@ def check_dataset_files(cfg, splits=('train', 'val', 'test')) -> None:
         splits (tuple[str]): which ``{split}_dataloader`` to check.
     """
     generate_builtin_data(cfg, splits)
-    for split in splits:
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
+    for split, ds, type_name in _split_datasets(cfg, splits):
+        layout = DATA_LAYOUTS.get(type_name)
+        if layout is None:
             continue
-        for ds in _datasets(loader.get('dataset')):
-            type_name = str(ds.get('type', '')).split('.')[-1]
-            layout = DATA_LAYOUTS.get(type_name)
-            if layout is None:
-                continue
-            root = ds.get('data_root', '')
-            files = [('data_root', root)] if root else []
-            if ds.get('ann_file'):
-                files.append(('ann_file', _join(root, ds['ann_file'])))
-            for key, sub in (ds.get('data_prefix') or {}).items():
-                if sub:
-                    files.append((f'data_prefix.{key}', _join(root, sub)))
-            if ds.get('bbox_file'):
-                files.append(('bbox_file', ds['bbox_file']))
-            for field, path in files:
-                if not osp.exists(path):
-                    raise FileNotFoundError(
-                        f'{split}_dataloader.dataset.{field} = {path!r} does '
-                        f'not exist ({type_name}). Expected layout:\n'
-                        f'{layout.tree}\nTo prepare it: {layout.prepare}')
+        root = ds.get('data_root', '')
+        files = [('data_root', root)] if root else []
+        if ds.get('ann_file'):
+            files.append(('ann_file', _join(root, ds['ann_file'])))
+        for key, sub in (ds.get('data_prefix') or {}).items():
+            if sub:
+                files.append((f'data_prefix.{key}', _join(root, sub)))
+        if ds.get('bbox_file'):
+            files.append(('bbox_file', ds['bbox_file']))
+        for field, path in files:
+            if not osp.exists(path):
+                raise FileNotFoundError(
+                    f'{split}_dataloader.dataset.{field} = {path!r} does '
+                    f'not exist ({type_name}). Expected layout:\n'
+                    f'{layout.tree}\nTo prepare it: {layout.prepare}')

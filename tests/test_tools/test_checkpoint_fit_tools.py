@@ -1,27 +1,16 @@
 """The checkpoint-fit check in the tools and APIs outside tools/infer.py
 (whose modes are checked in test_infer_every_config.py): a checkpoint of
 another model is refused, and the override says what it loaded."""
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
+from test_deployment_tools import PPT_DEMO, ROOT, _tool
 
 from mmhuman_ext.utils.run import CheckpointMismatchError
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PPT_DEMO = osp.join(ROOT,
-                    'configs/demo/ppt-s-tiny_1xb16-60e_synthcoco-128x96.py')
 CVTHEAD_DEMO = osp.join(
     ROOT, 'configs/demo/cvthead-tiny-s2_1xb4-2e_synthheads-64x64.py')
-
-
-def _tool(path):
-    spec = importlib.util.spec_from_file_location(
-        osp.basename(path)[:-3], osp.join(ROOT, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ A config no mode runs is reported as skipped with the reason; the test
 fails when a new config has neither a mode nor a listed reason.
 """
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -14,6 +13,7 @@ import os.path as osp
 import numpy as np
 import pytest
 from mmengine.config import Config
+from test_infer_tool import _tool
 
 from mmhuman_ext.apis import head_animation, motion_transfer
 from mmhuman_ext.apis.examples import (HEAD_SOURCE, inference_mode,
@@ -59,14 +59,6 @@ HAIR_FILES = ('model.hair_deformer.net_ckpt={f}/linear_hair.pth '
 INFERENCE_MODEL_CFG = dict(
     head=head_animation.inference_model_cfg,
     motion=motion_transfer.inference_model_cfg)
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'infer', osp.join(ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')

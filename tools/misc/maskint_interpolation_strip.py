@@ -16,13 +16,13 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import default_collate
-from mmengine.runner import load_checkpoint
 
 from mmhuman_ext.evaluation.metrics.frame_interpolation_metric import \
     keyframe_baselines
 from mmhuman_ext.registry import DATASETS, MODELS
 from mmhuman_ext.utils import register_all_modules
 from mmhuman_ext.utils.atomic_io import atomic_write_image
+from mmhuman_ext.utils.run import load_model_weights
 
 
 def parse_args(argv=None):
@@ -40,7 +40,7 @@ def parse_args(argv=None):
 def _model(config: str, checkpoint: str):
     cfg = Config.fromfile(config)
     model = MODELS.build(cfg.model).eval()
-    load_checkpoint(model, checkpoint, map_location='cpu')
+    load_model_weights(model, checkpoint)  # refuses another model's
     return cfg, model
 
 

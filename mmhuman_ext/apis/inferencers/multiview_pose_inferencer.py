@@ -23,7 +23,7 @@ output is in the units of ``T``.
 
 Outputs (``out_dir`` or ``vis_out_dir`` / ``pred_out_dir``): per instant a
 picture of the V views side by side with their skeletons and a JSON file
-(``keypoint_names``, per view ``bbox``, ``keypoints`` (K, 2) pixels,
+(``keypoint_names``, per view ``keypoints`` (K, 2) pixels and
 ``keypoint_scores`` (K,), and ``keypoints_3d`` (K, 3)); for video inputs
 one video and one JSON list over the frames.
 """

@@ -8,6 +8,9 @@ import os.path as osp
 
 from mmengine import Config
 
+# a CLIP tokenizer folder (every character a token), as the examples have
+from mmhuman_ext.apis.examples import write_clip_tokenizer  # noqa: F401
+
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..', '..')
 CONFIG = osp.join(ROOT, 'configs', 'demo',
                   'maskint-edit-tiny_random-64x96.py')
@@ -23,28 +26,6 @@ def tiny_pipeline_cfg(num_inference_steps: int = 2, num_steps: int = 4,
         cfg['keyframe_editor']['tokenizer'] = dict(
             from_pretrained=tokenizer_dir)
     return cfg
-
-
-def write_clip_tokenizer(folder: str) -> str:
-    """A byte-level CLIP tokenizer without merges (every character a
-    token), saved with ``save_pretrained``."""
-    from transformers import CLIPTokenizer
-    from transformers.models.clip.tokenization_clip import bytes_to_unicode
-    os.makedirs(folder, exist_ok=True)
-    chars = list(bytes_to_unicode().values())
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + '</w>': i + len(chars) for i, c in enumerate(chars)})
-    vocab['<|startoftext|>'] = len(vocab)
-    vocab['<|endoftext|>'] = len(vocab)
-    vocab_file, merges_file = osp.join(folder, 'v.json'), osp.join(
-        folder, 'm.txt')
-    with open(vocab_file, 'w') as f:
-        json.dump(vocab, f)
-    with open(merges_file, 'w') as f:
-        f.write('#version: 0.2\n')
-    CLIPTokenizer(vocab_file, merges_file,
-                  model_max_length=77).save_pretrained(folder)
-    return folder
 
 
 def write_sd_folders(root: str) -> dict:

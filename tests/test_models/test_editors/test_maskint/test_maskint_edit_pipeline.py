@@ -115,8 +115,13 @@ def test_bad_input(pipeline, tmp_path):
     with pytest.raises(MissingPretrainedError, match='MaskINT checkpoint'):
         pipeline.load_interpolator(str(tmp_path / 'none.pth'))
     torch.save({'state_dict': {'x': torch.zeros(1)}}, tmp_path / 'bad.pth')
-    with pytest.raises(KeyError, match='lacks .* transformer weights'):
+    with pytest.raises(ValueError, match="loaded 0 of the model's"):
         pipeline.load_interpolator(str(tmp_path / 'bad.pth'))
+    state = pipeline.interpolator.state_dict()
+    state.pop(next(k for k in state if k.startswith('transformer.')))
+    torch.save({'state_dict': state}, tmp_path / 'short.pth')
+    with pytest.raises(KeyError, match='lacks 1 transformer weights'):
+        pipeline.load_interpolator(str(tmp_path / 'short.pth'))
     cfg = tiny_pipeline_cfg()
     cfg['interpolator']['transformer']['codebook_size'] = 32
     with pytest.raises(ValueError, match='32 colour codes.*64'):
