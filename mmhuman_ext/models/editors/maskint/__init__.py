@@ -1,5 +1,6 @@
 from .structure import (CannyEdgeDetector, DepthDetector,  # noqa: F401
                         HEDEdgeDetector)
+from .hue_shift_editor import HueShiftKeyframeEditor  # noqa: F401
 from .keyframe_editor import JointKeyframeEditor  # noqa: F401
 from .data_preprocessor import MaskINTDataPreprocessor  # noqa: F401
 from .maskint import MaskINT  # noqa: F401
@@ -9,7 +10,7 @@ from .edit_pipeline import MaskINTEditPipeline  # noqa: F401
 
 __all__ = [
     'CannyEdgeDetector', 'DepthDetector', 'HEDEdgeDetector',
-    'JointKeyframeEditor', 'MaskINT', 'MaskINTDataPreprocessor',
-    'MaskINTEditPipeline', 'MaskINTTransformer', 'PatchVQTokenizer',
-    'VQGANTokenizer'
+    'HueShiftKeyframeEditor', 'JointKeyframeEditor', 'MaskINT',
+    'MaskINTDataPreprocessor', 'MaskINTEditPipeline', 'MaskINTTransformer',
+    'PatchVQTokenizer', 'VQGANTokenizer'
 ]
