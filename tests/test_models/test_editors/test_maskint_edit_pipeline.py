@@ -61,8 +61,9 @@ def test_edit_end_to_end(pipeline):
         sum(res[f'runtime_{s}_s'] for s in ('structure', 'keyframes',
                                              'tokenize', 'interpolate',
                                              'decode')))
-    small = pipeline.edit(frames, at_source_size=False, **_prompt())
-    assert small['pred_frames'].shape == (20, 3, 67, 92)
+    fixed = pipeline.edit(frames, fixed_size=True, **_prompt())
+    assert fixed['pred_frames'].shape == (20, 3, 64, 96)
+    assert fixed['source_frames'].shape == (20, 3, 64, 96)
     # keyframes come out as the VQ reconstruction of the stage-1 pixels
     # (at a size that needs no padding)
     exact = pipeline.edit(frames[:5, :, :64, :96], **_prompt())
@@ -86,7 +87,7 @@ def test_chunks_are_batched_and_independent(pipeline):
 
 
 def test_predict_mode_returns_metric_inputs(pipeline):
-    clips = [torch.rand(4, 3, 64, 96)]
+    clips = [torch.rand(4, 3, 72, 100)]  # evaluated at exactly 64 x 96
     samples = [dict(video_id='v', **_prompt())]
     (out, ) = pipeline(clips, samples, mode='predict')
     assert out['video_id'] == 'v'

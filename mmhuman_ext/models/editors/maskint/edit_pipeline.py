@@ -120,9 +120,8 @@ class MaskINTEditPipeline(BaseModel):
         clip_len (int): frames per interpolated chunk (16).
         resolution (tuple[int, int], optional): ``(H, W)``: frames are
             edited at about this many pixels (384 x 672), keeping the
-            aspect ratio (see ``keep_aspect``); None keeps the source size.
-        keep_aspect (bool): False resizes to ``resolution`` exactly (the
-            evaluation on a fixed size).
+            aspect ratio (exactly this size for ``fixed_size`` edits, the
+            evaluation of ``tools/test.py``); None keeps the source size.
         num_steps (int, optional): decoding passes K (default: the
             interpolator's ``test_cfg``).
         chunk_batch_size (int): chunks decoded together at most.
@@ -145,7 +144,6 @@ class MaskINTEditPipeline(BaseModel):
                  keyframe_structure: Optional[dict] = None,
                  clip_len: int = 16,
                  resolution: Optional[Tuple[int, int]] = (384, 672),
-                 keep_aspect: bool = True,
                  num_steps: Optional[int] = None,
                  chunk_batch_size: int = 4,
                  keyframe_batch_size: int = 4,
@@ -170,7 +168,6 @@ class MaskINTEditPipeline(BaseModel):
                 'was trained with')
         self.clip_len = clip_len
         self.resolution = tuple(resolution) if resolution else None
-        self.keep_aspect = keep_aspect
         self.num_steps = num_steps
         self.chunk_batch_size = chunk_batch_size
         self.keyframe_batch_size = keyframe_batch_size
@@ -222,8 +219,10 @@ class MaskINTEditPipeline(BaseModel):
             getattr(self.keyframe_editor, 'size_multiple', 1),
             self.tokenizer.downsample_factor * transformer.down_factor)
 
-    def plan(self, num_frames: int, height: int, width: int) -> dict:
-        """What an edit of ``num_frames`` frames of ``height x width`` does:
+    def plan(self, num_frames: int, height: int, width: int,
+             fixed_size: bool = False) -> dict:
+        """What an edit of ``num_frames`` frames of ``height x width`` does
+        (at exactly ``resolution`` if ``fixed_size``):
         ``keyframes``, ``chunks``, stage-1 ``groups`` (see
         :func:`keyframe_groups`), the ``working`` and ``padded`` sizes,
         and the progress totals ``keyframe_steps`` (denoising steps) and
@@ -231,7 +230,7 @@ class MaskINTEditPipeline(BaseModel):
         keys = keyframe_indices(num_frames, self.clip_len)
         chunks = chunk_bounds(keys)
         groups = keyframe_groups(keys, self.keyframe_batch_size)
-        work = working_size(height, width, self.resolution, self.keep_aspect)
+        work = working_size(height, width, self.resolution, not fixed_size)
         steps = self.num_steps or self.interpolator.test_cfg['num_steps']
         calls = sum(1 for batches in self._chunk_batches(chunks, groups)
                     for batch in batches if batch[0][1] - batch[0][0] > 1)
@@ -324,7 +323,7 @@ class MaskINTEditPipeline(BaseModel):
                     prompt: Optional[str] = None,
                     prompt_embeds: Optional[Tensor] = None,
                     negative_prompt_embeds: Optional[Tensor] = None,
-                    at_source_size: bool = True,
+                    fixed_size: bool = False,
                     progress: Optional[Callable[[str, int, int],
                                                 None]] = None) -> dict:
         """Edit a video given as a stream of frames, in bounded memory.
@@ -336,9 +335,10 @@ class MaskINTEditPipeline(BaseModel):
             size (tuple): the source ``(H, W)``.
             sink (callable): ``sink(index, frame, keyframe)`` receives every
                 edited frame in order, ``(3, H, W)`` in [0, 1] on the CPU
-                (source size, or the working size if not
-                ``at_source_size``), and for keyframes the stage-1 output
-                at the same size (else None).
+                (source size), and for keyframes the stage-1 output at the
+                same size (else None).
+            fixed_size (bool): edit and hand out the frames at exactly
+                ``resolution`` (evaluation at one size for all videos).
             prompt, prompt_embeds, negative_prompt_embeds: the edit (see
                 ``JointKeyframeEditor.edit``).
             progress (callable, optional): ``progress(stage, done, total)``
@@ -353,11 +353,11 @@ class MaskINTEditPipeline(BaseModel):
             ``nfe_diffusion`` (U-Net + ControlNet sample evaluations) +
             ``nfe_transformer`` (decoding passes).
         """
-        plan = self.plan(num_frames, *size)
+        plan = self.plan(num_frames, *size, fixed_size)
         keys, groups = plan['keyframes'], plan['groups']
         batches = self._chunk_batches(plan['chunks'], groups)
         (h, w) = plan['working']
-        out_size = tuple(size) if at_source_size else (h, w)
+        out_size = (h, w) if fixed_size else tuple(size)
         timer = _StageTimer(self.device)
         report = progress or (lambda stage, done, total: None)
         editor = self.keyframe_editor
@@ -525,14 +525,14 @@ class MaskINTEditPipeline(BaseModel):
              prompt: Optional[str] = None,
              prompt_embeds: Optional[Tensor] = None,
              negative_prompt_embeds: Optional[Tensor] = None,
-             at_source_size: bool = True,
+             fixed_size: bool = False,
              progress=None) -> Dict[str, Union[Tensor, float, int]]:
         """Edit one video held in memory (:meth:`edit_stream` collected).
 
         Args:
             frames (Tensor): ``(L, 3, H, W)`` RGB in [0, 1], L >= 2.
-            at_source_size (bool): output at ``H x W`` (else the working
-                size, cropped).
+            fixed_size (bool): edit and return at exactly ``resolution``
+                (else at about its pixel count, returned at ``H x W``).
             the rest: see :meth:`edit_stream`.
 
         Returns:
@@ -550,7 +550,7 @@ class MaskINTEditPipeline(BaseModel):
                              if k is not None else None),
             prompt=prompt, prompt_embeds=prompt_embeds,
             negative_prompt_embeds=negative_prompt_embeds,
-            at_source_size=at_source_size, progress=progress)
+            fixed_size=fixed_size, progress=progress)
         pred = torch.stack(out)
         source = frames.float().cpu()
         if tuple(source.shape[-2:]) != tuple(pred.shape[-2:]):
@@ -566,7 +566,8 @@ class MaskINTEditPipeline(BaseModel):
         ``data_samples`` dicts with ``prompt`` (or ``prompt_embeds`` and
         ``negative_prompt_embeds``) and ``video_id`` (a list, or the dict
         of lists ``pseudo_collate`` makes). Returns one result dict per clip
-        (:meth:`edit` at the working size, plus the sample's metadata)."""
+        (:meth:`edit` at exactly ``resolution``, as the paper evaluates,
+        plus the sample's metadata)."""
         if mode != 'predict':
             raise ValueError(f'MaskINTEditPipeline is inference only; mode '
                              f'{mode!r} is not supported')
@@ -582,7 +583,7 @@ class MaskINTEditPipeline(BaseModel):
                 prompt=None if embeds is not None else sample['prompt'],
                 prompt_embeds=embeds,
                 negative_prompt_embeds=sample.get('negative_prompt_embeds'),
-                at_source_size=False)
+                fixed_size=True)
             results.append({**sample, **res})
         return results
 
