@@ -53,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument('--video-frames', type=int, default=8)
     p.add_argument('--max-frames', type=int, default=0,
                    help='frames of --video edited (0: all)')
+    p.add_argument('--video-resolution', type=int, nargs=2,
+                   help='edit --video at about this many pixels (default: '
+                   'the config\'s resolution)')
     p.add_argument('--out', help='write the figures as JSON')
     return p.parse_args(argv)
 
@@ -107,6 +110,10 @@ def write_strip(path: str, rows) -> None:
 def edit_real_video(editor, args) -> dict:
     """Edit ``args.video`` streamed at the source size; returns the
     statistics and the strip rows."""
+    pipeline = editor.pipeline
+    resolution = pipeline.resolution
+    if args.video_resolution:
+        pipeline.resolution = tuple(args.video_resolution)
     with tempfile.TemporaryDirectory() as tmp:
         stats = editor.edit_video(args.video, 'hue shift', tmp, gif=False,
                                   max_frames=args.max_frames)
@@ -115,6 +122,7 @@ def edit_real_video(editor, args) -> dict:
             int)
         edited = list(read_video_frames(stats['paths']['mp4'],
                                         channel_order='rgb'))
+    pipeline.resolution = resolution
     source = open_edit_input(args.video)['source']
     src = torch.from_numpy(np.stack(source.read(list(pick)))).permute(
         0, 3, 1, 2).float() / 255
