@@ -12,8 +12,9 @@
     # head avatars (CVTHead): reenactment or FLAME controls
     python tools/infer.py head CFG CKPT DRIVING [DRIVING ...] \
         --data-root DIR --source-video VIDEO [--source-frame 0] --out-dir DIR
-    # text-driven video editing (MaskINT); seed and decoding passes through
-    # --cfg-options model.seed=1 model.num_steps=8
+    # text-driven video editing (MaskINT); knobs: --ddim-steps,
+    # --guidance-scale, --negative-prompt, --controlnet-scale,
+    # --keyframe-stride, --decode-steps, --seed, --half, --cpu-offload
     python tools/infer.py edit CFG CKPT VIDEO --prompt "a wolf" --out-dir DIR
     # one-shot human motion transfer (ORFNT)
     python tools/infer.py motion CFG CKPT --source IMG --driving DRIVING \
@@ -33,8 +34,9 @@ video for video input) and ``DIR/predictions/`` (JSON: one file per
 picture, one per video). edit and motion run the MaskINT and motion-transfer
 APIs (:mod:`mmhuman_ext.apis.video_editing`,
 :mod:`mmhuman_ext.apis.motion_transfer`) and write their outputs: edit
-``DIR/edited/*.png``, ``DIR/edited.mp4``, ``DIR/edited.gif``,
-``DIR/keyframes/``; motion ``DIR/frames/*.png``, ``DIR/animation.mp4``
+``DIR/edited/*.png``, ``DIR/edited.mp4`` (with the source's audio),
+``DIR/edited.gif`` (source size and frame rate), ``DIR/keyframes/``;
+motion ``DIR/frames/*.png``, ``DIR/animation.mp4``
 (``DIR/comparison.mp4`` with ``--comparison``).
 """
 import argparse
@@ -124,16 +126,44 @@ def _edit_args(sub):
     from mmengine.config import DictAction
     p = sub.add_parser('edit', help='MaskINT text-driven video editing')
     p.add_argument('config', help='config of a MaskINTEditPipeline')
-    p.add_argument('checkpoint', help='stage-2 MaskINT checkpoint')
+    p.add_argument(
+        'checkpoint',
+        help='stage-2 MaskINT checkpoint (none: random weights, only with '
+        '--random-interpolator)')
     p.add_argument('video', help='video file or folder of frames')
     p.add_argument('--prompt', required=True, help='the edit, as text')
+    p.add_argument('--negative-prompt', help='the unconditional prompt')
     p.add_argument('--start', type=int, default=0, help='first frame')
     p.add_argument('--interval', type=int, default=1, help='frame step')
     p.add_argument('--max-frames', type=int, default=0, help='0: all')
     p.add_argument(
         '--fps',
         type=float,
-        help="output frame rate (default: the input video's)")
+        help="output frame rate (default: the input video's / interval)")
+    p.add_argument('--ddim-steps', type=int, help='stage-1 DDIM steps')
+    p.add_argument(
+        '--guidance-scale', type=float, help='classifier-free guidance')
+    p.add_argument(
+        '--controlnet-scale', type=float, help='ControlNet residual scale')
+    p.add_argument(
+        '--keyframe-stride',
+        type=int,
+        help='frames from one keyframe to the next')
+    p.add_argument('--decode-steps', type=int, help='stage-2 passes K')
+    p.add_argument('--seed', type=int, help='noise and token sampling')
+    p.add_argument(
+        '--half',
+        action='store_true',
+        help='stage-1 networks in float16 (CUDA)')
+    p.add_argument(
+        '--cpu-offload',
+        action='store_true',
+        help='networks on the GPU only while their stage runs')
+    p.add_argument(
+        '--random-interpolator',
+        action='store_true',
+        help='run with a random-weight interpolator (checkpoint: none); '
+        'the output is noise (tests, timing)')
     p.add_argument('--no-gif', action='store_true')
     p.add_argument(
         '--cfg-options',
@@ -355,31 +385,61 @@ def _device(args) -> str:
     return args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
 
 
+#: edit knobs of the API (apis.video_editing.KNOBS) -> their flags
+EDIT_KNOBS = ('ddim_steps', 'guidance_scale', 'negative_prompt',
+              'controlnet_scale', 'keyframe_stride', 'decode_steps', 'seed')
+
+
 def run_edit(args):
-    """MaskINT through :class:`~mmhuman_ext.apis.video_editing.VideoEditor`
-    (progress bar over its stages)."""
-    from mmhuman_ext.apis.video_editing import VideoEditor, save_edit
-    editor = VideoEditor.from_config(args.config, args.checkpoint,
-                                     _device(args), args.cfg_options,
-                                     args.partial_load)
+    """MaskINT through :class:`~mmhuman_ext.apis.video_editing.VideoEditor`:
+    every argument, the input, the output folder, the weights and the
+    checkpoint are checked before a network is built; progress bars with
+    ETA for the structure maps, the DDIM steps and the decoding passes."""
+    from mmhuman_ext.apis.video_editing import (VideoEditor,
+                                                check_edit_args,
+                                                open_edit_input,
+                                                prepare_out_dir)
+    names = {
+        k: '--' + k.replace('_', '-')
+        for k in EDIT_KNOBS + ('start', 'interval', 'max_frames', 'fps')
+    }
+    knobs = {k: getattr(args, k) for k in EDIT_KNOBS}
+    checkpoint = None if args.checkpoint == 'none' else args.checkpoint
+    device = _device(args)
+    try:
+        check_edit_args(names, start=args.start, interval=args.interval,
+                        max_frames=args.max_frames, fps=args.fps, **knobs)
+        open_edit_input(args.video, args.start, args.interval,
+                        args.max_frames, names)
+        prepare_out_dir(args.out_dir)
+        editor = VideoEditor.from_config(
+            args.config, checkpoint, device, args.cfg_options,
+            random_interpolator=args.random_interpolator, half=args.half,
+            cpu_offload=args.cpu_offload, names=names,
+            allow_partial=args.partial_load, **knobs)
+    except (ValueError, OSError) as exc:
+        sys.exit(f'edit: {exc}')
     result = editor.edit_video(
         args.video,
         args.prompt,
+        args.out_dir,
         start=args.start,
         interval=args.interval,
         max_frames=args.max_frames,
-        progress=True)
-    save_edit(
-        result,
-        args.out_dir,
-        fps=args.fps or editor.last_fps,
-        gif=not args.no_gif)
+        fps=args.fps,
+        gif=not args.no_gif,
+        progress=True,
+        names=names)
     stages = ', '.join(f'{k[8:-2]} {v:.2f} s' for k, v in result.items()
                        if k.startswith('runtime_') and k != 'runtime_s')
-    print(f'keyframes {result["keyframes"]}: {result["runtime_s"]:.2f} s '
+    print(f'{result["num_frames"]} frames of {result["size"][1]}x'
+          f'{result["size"][0]} at {result["fps"]:g} fps (edited at '
+          f'{result["working_size"][1]}x{result["working_size"][0]}), '
+          f'keyframes {result["keyframes"]}: {result["runtime_s"]:.2f} s '
           f'({stages}); {result["nfe_diffusion"]} U-Net+ControlNet '
           f'evaluations, {result["nfe_transformer"]} transformer passes')
-    return len(result['pred_frames'])
+    print('wrote ' + ', '.join(result['paths'].values()))
+    return result['num_frames']
 
 
 def run_motion(args):

@@ -8,6 +8,9 @@ writes videos (PyAV / FFmpeg) and lists which files are videos or frames.
 * :class:`VideoWriter` encodes frames into a temporary file next to the
   target and renames it on :meth:`~VideoWriter.close`, so a run killed
   while writing never leaves a half-written video under the final name.
+  It streams (one frame in memory at a time), also for ``.gif`` (each frame
+  quantised to its own 256-colour palette), and can copy the audio of a
+  source video.
 * :class:`FrameSource` gives the frames of a frame folder, a video file or a
   stacked PNG (FOMM: frames side by side) through one interface.
 
@@ -142,8 +145,14 @@ class VideoWriter:
         path (str): Output file; its extension picks the container.
         fps (float): Frame rate.
         channel_order (str): Order of the frames passed to :meth:`write`.
-        codec (str, optional): FFmpeg encoder; by default ``libx264`` when
-            this FFmpeg build has it, else ``mpeg4``.
+        codec (str, optional): FFmpeg encoder; by default ``gif`` for a
+            ``.gif`` path, else ``libx264`` when this FFmpeg build has it,
+            else ``mpeg4``.
+        audio_from (str, optional): a video file whose first audio stream
+            (if it has one) is copied into the output, the packets from
+            ``audio_start`` seconds on, shifted to start at 0, for as long
+            as the written frames last.
+        audio_start (float): see ``audio_from``.
 
     Use as a context manager; an exception inside the block discards the
     partial file.
@@ -153,7 +162,9 @@ class VideoWriter:
                  path: str,
                  fps: float = 25.,
                  channel_order: str = 'bgr',
-                 codec: Optional[str] = None):
+                 codec: Optional[str] = None,
+                 audio_from: Optional[str] = None,
+                 audio_start: float = 0.):
         self._format = _pixel_format(channel_order)
         if not fps or fps <= 0:
             raise ValueError(f'{path}: fps must be positive, got {fps}')
@@ -161,6 +172,9 @@ class VideoWriter:
         self.fps = fps
         self.channel_order = channel_order
         self.codec = codec
+        self.gif = path.lower().endswith('.gif')
+        self.audio_from = audio_from
+        self.audio_start = audio_start
         self.num_frames = 0
         self._container = None
         self._stream = None
@@ -178,13 +192,21 @@ class VideoWriter:
         self._container = av.open(self._tmp, mode='w')
         codec = self.codec
         if codec is None:
-            codec = 'libx264' if 'libx264' in av.codecs_available else 'mpeg4'
+            codec = 'gif' if self.gif else 'libx264' \
+                if 'libx264' in av.codecs_available else 'mpeg4'
         rate = Fraction(self.fps).limit_denominator(1001)
         self._stream = self._container.add_stream(codec, rate=rate)
-        self._stream.width = width + width % 2
-        self._stream.height = height + height % 2
-        self._stream.pix_fmt = 'yuv420p'
+        even = 0 if self.gif else 1  # H.264 / MPEG-4 need even sides
+        self._stream.width = width + width % 2 * even
+        self._stream.height = height + height % 2 * even
+        self._stream.pix_fmt = 'pal8' if self.gif else 'yuv420p'
         self._size = (height, width)
+        self._audio = None
+        if self.audio_from:
+            self._audio = _open_audio(self.audio_from)
+            if self._audio is not None:
+                self._audio_out = self._container.add_stream_from_template(
+                    self._audio.streams.audio[0])
 
     def write(self, frame: np.ndarray) -> None:
         """Append one ``(H, W, 3)`` uint8 frame."""
@@ -202,8 +224,13 @@ class VideoWriter:
         pad_w = self._stream.width - frame.shape[1]
         if pad_h or pad_w:
             frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), 'edge')
-        video_frame = av.VideoFrame.from_ndarray(
-            np.ascontiguousarray(frame), format=self._format)
+        if self.gif:
+            rgb = frame[..., ::-1] if self._format == 'bgr24' else frame
+            video_frame = av.VideoFrame.from_ndarray(_palette_frame(rgb),
+                                                     format='pal8')
+        else:
+            video_frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(frame), format=self._format)
         for packet in self._stream.encode(video_frame):
             self._container.mux(packet)
         self.num_frames += 1
@@ -214,6 +241,8 @@ class VideoWriter:
             raise ValueError(f'{self.path}: no frames were written')
         for packet in self._stream.encode():
             self._container.mux(packet)
+        if self._audio is not None:
+            self._copy_audio()
         self._container.close()
         self._container = None
         umask = os.umask(0)  # the permissions open() would give, not 0600
@@ -221,11 +250,36 @@ class VideoWriter:
         os.chmod(self._tmp, 0o666 & ~umask)
         os.replace(self._tmp, self.path)
 
+    def _copy_audio(self) -> None:
+        """Mux the source's audio packets of ``[audio_start, audio_start +
+        duration)`` (the written frames' duration), shifted to start at 0.
+        """
+        src = self._audio.streams.audio[0]
+        base = src.time_base
+        start = int(self.audio_start / base)
+        end = start + int(self.num_frames / self.fps / base)
+        for packet in self._audio.demux(src):
+            if packet.pts is None or packet.size == 0:
+                continue
+            if packet.pts < start:
+                continue
+            if packet.pts >= end:
+                break
+            packet.pts -= start
+            packet.dts = None if packet.dts is None else packet.dts - start
+            packet.stream = self._audio_out
+            self._container.mux(packet)
+        self._audio.close()
+        self._audio = None
+
     def abort(self) -> None:
         """Drop the partial file."""
         if self._container is not None:
             self._container.close()
             self._container = None
+        if getattr(self, '_audio', None) is not None:
+            self._audio.close()
+            self._audio = None
         if self._tmp and osp.exists(self._tmp):
             os.remove(self._tmp)
 
@@ -348,3 +402,26 @@ def read_rgb_frame(path: str) -> np.ndarray:
     """An image file as an RGB uint8 ``(H, W, 3)`` frame."""
     img = read_image_file(path, cv2.IMREAD_COLOR, 'frame')
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def _palette_frame(rgb: np.ndarray):
+    """``(H, W, 3)`` uint8 RGB -> PyAV's pal8 input: 8-bit indices and a
+    256-entry palette (Pillow's median cut per frame)."""
+    from PIL import Image
+    image = Image.fromarray(np.ascontiguousarray(rgb)).quantize(256)
+    palette = np.zeros((256, 4), np.uint8)
+    colours = np.array(image.getpalette()[:768], np.uint8).reshape(-1, 3)
+    # one entry: alpha, red, green, blue (FFmpeg's 0xAARRGGBB read as bytes)
+    palette[:, 0] = 255
+    palette[:len(colours), 1:] = colours
+    return np.array(image, dtype=np.uint8), palette
+
+
+def _open_audio(path: str):
+    """An open container of ``path`` if it has an audio stream, else
+    None."""
+    container = open_video(path)
+    if not container.streams.audio:
+        container.close()
+        return None
+    return container

@@ -83,8 +83,7 @@ def run(args):
 
     def per_frame():
         g = torch.Generator(device).manual_seed(args.seed)
-        _, nfe = per_frame_controlnet(pipeline, pipeline.resize_frames(frames),
-                                      embeds, g)
+        _, nfe = per_frame_controlnet(pipeline, frames, embeds, g)
         return nfe, None
 
     methods = dict(maskint=maskint, per_frame_controlnet=per_frame)

@@ -1,6 +1,7 @@
 from .structure import (CannyEdgeDetector, DepthDetector,  # noqa: F401
                         HEDEdgeDetector)
 from .extended_attention import ExtendedSelfAttnProcessor  # noqa: F401
+from .hue_shift_editor import HueShiftKeyframeEditor  # noqa: F401
 from .keyframe_editor import JointKeyframeEditor  # noqa: F401
 from .data_preprocessor import MaskINTDataPreprocessor  # noqa: F401
 from .maskint import MaskINT  # noqa: F401
@@ -11,7 +12,8 @@ from .edit_pipeline import MaskINTEditPipeline  # noqa: F401
 
 __all__ = [
     'CannyEdgeDetector', 'DepthDetector', 'ExtendedSelfAttnProcessor',
-    'HEDEdgeDetector', 'JointKeyframeEditor', 'MaskINT',
-    'MaskINTDataPreprocessor', 'MaskINTEditPipeline', 'MaskINTTransformer',
-    'PatchVQTokenizer', 'VQGANTokenizer', 'VideoWindowAttentionLayer'
+    'HEDEdgeDetector', 'HueShiftKeyframeEditor', 'JointKeyframeEditor',
+    'MaskINT', 'MaskINTDataPreprocessor', 'MaskINTEditPipeline',
+    'MaskINTTransformer', 'PatchVQTokenizer', 'VQGANTokenizer',
+    'VideoWindowAttentionLayer'
 ]

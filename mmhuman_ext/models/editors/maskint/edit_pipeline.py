@@ -2,19 +2,39 @@
 (stage 1) -> VQ tokens -> masked-token interpolation (stage 2) -> frames.
 
 Long videos (thesis Sec. 5.4): keyframes every ``chunk_len - 1`` frames
-plus the last frame (60 frames: 0, 15, 30, 45, 59), all edited *jointly* in
-stage 1; each pair of consecutive keyframes bounds a chunk of at most
-``chunk_len`` frames that is interpolated on its own (chunks share their
-boundary keyframes, none depends on another's generated frames), and
-chunks of equal length are decoded as one batch.
+plus the last frame (60 frames: 0, 15, 30, 45, 59); each pair of consecutive
+keyframes bounds a chunk of at most ``chunk_len`` frames that is interpolated
+on its own (chunks share their boundary keyframes, none depends on
+another's generated frames), and chunks of equal length are decoded as one
+batch.
+
+Memory does not grow with the video (:meth:`MaskINTEditPipeline.edit_stream`):
+frames are read one at a time, resized to the working size at once, and
+only the structure tokens of the frames not yet decoded and the working-size
+pixels of pending keyframes are kept. Keyframes are edited in micro-batches
+of ``keyframe_batch_size``; joint attention spans the micro-batch plus an
+*anchor set*, the first keyframe of the video and the last keyframe edited
+before the micro-batch, which are denoised again with it (same shared
+noise) and discarded. So every keyframe sees the video's first keyframe and
+its predecessor, and the cost of stage 1 per keyframe is bounded, as in
+video editors that attend to the first and previous frames.
+
+Sizes: the frames are resized keeping their aspect ratio to about the
+pixel count of ``resolution``, padded (edge pixels, bottom and right) to the
+multiple the networks need, and the padding is cropped away again; the
+output is resized back to the source size.
 
 All frames, keyframes included, are decoded from their VQ tokens (one
 appearance for the whole clip); ``paste_keyframes`` puts the stage-1
 pixels back instead.
 """
+import math
 import time
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from contextlib import contextmanager
+from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
+                    Tuple, Union)
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
@@ -44,6 +64,44 @@ def chunk_bounds(keyframes: Sequence[int]) -> List[Tuple[int, int]]:
     return list(zip(keyframes[:-1], keyframes[1:]))
 
 
+def keyframe_groups(keyframes: Sequence[int],
+                    batch_size: int) -> List[Tuple[List[int], List[int]]]:
+    """Stage-1 micro-batches: ``(new keyframes, anchors)`` per call.
+
+    Each call edits ``batch_size`` new keyframes jointly with the anchors
+    (the first keyframe and the last one edited before), which are denoised
+    again and discarded; the first call has no anchors.
+    """
+    if batch_size < 1:
+        raise ValueError(f'keyframe_batch_size must be >= 1, got '
+                         f'{batch_size}')
+    groups = []
+    for i in range(0, len(keyframes), batch_size):
+        anchors = [] if i == 0 else sorted({keyframes[0], keyframes[i - 1]})
+        groups.append((list(keyframes[i:i + batch_size]), anchors))
+    return groups
+
+
+def working_size(height: int, width: int,
+                 resolution: Optional[Tuple[int, int]],
+                 keep_aspect: bool = True) -> Tuple[int, int]:
+    """The size frames are edited at: ``resolution`` itself
+    (``keep_aspect=False``), the source size (``resolution=None``) or the
+    source aspect ratio at about ``resolution``'s pixel count."""
+    if resolution is None:
+        return height, width
+    if not keep_aspect:
+        return tuple(resolution)
+    scale = math.sqrt(resolution[0] * resolution[1] / (height * width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def padded_size(height: int, width: int, multiple: int) -> Tuple[int, int]:
+    """``(height, width)`` rounded up to ``multiple``."""
+    return (-(-height // multiple) * multiple,
+            -(-width // multiple) * multiple)
+
+
 @MODELS.register_module()
 class MaskINTEditPipeline(BaseModel):
     """Text-driven video editing with MaskINT.
@@ -51,7 +109,8 @@ class MaskINTEditPipeline(BaseModel):
     Args:
         structure (dict): structure detector (``HEDEdgeDetector``) used by
             both stages.
-        keyframe_editor (dict): ``JointKeyframeEditor``.
+        keyframe_editor (dict): ``JointKeyframeEditor`` (or
+            ``HueShiftKeyframeEditor``, the CPU demo's stand-in).
         tokenizer (dict): ``VQGANTokenizer`` (the VQ the interpolator was
             trained with).
         interpolator (dict): ``MaskINT``.
@@ -62,11 +121,15 @@ class MaskINTEditPipeline(BaseModel):
         chunk_len (int): frames per interpolated chunk, its two keyframes
             included (16): keyframes are ``chunk_len - 1`` frames apart.
             (A dataset's ``clip_len`` is the length of the whole clip.)
-        resolution (tuple[int, int], optional): ``(H, W)`` the video is
-            resized to (384 x 672); None keeps its size.
+        resolution (tuple[int, int], optional): ``(H, W)``: frames are
+            edited at about this many pixels (384 x 672), keeping the
+            aspect ratio (exactly this size for ``fixed_size`` edits, the
+            evaluation of ``tools/test.py``); None keeps the source size.
         num_steps (int, optional): decoding passes K (default: the
             interpolator's ``test_cfg``).
         chunk_batch_size (int): chunks decoded together at most.
+        keyframe_batch_size (int): new keyframes per stage-1 call (plus at
+            most two anchors).
         detector_batch_size (int): frames per structure-detector call.
         paste_keyframes (bool): output the stage-1 keyframe pixels instead
             of their VQ reconstruction.
@@ -86,6 +149,7 @@ class MaskINTEditPipeline(BaseModel):
                  resolution: Optional[Tuple[int, int]] = (384, 672),
                  num_steps: Optional[int] = None,
                  chunk_batch_size: int = 4,
+                 keyframe_batch_size: int = 4,
                  detector_batch_size: int = 16,
                  paste_keyframes: bool = False,
                  seed: int = 0,
@@ -118,10 +182,15 @@ class MaskINTEditPipeline(BaseModel):
         self.resolution = tuple(resolution) if resolution else None
         self.num_steps = num_steps
         self.chunk_batch_size = chunk_batch_size
+        self.keyframe_batch_size = keyframe_batch_size
         self.detector_batch_size = detector_batch_size
         self.paste_keyframes = paste_keyframes
         self.seed = seed
+        #: run each stage's networks on this device and keep them on the
+        #: CPU otherwise (model CPU offload); None: no offload
+        self.offload_device: Optional[torch.device] = None
         self._transformer_passes = 0
+        self._pass_callback: Optional[Callable[[], None]] = None
         self.interpolator.transformer.register_forward_hook(
             self._count_pass)
         if interpolator_checkpoint:
@@ -129,6 +198,8 @@ class MaskINTEditPipeline(BaseModel):
 
     def _count_pass(self, module, args, output) -> None:
         self._transformer_passes += 1
+        if self._pass_callback is not None:
+            self._pass_callback()
 
     def load_interpolator(self, checkpoint: str,
                           allow_partial: bool = False) -> None:
@@ -160,25 +231,84 @@ class MaskINTEditPipeline(BaseModel):
 
     @property
     def device(self) -> torch.device:
+        if self.offload_device is not None:
+            return self.offload_device
         return next(self.interpolator.parameters()).device
 
-    def resize_frames(self, frames: Tensor) -> Tensor:
-        """``(L, 3, H, W)`` in [0, 1] -> the working resolution; checks the
-        size is a multiple of 8."""
-        if frames.dim() != 4 or frames.shape[1] != 3:
-            raise ValueError('frames must be (L, 3, H, W) RGB in [0, 1], got '
-                             f'{tuple(frames.shape)}')
-        if self.resolution and tuple(frames.shape[-2:]) != self.resolution:
-            frames = F.interpolate(frames, size=self.resolution,
-                                   mode='bilinear', align_corners=False,
-                                   antialias=True).clamp(0, 1)
-        h, w = frames.shape[-2:]
-        if h % 8 or w % 8:
-            raise ValueError(
-                f'frame size {h}x{w} is not divisible by 8 (the VAE and '
-                'VQ downsampling); set resolution (e.g. (384, 672)) or '
-                'resize the video')
-        return frames
+    @property
+    def size_multiple(self) -> int:
+        """Working sizes are padded to this multiple: the keyframe editor's
+        (64 for SD 1.5) and the tokenizer factor times the transformer's
+        down factor."""
+        transformer = self.interpolator.transformer
+        return math.lcm(
+            getattr(self.keyframe_editor, 'size_multiple', 1),
+            self.tokenizer.downsample_factor * transformer.down_factor)
+
+    def plan(self, num_frames: int, height: int, width: int,
+             fixed_size: bool = False) -> dict:
+        """What an edit of ``num_frames`` frames of ``height x width`` does
+        (at exactly ``resolution`` if ``fixed_size``):
+        ``keyframes``, ``chunks``, stage-1 ``groups`` (see
+        :func:`keyframe_groups`), the ``working`` and ``padded`` sizes,
+        and the progress totals ``keyframe_steps`` (denoising steps) and
+        ``transformer_passes``."""
+        keys = keyframe_indices(num_frames, self.chunk_len)
+        chunks = chunk_bounds(keys)
+        groups = keyframe_groups(keys, self.keyframe_batch_size)
+        work = working_size(height, width, self.resolution, not fixed_size)
+        steps = self.num_steps or self.interpolator.test_cfg['num_steps']
+        calls = sum(1 for batches in self._chunk_batches(chunks, groups)
+                    for batch in batches if batch[0][1] - batch[0][0] > 1)
+        return dict(
+            keyframes=keys,
+            chunks=chunks,
+            groups=groups,
+            working=work,
+            padded=padded_size(*work, self.size_multiple),
+            keyframe_steps=len(groups) *
+            getattr(self.keyframe_editor, 'steps_per_edit', 1),
+            transformer_passes=calls * steps)
+
+    def _chunk_batches(self, chunks, groups) -> List[List[list]]:
+        """Per stage-1 group, the chunks that can be decoded once it is
+        edited, as batches of consecutive chunks of one length (at most
+        ``chunk_batch_size``)."""
+        done, out, i = set(), [], 0
+        for new, _ in groups:
+            done.update(new)
+            batches: List[list] = []
+            while i < len(chunks) and chunks[i][1] in done:
+                a, b = chunks[i]
+                last = batches[-1] if batches else None
+                if last and len(last) < self.chunk_batch_size and \
+                        last[0][1] - last[0][0] == b - a:
+                    last.append(chunks[i])
+                else:
+                    batches.append([chunks[i]])
+                i += 1
+            out.append(batches)
+        return out
+
+    def prepare_frame(self, frame: Union[Tensor, np.ndarray],
+                      plan: dict) -> Tensor:
+        """One source frame ``(H, W, 3)`` uint8 (or ``(3, H, W)`` in
+        [0, 1]) -> ``(3, H', W')`` float in [0, 1] at the padded working
+        size (edge padding at the bottom and right)."""
+        if isinstance(frame, np.ndarray):
+            frame = torch.from_numpy(frame).permute(2, 0, 1)
+        if frame.dim() != 3 or frame.shape[0] != 3:
+            raise ValueError('a frame must be (H, W, 3) uint8 or (3, H, W) '
+                             f'in [0, 1], got {tuple(frame.shape)}')
+        x = frame.to(self.device)
+        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+        (h, w), (ph, pw) = plan['working'], plan['padded']
+        if tuple(x.shape[-2:]) != (h, w):
+            x = F.interpolate(x[None], size=(h, w), mode='bilinear',
+                              align_corners=False, antialias=True)[0]
+        if (ph, pw) != (h, w):
+            x = F.pad(x[None], (0, pw - w, 0, ph - h), mode='replicate')[0]
+        return x.clamp(0, 1)
 
     def detect(self, detector, frames: Tensor) -> Tensor:
         """Structure maps ``(L, 1, H, W)`` in batches of
@@ -193,109 +323,277 @@ class MaskINTEditPipeline(BaseModel):
         """
         return self.tokenizer.encode(images.expand(-1, 3, -1, -1) * 2 - 1)
 
+    @contextmanager
+    def _placed(self, *modules):
+        """With model CPU offload: ``modules`` on the device inside the
+        block, on the CPU after it."""
+        if self.offload_device is None:
+            yield
+            return
+        for m in modules:
+            m.to(self.offload_device)
+        try:
+            yield
+        finally:
+            for m in modules:
+                m.to('cpu')
+            if self.offload_device.type == 'cuda':
+                torch.cuda.empty_cache()
+
     @torch.no_grad()
-    def edit(self,
-             frames: Tensor,
-             prompt: Optional[str] = None,
-             prompt_embeds: Optional[Tensor] = None,
-             negative_prompt_embeds: Optional[Tensor] = None,
-             progress=None) -> Dict[str, Union[Tensor, float, int]]:
-        """Edit one video.
+    def edit_stream(self,
+                    frames: Iterable[Union[Tensor, np.ndarray]],
+                    num_frames: int,
+                    size: Tuple[int, int],
+                    sink: Callable[[int, Tensor, Optional[Tensor]], None],
+                    prompt: Optional[str] = None,
+                    prompt_embeds: Optional[Tensor] = None,
+                    negative_prompt_embeds: Optional[Tensor] = None,
+                    fixed_size: bool = False,
+                    progress: Optional[Callable[[str, int, int],
+                                                None]] = None) -> dict:
+        """Edit a video given as a stream of frames, in bounded memory.
 
         Args:
-            frames (Tensor): ``(L, 3, H, W)`` RGB in [0, 1], L >= 2.
-            prompt (str, optional) / prompt_embeds (Tensor, optional):
-                the edit, as text or CLIP embeddings ``(1, 77, D)``.
-            negative_prompt_embeds (Tensor, optional): see
-                ``JointKeyframeEditor.edit``.
-            progress (callable, optional): ``progress(stage_name)`` called
-                after each of the five stages.
+            frames (iterable): ``num_frames`` frames in order, each
+                ``(H, W, 3)`` uint8 RGB or ``(3, H, W)`` in [0, 1].
+            num_frames (int): how many (>= 2).
+            size (tuple): the source ``(H, W)``.
+            sink (callable): ``sink(index, frame, keyframe)`` receives every
+                edited frame in order, ``(3, H, W)`` in [0, 1] on the CPU
+                (source size), and for keyframes the stage-1 output at the
+                same size (else None).
+            fixed_size (bool): edit and hand out the frames at exactly
+                ``resolution`` (evaluation at one size for all videos).
+            prompt, prompt_embeds, negative_prompt_embeds: the edit (see
+                ``JointKeyframeEditor.edit``).
+            progress (callable, optional): ``progress(stage, done, total)``
+                after every structure batch, denoising step and decoding
+                pass (stages ``'structure'``, ``'keyframes'``,
+                ``'interpolate'``).
 
         Returns:
-            dict: ``pred_frames (L, 3, H', W')`` in [0, 1] at the working
-            resolution, ``source_frames`` (the resized input),
-            ``keyframes`` (indices), ``keyframe_pixels`` (stage-1 output),
-            ``runtime_s`` and ``runtime_<stage>_s`` (seconds, without model
-            loading), ``num_evaluations`` = ``nfe_diffusion`` (U-Net +
-            ControlNet sample evaluations) + ``nfe_transformer`` (decoding
-            passes).
+            dict: ``keyframes`` (indices), ``working_size``,
+            ``runtime_s`` and ``runtime_<stage>_s`` (seconds of each of
+            :data:`STAGES`, without model loading), ``num_evaluations`` =
+            ``nfe_diffusion`` (U-Net + ControlNet sample evaluations) +
+            ``nfe_transformer`` (decoding passes).
         """
-        device = self.device
-        timer = _StageTimer(device, progress)
-        frames = self.resize_frames(frames.to(device).float())
-        keys = keyframe_indices(frames.shape[0], self.chunk_len)
-
-        structure = self.detect(self.structure, frames)
-        key_structure = structure[keys] if self.keyframe_structure is None \
-            else self.detect(self.keyframe_structure, frames[keys])
-        timer.stage('structure')
-
+        plan = self.plan(num_frames, *size, fixed_size)
+        keys, groups = plan['keyframes'], plan['groups']
+        batches = self._chunk_batches(plan['chunks'], groups)
+        (h, w) = plan['working']
+        out_size = (h, w) if fixed_size else tuple(size)
+        timer = _StageTimer(self.device)
+        report = progress or (lambda stage, done, total: None)
         editor = self.keyframe_editor
         editor.reset_counter()
-        generator = torch.Generator(device).manual_seed(self.seed)
-        keyframes = editor.edit(key_structure, prompt=prompt,
-                                prompt_embeds=prompt_embeds,
-                                negative_prompt_embeds=negative_prompt_embeds,
-                                generator=generator)
-        timer.stage('keyframes')
-
-        structure_tokens = self._tokens(structure)
-        color_tokens = torch.zeros_like(structure_tokens)
-        color_tokens[keys] = self._tokens(keyframes)
-        timer.stage('tokenize')
-
         self._transformer_passes = 0
-        tokens = self._interpolate(color_tokens, structure_tokens, keys,
-                                   generator)
-        timer.stage('interpolate')
+        token_gen = torch.Generator(self.device).manual_seed(self.seed)
 
-        out = (self.tokenizer.decode(tokens).float() + 1) / 2
-        if self.paste_keyframes:
-            out[keys] = keyframes.to(out)
-        timer.stage('decode')
+        structure_tokens: Dict[int, Tensor] = {}  # frames not yet decoded
+        key_source: Dict[int, Tensor] = {}  # working pixels of keyframes
+        key_structure: Dict[int, Tensor] = {}
+        color: Dict[int, Tensor] = {}  # colour tokens of edited keyframes
+        edited: Dict[int, Tensor] = {}  # stage-1 pixels until emitted
+        next_emit = 0
+
+        def finish(pixels: Tensor) -> Tensor:
+            """Crop the padding and resize to the output size."""
+            x = pixels[..., :h, :w]
+            if tuple(x.shape[-2:]) != out_size:
+                x = F.interpolate(x[None], size=out_size, mode='bilinear',
+                                  align_corners=False, antialias=True)[0]
+            return x.clamp(0, 1).cpu()
+
+        def emit(first: int, last: int, tokens: Tensor) -> None:
+            """Decode a chunk and pass its frames not yet out to ``sink``;
+            keep only what the next chunk needs (its first keyframe)."""
+            nonlocal next_emit
+            if first > next_emit:
+                raise RuntimeError(f'frames {next_emit}..{first - 1} were '
+                                   'skipped')
+            with timer('decode'):
+                pixels = (self.tokenizer.decode(tokens).float() + 1) / 2
+            for i, idx in enumerate(range(first, last + 1)):
+                if idx < next_emit:
+                    continue  # the shared boundary keyframe, already out
+                key = edited.pop(idx, None)
+                frame = key if key is not None and self.paste_keyframes \
+                    else pixels[i]
+                sink(idx, finish(frame),
+                     None if key is None else finish(key))
+                next_emit = idx + 1
+            for idx in [i for i in structure_tokens if i < last]:
+                del structure_tokens[idx]
+            for idx in [i for i in color if i < last]:
+                del color[idx]
+
+        def edit_group(g: int) -> None:
+            """Stage 1 on group ``g`` (anchors included, then dropped),
+            then decode every chunk it completes."""
+            new, anchors = groups[g]
+            members = anchors + new
+            maps = torch.stack([key_structure[k] for k in members])
+            source = torch.stack([key_source[k] for k in members])
+            steps = getattr(editor, 'steps_per_edit', 1)
+            done = [g * steps]
+
+            def step() -> None:
+                done[0] += 1
+                report('keyframes', done[0], plan['keyframe_steps'])
+
+            with self._placed(editor), timer('keyframes'):
+                gen = torch.Generator(self.device).manual_seed(self.seed)
+                out = editor.edit(
+                    maps, source=source, prompt=prompt,
+                    prompt_embeds=prompt_embeds,
+                    negative_prompt_embeds=negative_prompt_embeds,
+                    generator=gen, callback=step)[len(anchors):].float()
+            with timer('tokenize'):
+                tokens = self._tokens(out)
+            for k, pixels, tok in zip(new, out, tokens):
+                color[k], edited[k] = tok, pixels
+            # the next group's anchors: the first and the latest keyframe
+            for k in [k for k in key_source if k not in (keys[0], new[-1])]:
+                del key_source[k], key_structure[k]
+            for batch in batches[g]:
+                decode_batch(batch)
+
+        def decode_batch(batch: List[Tuple[int, int]]) -> None:
+            """Stage 2 on chunks of one length, as one transformer batch
+            (chunks of two keyframes have nothing to decode)."""
+            length = batch[0][1] - batch[0][0] + 1
+            spans = [range(a, b + 1) for a, b in batch]
+            col = torch.stack([
+                torch.stack([
+                    color.get(j, torch.zeros_like(structure_tokens[j]))
+                    for j in s
+                ]) for s in spans
+            ])
+            if length > 2:
+                struct = torch.stack([
+                    torch.stack([structure_tokens[j] for j in s])
+                    for s in spans
+                ])
+                given = torch.zeros(len(batch), length, dtype=torch.bool,
+                                    device=col.device)
+                given[:, [0, -1]] = True
+                self._pass_callback = lambda: report(
+                    'interpolate', self._transformer_passes,
+                    plan['transformer_passes'])
+                try:
+                    with self._placed(self.interpolator), \
+                            timer('interpolate'):
+                        col = self.interpolator.interpolate(
+                            col, struct, given, num_steps=self.num_steps,
+                            generator=token_gen)
+                finally:
+                    self._pass_callback = None
+            for (a, b), tokens in zip(batch, col):
+                emit(a, b, tokens)
+
+        group_of = {k: g for g, (new, _) in enumerate(groups) for k in new}
+        pending: List[Tuple[int, Tensor]] = []
+
+        def flush() -> None:
+            idx = [i for i, _ in pending]
+            batch = torch.stack([x for _, x in pending])
+            with timer('structure'):
+                maps = self.detect(self.structure, batch)
+                is_key = [i in group_of for i in idx]
+                if self.keyframe_structure is not None and any(is_key):
+                    kmaps = self.detect(self.keyframe_structure,
+                                        batch[torch.tensor(is_key)])
+                    kmaps = iter(kmaps)
+            with timer('tokenize'):
+                tokens = self._tokens(maps)
+            for j, i in enumerate(idx):
+                structure_tokens[i] = tokens[j]
+                if i in group_of:
+                    key_source[i] = batch[j]
+                    key_structure[i] = maps[j] if \
+                        self.keyframe_structure is None else next(kmaps)
+            pending.clear()
+            report('structure', idx[-1] + 1, num_frames)
+            for i in idx:
+                g = group_of.get(i)
+                if g is not None and i == groups[g][0][-1]:
+                    edit_group(g)
+
+        count = 0
+        for count, frame in enumerate(frames, 1):
+            if count > num_frames:
+                raise ValueError(f'the frame stream holds more than '
+                                 f'num_frames={num_frames} frames')
+            with timer('structure'):
+                pending.append((count - 1, self.prepare_frame(frame, plan)))
+            if len(pending) == self.detector_batch_size or \
+                    (count - 1) in group_of:
+                flush()
+        if pending:
+            flush()
+        if count != num_frames:
+            raise ValueError(f'the frame stream ended after {count} frames, '
+                             f'expected num_frames={num_frames}')
         return dict(
-            pred_frames=out.clamp(0, 1).cpu(),
-            source_frames=frames.cpu(),
             keyframes=keys,
-            keyframe_pixels=keyframes.cpu(),
+            working_size=(h, w),
             num_evaluations=editor.num_evaluations +
             self._transformer_passes,
             nfe_diffusion=editor.num_evaluations,
             nfe_transformer=self._transformer_passes,
             **timer.report())
 
-    def _interpolate(self, color: Tensor, structure: Tensor,
-                     keys: List[int], generator: torch.Generator) -> Tensor:
-        """Decode every chunk between consecutive keyframes; chunks of one
-        length go through the transformer together."""
-        tokens = color.clone()
-        by_length: Dict[int, List[Tuple[int, int]]] = {}
-        for first, last in chunk_bounds(keys):
-            by_length.setdefault(last - first + 1, []).append((first, last))
-        for length, chunks in by_length.items():
-            if length == 2:  # two keyframes, nothing between them
-                continue
-            for i in range(0, len(chunks), self.chunk_batch_size):
-                batch = chunks[i:i + self.chunk_batch_size]
-                spans = [slice(a, b + 1) for a, b in batch]
-                given = torch.zeros(len(batch), length, dtype=torch.bool,
-                                    device=color.device)
-                given[:, [0, -1]] = True
-                out = self.interpolator.interpolate(
-                    torch.stack([color[s] for s in spans]),
-                    torch.stack([structure[s] for s in spans]), given,
-                    num_steps=self.num_steps, generator=generator)
-                for s, chunk in zip(spans, out):
-                    tokens[s] = chunk
-        return tokens
+    @torch.no_grad()
+    def edit(self,
+             frames: Tensor,
+             prompt: Optional[str] = None,
+             prompt_embeds: Optional[Tensor] = None,
+             negative_prompt_embeds: Optional[Tensor] = None,
+             fixed_size: bool = False,
+             progress=None) -> Dict[str, Union[Tensor, float, int]]:
+        """Edit one video held in memory (:meth:`edit_stream` collected).
+
+        Args:
+            frames (Tensor): ``(L, 3, H, W)`` RGB in [0, 1], L >= 2.
+            fixed_size (bool): edit and return at exactly ``resolution``
+                (else at about its pixel count, returned at ``H x W``).
+            the rest: see :meth:`edit_stream`.
+
+        Returns:
+            dict: :meth:`edit_stream`'s, plus ``pred_frames (L, 3, H, W)``
+            in [0, 1], ``source_frames`` (the input at the output size)
+            and ``keyframe_pixels`` (stage-1 output, one per keyframe).
+        """
+        if frames.dim() != 4 or frames.shape[1] != 3:
+            raise ValueError('frames must be (L, 3, H, W) RGB in [0, 1], got '
+                             f'{tuple(frames.shape)}')
+        out, keys = [], []
+        res = self.edit_stream(
+            frames, len(frames), tuple(frames.shape[-2:]),
+            lambda i, f, k: (out.append(f), keys.append(k)
+                             if k is not None else None),
+            prompt=prompt, prompt_embeds=prompt_embeds,
+            negative_prompt_embeds=negative_prompt_embeds,
+            fixed_size=fixed_size, progress=progress)
+        pred = torch.stack(out)
+        source = frames.float().cpu()
+        if tuple(source.shape[-2:]) != tuple(pred.shape[-2:]):
+            source = F.interpolate(source, size=pred.shape[-2:],
+                                   mode='bilinear', align_corners=False,
+                                   antialias=True).clamp(0, 1)
+        return dict(res, pred_frames=pred, source_frames=source,
+                    keyframe_pixels=torch.stack(keys))
 
     def forward(self, inputs, data_samples=None, mode: str = 'predict'):
         """``mode='predict'`` (tools/test.py): ``inputs`` a list of ``(N, 3,
         H, W)`` clips in [0, 1] (or a ``(B, N, 3, H, W)`` tensor);
         ``data_samples`` dicts with ``prompt`` (or ``prompt_embeds`` and
         ``negative_prompt_embeds``) and ``video_id`` (a list, or the dict
-        of lists ``pseudo_collate`` makes). Returns one result
-        dict per clip (:meth:`edit` plus the sample's metadata)."""
+        of lists ``pseudo_collate`` makes). Returns one result dict per clip
+        (:meth:`edit` at exactly ``resolution``, as the paper evaluates,
+        plus the sample's metadata)."""
         if mode != 'predict':
             raise ValueError(f'MaskINTEditPipeline is inference only; mode '
                              f'{mode!r} is not supported')
@@ -310,32 +608,38 @@ class MaskINTEditPipeline(BaseModel):
                 clip,
                 prompt=None if embeds is not None else sample['prompt'],
                 prompt_embeds=embeds,
-                negative_prompt_embeds=sample.get('negative_prompt_embeds'))
+                negative_prompt_embeds=sample.get('negative_prompt_embeds'),
+                fixed_size=True)
             results.append({**sample, **res})
         return results
 
 
 class _StageTimer:
-    """Wall time per stage (CUDA synchronised)."""
+    """Wall time summed per stage (CUDA synchronised)."""
 
-    def __init__(self, device: torch.device, progress=None):
+    def __init__(self, device: torch.device):
         self.device = device
-        self.progress = progress
-        self.times: Dict[str, float] = {}
-        self._sync()
-        self._last = time.perf_counter()
+        self.times: Dict[str, float] = {name: 0. for name in STAGES}
+        self._open = False
 
     def _sync(self) -> None:
         if self.device.type == 'cuda':
             torch.cuda.synchronize(self.device)
 
-    def stage(self, name: str) -> None:
+    @contextmanager
+    def __call__(self, name: str):
+        if self._open:  # nested: the outer stage keeps the time
+            yield
+            return
+        self._open = True
         self._sync()
-        now = time.perf_counter()
-        self.times[name] = now - self._last
-        self._last = now
-        if self.progress is not None:
-            self.progress(name)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._sync()
+            self.times[name] += time.perf_counter() - start
+            self._open = False
 
     def report(self) -> Dict[str, float]:
         out = {f'runtime_{k}_s': v for k, v in self.times.items()}

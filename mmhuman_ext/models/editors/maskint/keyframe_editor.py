@@ -21,7 +21,7 @@ Networks come from local folders (the layout ``save_pretrained`` writes);
 wrappers (``type='mmagic.UNet2DConditionModel'`` ...), or modules.
 """
 import copy
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor, nn
@@ -193,6 +193,18 @@ class JointKeyframeEditor(nn.Module):
     def guided(self) -> bool:
         return self.guidance_scale > 1
 
+    @property
+    def steps_per_edit(self) -> int:
+        """Denoising steps of one :meth:`edit` (progress bars)."""
+        return self.num_inference_steps
+
+    @property
+    def size_multiple(self) -> int:
+        """Frame sides must be multiples of this: the VAE factor times the
+        U-Net's downsampling (64 for SD 1.5)."""
+        downs = len(self.unet.config.down_block_types) - 1
+        return self.vae_scale * 2**downs
+
     @torch.no_grad()
     def encode_prompt(self, prompts: Sequence[str]) -> Tensor:
         """Prompts -> CLIP text embeddings ``(P, 77, D)``."""
@@ -226,21 +238,28 @@ class JointKeyframeEditor(nn.Module):
     @torch.no_grad()
     def edit(self,
              structure: Tensor,
+             source: Optional[Tensor] = None,
              prompt: Optional[str] = None,
              prompt_embeds: Optional[Tensor] = None,
              negative_prompt_embeds: Optional[Tensor] = None,
-             generator: Optional[torch.Generator] = None) -> Tensor:
+             generator: Optional[torch.Generator] = None,
+             callback: Optional[Callable[[], None]] = None) -> Tensor:
         """Generate the edited keyframes.
 
         Args:
             structure (Tensor): ``(F, 1, H, W)`` structure maps in [0, 1];
                 ``H`` and ``W`` multiples of the VAE factor (8 for SD).
+            source (Tensor, optional): the source keyframes; not read (the
+                keyframes are generated from the structure maps), accepted
+                so every keyframe editor has one signature.
             prompt (str, optional): the edit prompt.
             prompt_embeds (Tensor, optional): ``(1, L, D)`` instead of
                 ``prompt``; ``negative_prompt_embeds`` likewise for the
                 unconditional stream (default: the encoded
                 ``negative_prompt``).
             generator (torch.Generator, optional): seeds the initial noise.
+            callback (callable, optional): called after every denoising
+                step (progress bars).
 
         Returns:
             Tensor: edited keyframes ``(F, 3, H, W)`` RGB in [0, 1].
@@ -280,23 +299,37 @@ class JointKeyframeEditor(nn.Module):
                                      device=param.device)
         latents = self.initial_latents(frames, height, width, generator)
         for t in self.scheduler.timesteps:
-            model_in = torch.cat([latents, latents]) if self.guided \
-                else latents
-            model_in = self.scheduler.scale_model_input(model_in, t)
-            down, mid = self.controlnet(
-                model_in, t, encoder_hidden_states=cond,
-                controlnet_cond=control,
-                conditioning_scale=self.controlnet_conditioning_scale,
-                return_dict=False)
-            noise = self.unet(model_in, t, encoder_hidden_states=cond,
-                              down_block_additional_residuals=down,
-                              mid_block_additional_residual=mid).sample
-            self.num_evaluations += model_in.shape[0]
-            if self.guided:
-                uncond_noise, cond_noise = noise.chunk(2)
-                noise = uncond_noise + self.guidance_scale * (
-                    cond_noise - uncond_noise)
-            latents = self.scheduler.step(noise, t, latents).prev_sample
+            latents = self.denoise_step(latents, t, cond, control)
+            if callback is not None:
+                callback()
+        return self.decode(latents)
+
+    def denoise_step(self, latents: Tensor, t: Tensor, cond: Tensor,
+                     control: Tensor) -> Tensor:
+        """One DDIM step of ``latents (F, C, h, w)``: ControlNet + U-Net on
+        ``[uncond F | cond F]`` (under guidance; ``cond`` and ``control``
+        hold both halves), guidance, scheduler step. Counts the sample
+        evaluations."""
+        model_in = torch.cat([latents, latents]) if self.guided \
+            else latents
+        model_in = self.scheduler.scale_model_input(model_in, t)
+        down, mid = self.controlnet(
+            model_in, t, encoder_hidden_states=cond,
+            controlnet_cond=control,
+            conditioning_scale=self.controlnet_conditioning_scale,
+            return_dict=False)
+        noise = self.unet(model_in, t, encoder_hidden_states=cond,
+                          down_block_additional_residuals=down,
+                          mid_block_additional_residual=mid).sample
+        self.num_evaluations += model_in.shape[0]
+        if self.guided:
+            uncond_noise, cond_noise = noise.chunk(2)
+            noise = uncond_noise + self.guidance_scale * (
+                cond_noise - uncond_noise)
+        return self.scheduler.step(noise, t, latents).prev_sample
+
+    def decode(self, latents: Tensor) -> Tensor:
+        """VAE decode ``(F, C, h, w)`` -> ``(F, 3, H, W)`` in [0, 1]."""
         images = self.vae.decode(
             latents / self.vae.config.scaling_factor).sample
         return ((images.float() + 1) / 2).clamp(0, 1)

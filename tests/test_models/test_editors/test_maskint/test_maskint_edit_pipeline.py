@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from mmhuman_ext.models.editors.maskint.edit_pipeline import (
-    chunk_bounds, keyframe_indices)
+    chunk_bounds, keyframe_groups, keyframe_indices, padded_size,
+    working_size)
 from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.pretrained import MissingPretrainedError
 
@@ -58,13 +59,16 @@ def _prompt():
 
 
 def test_edit_end_to_end(pipeline):
-    """20 frames at 72 x 100 -> resized to 64 x 96; keyframes 0, 15, 19
-    edited jointly; chunks of 16 and 5 frames decoded in two batched
-    calls of K = 4 passes."""
+    """20 frames at 72 x 100 -> edited at 67 x 92 (the aspect kept at about
+    64 x 96 pixels) padded to 80 x 96, written back at 72 x 100; keyframes
+    0, 15, 19 edited jointly; chunks of 16 and 5 frames decoded in two
+    batched calls of K = 4 passes."""
     frames = torch.rand(20, 3, 72, 100)
     res = pipeline.edit(frames, **_prompt())
-    assert res['pred_frames'].shape == (20, 3, 64, 96)
-    assert res['source_frames'].shape == (20, 3, 64, 96)
+    assert res['working_size'] == (67, 92)
+    assert res['pred_frames'].shape == (20, 3, 72, 100)
+    assert res['source_frames'].shape == (20, 3, 72, 100)
+    assert res['keyframe_pixels'].shape == (3, 3, 72, 100)
     assert 0 <= res['pred_frames'].min() and res['pred_frames'].max() <= 1
     assert res['keyframes'] == [0, 15, 19]
     assert res['nfe_diffusion'] == 3 * 2 * 2
@@ -74,10 +78,16 @@ def test_edit_end_to_end(pipeline):
         sum(res[f'runtime_{s}_s'] for s in ('structure', 'keyframes',
                                              'tokenize', 'interpolate',
                                              'decode')))
+    fixed = pipeline.edit(frames, fixed_size=True, **_prompt())
+    assert fixed['pred_frames'].shape == (20, 3, 64, 96)
+    assert fixed['source_frames'].shape == (20, 3, 64, 96)
     # keyframes come out as the VQ reconstruction of the stage-1 pixels
+    # (at a size that needs no padding)
+    exact = pipeline.edit(frames[:5, :, :64, :96], **_prompt())
     tok = pipeline.tokenizer
-    recon = (tok.decode(tok.encode(res['keyframe_pixels'] * 2 - 1)) + 1) / 2
-    assert torch.allclose(res['pred_frames'][[0, 15, 19]], recon.clamp(0, 1),
+    recon = (tok.decode(tok.encode(exact['keyframe_pixels'] * 2 - 1)) +
+             1) / 2
+    assert torch.allclose(exact['pred_frames'][[0, 4]], recon.clamp(0, 1),
                           atol=1e-5)
     again = pipeline.edit(frames, **_prompt())
     assert torch.equal(again['pred_frames'], res['pred_frames'])
@@ -87,13 +97,14 @@ def test_chunks_are_batched_and_independent(pipeline):
     """Two chunks of 16 frames go through the transformer as one batch of 2
     (K passes, not 2K)."""
     res = pipeline.edit(torch.rand(31, 3, 64, 96), **_prompt())
+    assert res['pred_frames'].shape == (31, 3, 64, 96)
     assert res['keyframes'] == [0, 15, 30]
     assert res['nfe_transformer'] == 4
     assert res['nfe_diffusion'] == 3 * 2 * 2
 
 
 def test_predict_mode_returns_metric_inputs(pipeline):
-    clips = [torch.rand(4, 3, 64, 96)]
+    clips = [torch.rand(4, 3, 72, 100)]  # evaluated at exactly 64 x 96
     samples = [dict(video_id='v', **_prompt())]
     (out, ) = pipeline(clips, samples, mode='predict')
     assert out['video_id'] == 'v'
@@ -103,13 +114,106 @@ def test_predict_mode_returns_metric_inputs(pipeline):
         pipeline(clips, samples, mode='loss')
 
 
-def test_bad_input(pipeline, tmp_path):
+def test_sizes_keep_the_aspect_and_pad_to_the_networks_multiple(pipeline):
+    assert pipeline.size_multiple == 16  # VAE 8 x U-Net 2; VQ 8 x conv 2
+    assert working_size(72, 100, (64, 96)) == (67, 92)
+    assert working_size(100, 72, (64, 96)) == (92, 67)  # portrait stays
+    assert working_size(1080, 1920, (384, 672)) == (381, 677)
+    assert working_size(72, 100, (64, 96), keep_aspect=False) == (64, 96)
+    assert working_size(60, 90, None) == (60, 90)
+    assert padded_size(67, 92, 16) == (80, 96)
+    assert padded_size(64, 96, 64) == (64, 128)
+    # a portrait video comes back portrait at its own size
+    res = pipeline.edit(torch.rand(3, 3, 100, 72), **_prompt())
+    assert res['pred_frames'].shape == (3, 3, 100, 72)
+    assert res['working_size'] == (92, 67)
     cfg = tiny_pipeline_cfg()
     cfg['resolution'] = None
     torch.manual_seed(0)
     keep = MODELS.build(cfg)
-    with pytest.raises(ValueError, match='not divisible by 8'):
-        keep.edit(torch.rand(4, 3, 60, 96), **_prompt())
+    res = keep.edit(torch.rand(3, 3, 60, 90), **_prompt())
+    assert res['pred_frames'].shape == (3, 3, 60, 90)
+    assert res['working_size'] == (60, 90)
+
+
+def test_keyframe_micro_batches_with_anchors():
+    keys = list(range(0, 61, 7))  # 9 keyframes
+    assert keyframe_groups(keys, 4) == [([0, 7, 14, 21], []),
+                                        ([28, 35, 42, 49], [0, 21]),
+                                        ([56], [0, 49])]
+    assert keyframe_groups([0, 7], 1) == [([0], []), ([7], [0])]
+    with pytest.raises(ValueError, match='keyframe_batch_size'):
+        keyframe_groups(keys, 0)
+
+
+def test_stage1_joint_batches_are_bounded(pipeline):
+    """61 frames, keyframes 0, 15, 30, 45, 60 in micro-batches of 2: the
+    editor sees 2, then 2 + anchors {0, 15}, then 1 + anchors {0, 45}
+    keyframes: (2 + 4 + 3) x 2 steps x 2 samples evaluations."""
+    seen = []
+    editor = pipeline.keyframe_editor
+    original = editor.edit
+
+    def spy(structure, **kwargs):
+        seen.append(len(structure))
+        return original(structure, **kwargs)
+
+    pipeline.keyframe_batch_size = 2
+    editor.edit = spy
+    try:
+        res = pipeline.edit(torch.rand(61, 3, 32, 48), **_prompt())
+    finally:
+        pipeline.keyframe_batch_size = 4
+        del editor.edit
+    assert res['keyframes'] == [0, 15, 30, 45, 60]
+    assert seen == [2, 4, 3]
+    assert res['nfe_diffusion'] == 9 * 2 * 2
+    assert res['pred_frames'].shape == (61, 3, 32, 48)
+
+
+def test_stream_holds_a_bounded_window(pipeline):
+    """Frames are pulled from the source only a bounded distance ahead of
+    the frames handed out, whatever the video's length, and handed out in
+    order."""
+    pulled, lags, order = [0], [], []
+
+    def source(n):
+        for _ in range(n):
+            pulled[0] += 1
+            yield torch.rand(3, 32, 48)
+
+    def sink(index, frame, keyframe):
+        order.append(index)
+        lags.append(pulled[0] - index)
+        assert frame.shape == (3, 32, 48)
+
+    pipeline.keyframe_batch_size = 1
+    try:
+        res = pipeline.edit_stream(source(100), 100, (32, 48), sink,
+                                   **_prompt())
+    finally:
+        pipeline.keyframe_batch_size = 4
+    assert order == list(range(100))
+    # one chunk of 16 frames plus one structure batch of 16 at most
+    assert max(lags) <= 16 + 16
+    assert res['keyframes'][-1] == 99
+    with pytest.raises(ValueError, match='ended after 5 frames'):
+        pipeline.edit_stream(source(5), 6, (32, 48), sink, **_prompt())
+
+
+def test_progress_reports_every_step(pipeline):
+    calls = []
+    pipeline.edit(torch.rand(20, 3, 64, 96), **_prompt(),
+                  progress=lambda *a: calls.append(a))
+    steps = [c for c in calls if c[0] == 'keyframes']
+    passes = [c for c in calls if c[0] == 'interpolate']
+    assert steps == [('keyframes', i, 2) for i in (1, 2)]
+    assert passes == [('interpolate', i, 8) for i in range(1, 9)]
+    assert calls[-1][0] == 'interpolate'
+    assert ('structure', 20, 20) in calls
+
+
+def test_bad_input(pipeline, tmp_path):
     with pytest.raises(ValueError, match='at least 2 frames'):
         pipeline.edit(torch.rand(1, 3, 64, 96), **_prompt())
     with pytest.raises(MissingPretrainedError, match='MaskINT checkpoint'):
