@@ -13,7 +13,6 @@ import os.path as osp
 import numpy as np
 import pytest
 from mmengine.config import Config
-from test_infer_tool import _tool
 
 from mmhuman_ext.apis import head_animation, motion_transfer
 from mmhuman_ext.apis.examples import (HEAD_SOURCE, inference_mode,
@@ -157,8 +156,8 @@ def test_every_config_is_served_or_listed():
 
 
 @pytest.mark.parametrize('config', CONFIGS)
-def test_infer_runs_config(config, example_inputs, ppt_weights, tmp_path,
-                           capsys):
+def test_infer_runs_config(infer_tool, config, example_inputs, ppt_weights,
+                           tmp_path, capsys):
     cfg = Config.fromfile(osp.join(ROOT, config))
     if _model_type(cfg) in NOT_SERVED_TYPES:
         pytest.skip(NOT_SERVED_TYPES[_model_type(cfg)])
@@ -170,7 +169,7 @@ def test_infer_runs_config(config, example_inputs, ppt_weights, tmp_path,
     ckpt = str(tmp_path / 'random.pth')
     args, count = COMMANDS[mode](cfg, config, ckpt, example_inputs, out,
                                  ppt_weights)
-    tool = _tool()
+    tool = infer_tool
     # the config as the mode builds it (options included), random weights
     parsed = tool.parse_args(args + ['--out-dir', out])
     built = Config.fromfile(osp.join(ROOT, config))
@@ -220,8 +219,8 @@ def foreign_checkpoint(path: str) -> str:
 
 
 @pytest.mark.parametrize('kind', sorted(DEMO_PER_MODE))
-def test_infer_refuses_a_checkpoint_of_another_model(kind, example_inputs,
-                                                     ppt_weights, tmp_path):
+def test_infer_refuses_a_checkpoint_of_another_model(
+        infer_tool, kind, example_inputs, ppt_weights, tmp_path):
     config = DEMO_PER_MODE[kind]
     cfg = Config.fromfile(osp.join(ROOT, config))
     mode = inference_mode(cfg)
@@ -231,7 +230,7 @@ def test_infer_refuses_a_checkpoint_of_another_model(kind, example_inputs,
     args, _ = COMMANDS[mode](cfg, config, ckpt, example_inputs, out,
                              ppt_weights)
     with pytest.raises(SystemExit) as info:
-        _tool().main(args + ['--out-dir', out, '--device', 'cpu'])
+        infer_tool.main(args + ['--out-dir', out, '--device', 'cpu'])
     message = str(info.value)
     assert f'{mode}: {ckpt}: loaded 0 of the model' in message
     assert '--partial-load' in message and 'nothing was written' in message
@@ -239,15 +238,16 @@ def test_infer_refuses_a_checkpoint_of_another_model(kind, example_inputs,
                 if not f.endswith('.npz')]
 
 
-def test_infer_partial_load_runs_and_reports(example_inputs, ppt_weights,
-                                             tmp_path, capsys, monkeypatch):
+def test_infer_partial_load_runs_and_reports(
+        infer_tool, example_inputs, ppt_weights, tmp_path, capsys,
+        monkeypatch):
     """--partial-load: the mismatch is reported, the run goes on."""
     import mmengine.logging
     logged = []
     monkeypatch.setattr(mmengine.logging, 'print_log',
                         lambda msg, *args, **kwargs: logged.append(msg))
     ckpt = foreign_checkpoint(str(tmp_path / 'other.pth'))
-    _tool().main([
+    infer_tool.main([
         'pose',
         osp.join(example_inputs, 'images', 'person_000.jpg'), '--pose2d',
         PPT_DEMO, '--pose2d-weights', ckpt, '--device', 'cpu',
@@ -260,8 +260,8 @@ def test_infer_partial_load_runs_and_reports(example_inputs, ppt_weights,
 
 
 def test_pose_without_boxes_warns_and_names_the_detector_route(
-        example_inputs, ppt_weights, tmp_path, capsys):
-    _tool().main([
+        infer_tool, example_inputs, ppt_weights, tmp_path, capsys):
+    infer_tool.main([
         'pose',
         osp.join(example_inputs, 'images', 'scene.jpg'), '--pose2d',
         PPT_DEMO, '--pose2d-weights', ppt_weights, '--device', 'cpu',
@@ -274,13 +274,13 @@ def test_pose_without_boxes_warns_and_names_the_detector_route(
     assert 'estimate_poses(model, image, bboxes)' in err
 
 
-def test_pose_3d_is_root_relative_and_says_so(example_inputs, ppt_weights,
-                                              tmp_path):
+def test_pose_3d_is_root_relative_and_says_so(
+        infer_tool, example_inputs, ppt_weights, tmp_path):
     config = DEMO_PER_MODE['lifting']
     ckpt = save_random_checkpoint(
         Config.fromfile(osp.join(ROOT, config)), str(tmp_path / 'lift.pth'))
     out = tmp_path / 'out'
-    _tool().main([
+    infer_tool.main([
         'pose',
         osp.join(example_inputs, 'images', 'person_000.jpg'), '--pose2d',
         PPT_DEMO, '--pose2d-weights', ppt_weights, '--pose3d', config,
