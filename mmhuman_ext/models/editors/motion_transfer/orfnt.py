@@ -317,11 +317,11 @@ class ORFNTMotionTransfer(BaseModel):
     def predict(self, inputs: Dict[str, Tensor], out: Dict[str, Tensor],
                 data_samples=None) -> List[BaseDataElement]:
         """Per sample: ``pred_img (3, S, S)`` (in the ``joint`` stage the
-        input-size output enlarged bilinearly to the output size ``S``)
-        and ``gt_img`` /
-        ``src_img`` in [-1, 1], ``pred_mask (1, S, S)``, ``pred_iuv`` (the
-        translated DensePose: part id, U, V of the most likely part) when the
-        texture branch runs, and the input sample's metainfo. The branches
+        input-size output enlarged bilinearly to the output size ``S``),
+        ``gt_img`` / ``src_img`` in [-1, 1], ``pred_mask (1, S, S)``,
+        ``pred_iuv`` (the translated DensePose: part id, U, V of the most
+        likely part) when the texture branch runs, and the input sample's
+        metainfo. The branches
         at the input size ``s``, for evaluating them apart: ``pred_flow (2,
         s, s)`` (MotionNet's finest flow, normalised units), ``warp_img (3,
         s, s)`` (the source warped by it), ``warp_mask`` (the 2D branch's
