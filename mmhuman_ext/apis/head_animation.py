@@ -4,9 +4,10 @@ The source branch (hair/shoulder offsets, encoder, transformer, spiral
 decoder) runs once per avatar; every driven frame only runs FLAME, the
 projection, the point splat and the U-Net. Driving signals are FLAME codes:
 taken from a driving video's precomputed codes (reenactment) or set directly
-(expression, jaw and head pose, shape, camera). Identity shape always comes from the source unless
-``shape`` is overridden; camera and crop transform default to the source's
-(the official code's conventions; ``docs/cvthead.md``).
+(expression, jaw and head pose, shape, camera). Identity shape always comes
+from the source unless ``shape`` is overridden; camera and crop transform
+default to the source's (the official code's conventions;
+``docs/cvthead.md``).
 """
 import math
 from typing import Dict, List, Optional

@@ -2,8 +2,6 @@
 the demo config's pipeline, a CLIP tokenizer folder, and a Stable Diffusion
 folder in the layout of ``save_pretrained``."""
 import copy
-import json
-import os
 import os.path as osp
 
 from mmengine import Config
