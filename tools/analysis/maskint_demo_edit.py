@@ -3,8 +3,8 @@
     python tools/analysis/maskint_demo_edit.py \
         configs/demo/maskint-edit-hueshift_synthvideos512-64x96.py CKPT \
         [--strip docs/images/maskint_demo_edit_strip.png] [--index 1] \
-        [--video REAL.mp4 --video-strip real_strip.png --video-frames 8] \
-        [--out results.json]
+        [--video REAL.mp4 --video-strip real_strip.jpg --video-frames 8 \
+         --video-resolution 180 320] [--out results.json]
 
 CONFIG is an edit pipeline whose keyframe editor is
 ``HueShiftKeyframeEditor``. On every clip of the interpolator's held-out
