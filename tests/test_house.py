@@ -59,11 +59,11 @@ def test_every_base_config_is_used():
 
 
 # Words that only make sense inside the project's own process: the private
-# spec (and its part / question numbers), issues, sessions, helpers, GPU
-# loans. Readers of the repository have none of these.
+# spec (and its part / question numbers), issues, sessions, GPU loans.
+# Readers of the repository have none of these.
 INTERNAL = re.compile(
     r'\bspecs?\b|spec\'s|§|\bQ\d+\b|\bB\d\.\d+\b|\bpart [A-G]\b|shared/|'
-    r'\bthe issue\b|\bissue asks\b|\bsessions?\b|\bhelpers?\b|\bthe lead\b|'
+    r'\bthe issue\b|\bissue asks\b|\bsessions?\b|\bthe lead\b|'
     r'\blent\b|\bthis task\b', re.IGNORECASE)
 
 
