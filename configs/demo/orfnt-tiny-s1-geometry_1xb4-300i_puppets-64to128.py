@@ -27,10 +27,12 @@ data_root = osp.join(
     os.environ.get('MMHUMAN_EXT_DATA')
     or osp.join(osp.expanduser('~'), '.cache', 'mmhuman_ext'),
     'synthetic', 'orfnt_demo_puppets', '')
-frame_size, in_size = 128, 64
+in_size = 64
+# frames are loaded at the model output side, in_size x blender.upscale (2)
+frame_size = in_size * 2
 signals = dict(tex_signal_ch=32, geo_signal_ch=32)
 model = dict(
-    data_preprocessor=dict(in_size=in_size, out_size=frame_size),
+    data_preprocessor=dict(in_size=in_size),
     motion_net=dict(base_channels=8, **signals),
     warp_generator=dict(
         channels=(64, 32, 16), bottleneck_blocks=2, norm_cfg=None),

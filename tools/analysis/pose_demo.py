@@ -28,8 +28,8 @@ from mmengine.config import Config
 from mmengine.runner import CheckpointLoader, Runner
 
 from mmhuman_ext.registry import DATASETS
-from mmhuman_ext.utils import (atomic_write_image, atomic_write_text,
-                               register_all_modules)
+from mmhuman_ext.utils import register_all_modules
+from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
 
 
 def parse_args(argv=None):
