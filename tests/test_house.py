@@ -58,6 +58,43 @@ def test_every_base_config_is_used():
         assert name in text, f'configs/{name} is used by no config'
 
 
+# Words that only make sense inside the project's own process: the private
+# spec (and its part / question numbers), issues, sessions, GPU loans.
+# Readers of the repository have none of these.
+INTERNAL = re.compile(
+    r'\bspecs?\b|spec\'s|§|\bQ\d+\b|\bB\d\.\d+\b|\bpart [A-G]\b|shared/|'
+    r'\bthe issue\b|\bissue asks\b|\bsessions?\b|\bthe lead\b|'
+    r'\blent\b|\bthis task\b', re.IGNORECASE)
+
+
+def reader_docs():
+    """README, docs/ and the READMEs of configs/ and projects/."""
+    paths = [osp.join(ROOT, 'README.md')]
+    for pattern in ('docs/**/*.md', 'configs/*/README.md',
+                    'projects/*/README.md'):
+        paths += glob.glob(osp.join(ROOT, pattern), recursive=True)
+    return sorted(paths)
+
+
+def test_docs_speak_to_readers_of_the_repository():
+    found = [
+        f'{osp.relpath(path, ROOT)}:{i}: {line.strip()}'
+        for path in reader_docs() for i, line in enumerate(open(path), 1)
+        if INTERNAL.search(line)
+    ]
+    assert not found, '\n'.join(found)
+
+
+def test_the_docs_check_sees_internal_language():
+    assert len(reader_docs()) > 10
+    for line in ('as spec §2.12 says', '(Q6)', 'the issue asks for it',
+                 'no GPU was lent to this task', 'spec B2.9'):
+        assert INTERNAL.search(line), line
+    for line in ('a specific setting', 'inspect the output',
+                 'the spectral norm', 'Table 4.2'):
+        assert not INTERNAL.search(line), line
+
+
 # --- import graph -----------------------------------------------------------
 # Layers, bottom to top; a module imports only from its own layer or below.
 LAYERS = {
@@ -225,40 +262,3 @@ def test_helpers_are_imported_from_their_module():
                     _top(target) == 'utils'):
                 offenders.append(f'{name} -> {target}')
     assert not offenders, offenders
-
-
-# Words that only make sense inside the project's own process: the private
-# spec (and its part / question numbers), issues, sessions, helpers, GPU
-# loans. Readers of the repository have none of these.
-INTERNAL = re.compile(
-    r'\bspecs?\b|spec\'s|§|\bQ\d+\b|\bB\d\.\d+\b|\bpart [A-G]\b|shared/|'
-    r'\bthe issue\b|\bissue asks\b|\bsessions?\b|\bhelpers?\b|\bthe lead\b|'
-    r'\blent\b|\bthis task\b', re.IGNORECASE)
-
-
-def reader_docs():
-    """README, docs/ and the READMEs of configs/ and projects/."""
-    paths = [osp.join(ROOT, 'README.md')]
-    for pattern in ('docs/**/*.md', 'configs/*/README.md',
-                    'projects/*/README.md'):
-        paths += glob.glob(osp.join(ROOT, pattern), recursive=True)
-    return sorted(paths)
-
-
-def test_docs_speak_to_readers_of_the_repository():
-    found = [
-        f'{osp.relpath(path, ROOT)}:{i}: {line.strip()}'
-        for path in reader_docs() for i, line in enumerate(open(path), 1)
-        if INTERNAL.search(line)
-    ]
-    assert not found, '\n'.join(found)
-
-
-def test_the_docs_check_sees_internal_language():
-    assert len(reader_docs()) > 10
-    for line in ('as spec §2.12 says', '(Q6)', 'the issue asks for it',
-                 'no GPU was lent to this task', 'spec B2.9'):
-        assert INTERNAL.search(line), line
-    for line in ('a specific setting', 'inspect the output',
-                 'the spectral norm', 'Table 4.2'):
-        assert not INTERNAL.search(line), line

@@ -50,15 +50,14 @@ def test_head_animator_refuses(other, example_inputs, tmp_path,
                                monkeypatch):
     """HeadAnimator.from_config (the FLAME control sweeps of the head
     mode; the demo config reads its head model from
-    data/synthetic_heads/flame)."""
+    $MMHUMAN_EXT_DATA/synthetic/cvthead_demo_heads/flame)."""
     import os
 
     from mmhuman_ext.apis.head_animation import HeadAnimator
-    (tmp_path / 'data' / 'synthetic_heads').mkdir(parents=True)
-    os.symlink(
-        osp.join(example_inputs, 'heads', 'flame'),
-        tmp_path / 'data' / 'synthetic_heads' / 'flame')
-    monkeypatch.chdir(tmp_path)
+    heads = tmp_path / 'synthetic' / 'cvthead_demo_heads'
+    heads.mkdir(parents=True)
+    os.symlink(osp.join(example_inputs, 'heads', 'flame'), heads / 'flame')
+    monkeypatch.setenv('MMHUMAN_EXT_DATA', str(tmp_path))
     with pytest.raises(CheckpointMismatchError,
                        match="loaded 0 of the model's"):
         HeadAnimator.from_config(CVTHEAD_DEMO, other)
