@@ -3,8 +3,13 @@
 A Runner makes its config's scope the current default scope for the rest of
 the process; each test therefore starts inside a fresh ``mmhuman_ext`` scope.
 """
+import importlib.util
+import os.path as osp
+
 import pytest
 from mmengine.registry import DefaultScope
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 @pytest.fixture(autouse=True, scope='session')
@@ -93,3 +98,13 @@ def puppet_small_data(tmp_path_factory):
     return ensure_puppets(
         str(tmp_path_factory.getbasetemp() / 'puppets_small'),
         **PUPPETS_SMALL)
+
+
+@pytest.fixture(scope='session')
+def infer_tool():
+    """``tools/infer.py`` as a module (its ``main(argv)`` runs a mode)."""
+    spec = importlib.util.spec_from_file_location(
+        'infer', osp.join(ROOT, 'tools', 'infer.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

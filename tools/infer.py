@@ -12,7 +12,8 @@
     # head avatars (CVTHead): reenactment or FLAME controls
     python tools/infer.py head CFG CKPT DRIVING [DRIVING ...] \
         --data-root DIR --source-video VIDEO [--source-frame 0] --out-dir DIR
-    # text-driven video editing (MaskINT)
+    # text-driven video editing (MaskINT); seed and decoding passes through
+    # --cfg-options model.seed=1 model.num_steps=8
     python tools/infer.py edit CFG CKPT VIDEO --prompt "a wolf" --out-dir DIR
     # one-shot human motion transfer (ORFNT)
     python tools/infer.py motion CFG CKPT --source IMG --driving DRIVING \
@@ -122,7 +123,12 @@ def _edit_args(sub):
         type=float,
         help="output frame rate (default: the input video's)")
     p.add_argument('--no-gif', action='store_true')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, key=value (e.g. model.seed=1, '
+        'model.num_steps=8: the decoding passes)')
 
 
 def _motion_args(sub):
@@ -146,11 +152,6 @@ def _motion_args(sub):
         '--comparison', action='store_true', help='also write comparison.mp4')
     p.add_argument('--fps', type=float, default=25)
     p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument(
-        '--size',
-        type=int,
-        default=256,
-        help='resolution the inputs are resized to')
 
 
 def parse_args(argv=None):
@@ -269,6 +270,11 @@ def run_edit(args):
         args.out_dir,
         fps=args.fps or editor.last_fps,
         gif=not args.no_gif)
+    stages = ', '.join(f'{k[8:-2]} {v:.2f} s' for k, v in result.items()
+                       if k.startswith('runtime_') and k != 'runtime_s')
+    print(f'keyframes {result["keyframes"]}: {result["runtime_s"]:.2f} s '
+          f'({stages}); {result["nfe_diffusion"]} U-Net+ControlNet '
+          f'evaluations, {result["nfe_transformer"]} transformer passes')
     return len(result['pred_frames'])
 
 
@@ -280,7 +286,7 @@ def run_motion(args):
     from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
                                                   motion_transfer_video)
     transferer = MotionTransferer.from_config(args.config, args.checkpoint,
-                                              _device(args), args.size)
+                                              _device(args))
     paths = motion_transfer_video(
         transferer,
         args.source,

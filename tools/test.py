@@ -21,8 +21,9 @@ import sys
 from mmengine.config import Config, DictAction
 
 from mmhuman_ext.datasets.layout import check_dataset_files
-from mmhuman_ext.utils import (atomic_write_text, register_all_modules,
-                               setup_cpu_distributed, shutdown_distributed)
+from mmhuman_ext.utils import (register_all_modules, setup_cpu_distributed,
+                               shutdown_distributed)
+from mmhuman_ext.utils.atomic_io import atomic_write_text
 from mmhuman_ext.utils.run import (build_runner, check_writable,
                                    guard_checkpoint_fit, run_explained,
                                    set_work_dir, warn_unused_keys)

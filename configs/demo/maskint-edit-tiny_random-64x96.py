@@ -10,7 +10,7 @@ default_scope = 'mmhuman_ext'
 blocks = ('CrossAttnDownBlock2D', 'DownBlock2D')
 model = dict(
     type='MaskINTEditPipeline',
-    clip_len=16,
+    chunk_len=16,
     resolution=(64, 96),
     seed=0,
     structure=dict(type='HEDEdgeDetector'),

@@ -19,10 +19,12 @@
 _base_ = ['../motion_transfer/orfnt-s1-geometry_1xb8-100ki_ted-128to256.py']
 
 data_root = 'data/puppets/'
-frame_size, in_size = 128, 64
+in_size = 64
+# frames are loaded at the model output side, in_size x blender.upscale (2)
+frame_size = in_size * 2
 signals = dict(tex_signal_ch=32, geo_signal_ch=32)
 model = dict(
-    data_preprocessor=dict(in_size=in_size, out_size=frame_size),
+    data_preprocessor=dict(in_size=in_size),
     motion_net=dict(base_channels=8, **signals),
     warp_generator=dict(
         channels=(64, 32, 16), bottleneck_blocks=2, norm_cfg=None),

@@ -13,8 +13,8 @@
 #   checkpoints/raft_large_C_T_SKHT_V2-ff5fadd5.pth   torchvision RAFT-large
 # The stage-2 checkpoint (tools/train.py on configs/maskint/) is given on
 # the command line:
-#   python tools/misc/maskint_edit.py THIS_CONFIG CKPT --video IN.mp4 \
-#       --prompt "a wolf" --out DIR
+#   python tools/infer.py edit THIS_CONFIG CKPT IN.mp4 \
+#       --prompt "a wolf" --out-dir DIR
 #   python tools/test.py THIS_CONFIG \
 #       --cfg-options model.interpolator_checkpoint=CKPT   (DAVIS-2017 list)
 # (tools/test.py's own CKPT argument would load into the whole pipeline;
@@ -28,7 +28,7 @@ sd = 'checkpoints/stable-diffusion-v1-5'
 model = dict(
     _delete_=True,
     type='MaskINTEditPipeline',
-    clip_len=16,
+    chunk_len=16,
     resolution=(384, 672),
     seed=0,
     structure={{_base_.model.data_preprocessor.structure_detector}},

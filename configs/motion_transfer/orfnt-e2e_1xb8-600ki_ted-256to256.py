@@ -4,10 +4,9 @@
 # removed (the paper drops them at 256 for their cost).
 _base_ = ['./orfnt-s1-geometry_1xb8-100ki_ted-128to256.py']
 
-in_size = 256
 model = dict(
     train_stage='e2e',
-    data_preprocessor=dict(in_size=in_size, out_size=256),
+    data_preprocessor=dict(in_size=256),
     blender=dict(upscale=1),
     loss_cfg=dict(corr=None, aff=None))
 max_iters = 600000

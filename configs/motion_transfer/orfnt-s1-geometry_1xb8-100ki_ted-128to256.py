@@ -10,7 +10,10 @@ _base_ = ['../_base_/default_runtime.py']
 
 data_root = 'data/ted/'
 vgg19_path = 'data/pretrained/vgg19-dcbb9e9d.pth'
-in_size, out_size = 128, 256
+# network input side and BlenderNet's SR factor; the model derives its output
+# side (in_size x upscale), the frames are loaded at that size
+in_size, upscale = 128, 2
+out_size = in_size * upscale
 
 model = dict(
     type='ORFNTMotionTransfer',
@@ -20,7 +23,6 @@ model = dict(
     data_preprocessor=dict(
         type='MotionTransferDataPreprocessor',
         in_size=in_size,
-        out_size=out_size,
         num_parts=24),
     motion_net=dict(
         type='DensePoseFlowNet',
@@ -48,7 +50,7 @@ model = dict(
         atlas_up_channels=(256, 256, 384),
         tex_channels=16,
         geo_up_channels=(256, 128, 64, 64)),
-    blender=dict(type='BlenderNet', base_channels=64, upscale=2),
+    blender=dict(type='BlenderNet', base_channels=64, upscale=upscale),
     discriminator=dict(
         type='ResNetPatchDiscriminator',
         in_channels=3,

@@ -41,8 +41,8 @@ class HeadAnimator:
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils import (load_checkpoint_file,
-                                       register_all_modules)
+        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
+        from mmhuman_ext.utils.setup_env import register_all_modules
         register_all_modules()
         model = MODELS.build(Config.fromfile(config).model)
         if checkpoint:

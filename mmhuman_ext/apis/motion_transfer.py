@@ -23,9 +23,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mmhuman_ext.datasets.video_io import (IMAGE_EXTS, FrameSource,
-                                           find_iuv_file, read_iuv)
-from .video_io import VideoWriter
+from mmhuman_ext.datasets.motion_transfer_inputs import (find_iuv_file,
+                                                         list_iuv_files,
+                                                         read_iuv)
+from mmhuman_ext.utils.video import (IMAGE_EXTENSIONS, FrameSource,
+                                     VideoWriter, is_image_file,
+                                     read_image_file)
 
 
 def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
@@ -38,34 +41,35 @@ def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
 class MotionTransferer:
     """Args:
         model: a built ``ORFNTMotionTransfer`` (any model with
-            ``animate(source_img, source_iuv, driving_iuv) -> dict(fake,
-            mask)``; ``encode_source`` is used when present).
+            ``out_size`` and ``animate(source_img, source_iuv, driving_iuv)
+            -> dict(fake, mask)``; ``encode_source`` is used when present).
         device (str): 'cpu' or 'cuda'.
-        size (int): frames and IUV maps are resized to ``size`` (256, the
-            dataset resolution) before the model; RGB by area, IUV nearest.
+
+    Frames and IUV maps are resized to the model's output side
+    ``model.out_size`` (the size its training frames are loaded at) before
+    the model; RGB by area, IUV nearest.
     """
 
-    def __init__(self, model, device: str = 'cpu', size: int = 256):
+    def __init__(self, model, device: str = 'cpu'):
         self.model = model.to(device).eval()
-        self.device, self.size = device, size
+        self.device, self.size = device, model.out_size
 
     @classmethod
     def from_config(cls, config: str, checkpoint: Optional[str] = None,
-                    device: str = 'cpu', size: int = 256
-                    ) -> 'MotionTransferer':
+                    device: str = 'cpu') -> 'MotionTransferer':
         """Build the model of ``config`` and load ``checkpoint`` (weights
         only; an mmengine checkpoint or a plain state dict)."""
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils import (load_checkpoint_file,
-                                       register_all_modules)
+        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
+        from mmhuman_ext.utils.setup_env import register_all_modules
         register_all_modules()
         model = MODELS.build(Config.fromfile(config).model)
         if checkpoint:
             state = load_checkpoint_file(checkpoint, map_location='cpu')
             model.load_state_dict(state.get('state_dict', state))
-        return cls(model, device, size)
+        return cls(model, device)
 
     def _image(self, rgb: np.ndarray) -> torch.Tensor:
         if rgb.shape[:2] != (self.size, self.size):
@@ -144,11 +148,6 @@ def iuv_visual(iuv: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
-def _iuv_files(folder: str) -> List[str]:
-    return sorted(osp.join(folder, f) for f in os.listdir(folder)
-                  if f.lower().endswith(('.png', '.npz')))
-
-
 def driving_iuv_source(driving: str, channel_order: str = 'IUV_cv2',
                        densepose=None) -> Tuple[int, Iterator[np.ndarray]]:
     """Count and iterator of the driving IUV maps of ``driving``: a folder of
@@ -158,7 +157,7 @@ def driving_iuv_source(driving: str, channel_order: str = 'IUV_cv2',
     if osp.isdir(driving):
         folder = osp.join(driving, 'iuv') if osp.isdir(
             osp.join(driving, 'iuv')) else driving
-        files = _iuv_files(folder)
+        files = list_iuv_files(folder)
         if files:
             try:
                 read_iuv(files[0], channel_order)
@@ -220,19 +219,16 @@ def motion_transfer_video(transferer: MotionTransferer, source: str,
         dict: paths ``frames`` (folder), ``video`` (mp4) and, with
         ``comparison``, ``comparison`` (mp4).
     """
-    from mmhuman_ext.utils import atomic_write_image
-    if not osp.isfile(source) or not source.lower().endswith(IMAGE_EXTS):
+    from mmhuman_ext.utils.atomic_io import atomic_write_image
+    if not osp.isfile(source) or not is_image_file(source):
         raise FileNotFoundError(f'source image {source} not found (an image '
-                                f'file {IMAGE_EXTS} is expected)')
+                                f'file {IMAGE_EXTENSIONS} is expected)')
     densepose = None
     if densepose_model:
         from mmhuman_ext.datasets.densepose_charts import TorchScriptDensePose
         densepose = TorchScriptDensePose(densepose_model, transferer.device)
-    src_bgr = cv2.imread(source, cv2.IMREAD_COLOR)
-    if src_bgr is None:
-        raise ValueError(f'{source}: cannot decode the source image; '
-                         f'expected an image file {IMAGE_EXTS}')
-    src_rgb = cv2.cvtColor(src_bgr, cv2.COLOR_BGR2RGB)
+    src_rgb = cv2.cvtColor(read_image_file(source, what='source'),
+                           cv2.COLOR_BGR2RGB)
     src_iuv = source_iuv_for(source, source_iuv, channel_order, densepose)
     if src_iuv.shape[:2] != src_rgb.shape[:2]:
         raise ValueError(f'the source IUV map is {src_iuv.shape[1]}x'

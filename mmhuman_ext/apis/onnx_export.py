@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from mmhuman_ext.utils import atomic_write_bytes
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes
 
 DEFAULT_OPSET = 17
 

@@ -20,8 +20,8 @@ from typing import Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from mmhuman_ext.utils import (atomic_write_image, atomic_write_text,
-                               register_all_modules)
+from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.setup_env import register_all_modules
 
 
 def init_pose_model(config,

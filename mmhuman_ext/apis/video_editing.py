@@ -16,10 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmhuman_ext.datasets.video_io import FrameSource
-from mmhuman_ext.utils.checkpoint import (atomic_write_bytes,
-                                          atomic_write_image)
-from .video_io import VideoWriter, is_video_file, video_info
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes, atomic_write_image
+from mmhuman_ext.utils.video import (FrameSource, VideoWriter, is_video_file,
+                                     video_info)
 
 
 def read_frames(path: str, start: int = 0, interval: int = 1,
@@ -106,7 +105,7 @@ class VideoEditor:
         from mmengine import Config
 
         from mmhuman_ext.registry import MODELS
-        from mmhuman_ext.utils import register_all_modules
+        from mmhuman_ext.utils.setup_env import register_all_modules
         register_all_modules()
         cfg = Config.fromfile(config)
         if cfg_options:

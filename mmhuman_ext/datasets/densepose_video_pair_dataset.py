@@ -41,9 +41,11 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmhuman_ext.registry import DATASETS
+from mmhuman_ext.utils.video import (VIDEO_EXTENSIONS, FrameSource,
+                                     is_video_file)
 from .layout import DataLayout, register_layout
-from .video_io import (IUV_CHANNEL_ORDERS, VIDEO_EXTS, FrameSource,
-                       find_iuv_file, read_mask)
+from .motion_transfer_inputs import (IUV_CHANNEL_ORDERS, find_iuv_file,
+                                     read_mask)
 
 MODES = ('train_pair', 'reconstruction', 'animation')
 
@@ -51,7 +53,7 @@ MODES = ('train_pair', 'reconstruction', 'animation')
 def _strip_ext(name: str) -> str:
     """FOMM's pairs lists name videos with their file extension."""
     root, ext = osp.splitext(name)
-    return root if ext.lower() in VIDEO_EXTS + ('.png', ) else name
+    return root if is_video_file(name) or ext.lower() == '.png' else name
 
 
 @DATASETS.register_module()
@@ -66,7 +68,7 @@ class DensePoseVideoPairDataset(BaseDataset):
         id_sampling (bool): train_pair: sample an identity first.
         iuv_channel_order (str): how IUV PNGs store their channels,
             ``'IUV_cv2'`` (default) or ``'IUV_rgb'``
-            (:data:`~mmhuman_ext.datasets.video_io.IUV_CHANNEL_ORDERS`).
+            (:data:`~mmhuman_ext.datasets.motion_transfer_inputs.IUV_CHANNEL_ORDERS`).
         stacked_frame_width (int, optional): frame width of stacked PNGs
             (default their height).
         max_test_frames (int, optional): keep at most this many driving
@@ -100,8 +102,9 @@ class DensePoseVideoPairDataset(BaseDataset):
     def _frame_source(self, split_dir: str, name: str) -> FrameSource:
         vdir = osp.join(split_dir, name)
         candidates = [osp.join(vdir, 'frames')]
-        candidates += [osp.join(vdir, name + ext) for ext in VIDEO_EXTS]
-        candidates += [osp.join(split_dir, name + ext) for ext in VIDEO_EXTS]
+        candidates += [osp.join(folder, name + ext)
+                       for folder in (vdir, split_dir)
+                       for ext in VIDEO_EXTENSIONS]
         for path in candidates:
             if osp.exists(path):
                 return FrameSource(path)

@@ -23,7 +23,7 @@ import torch
 from mmengine.dataset import BaseDataset
 
 from mmhuman_ext.registry import DATASETS
-from .video_io import VIDEO_EXTS, FrameSource
+from mmhuman_ext.utils.video import VIDEO_EXTENSIONS, FrameSource
 
 
 def find_video(data_root: str, video_id: str) -> Optional[str]:
@@ -31,7 +31,7 @@ def find_video(data_root: str, video_id: str) -> Optional[str]:
     folder = osp.join(data_root, video_id)
     if osp.isdir(folder):
         return folder
-    for ext in VIDEO_EXTS:
+    for ext in VIDEO_EXTENSIONS:
         if osp.isfile(folder + ext):
             return folder + ext
     return None

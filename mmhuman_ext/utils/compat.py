@@ -17,18 +17,19 @@
   ``mmengine.fileio.load`` of a pickle (mmpose's detection ``bbox_file``,
   annotation pickles, dumped predictions) never runs code from the file.
 * numpy 2 removed ``numpy.bool8``, which mmagic 1.2.0 uses at import time.
-* Annotation errors: mmpose's ``BaseCocoStyleDataset`` parsing is wrapped
-  (:mod:`mmhuman_ext.datasets.annotation_errors`) so that a malformed or
-  non-finite annotation, a bad detection file or an empty image names the
-  file and the entry, and dropped annotations are counted in the log.
+
+:func:`~mmhuman_ext.utils.register_all_modules` also wraps mmpose's
+``BaseCocoStyleDataset`` parsing
+(:mod:`mmhuman_ext.datasets.annotation_errors`) so that a bad annotation
+names the file and the entry.
 """
 import numpy as np
 from mmengine.fileio import register_handler
 from mmengine.fileio.backends import LocalBackend
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .checkpoint import atomic_write_bytes, atomic_write_text, \
-    load_checkpoint_file
+from .atomic_io import atomic_write_bytes, atomic_write_text
+from .checkpoint import load_checkpoint_file
 from .safe_pickle import SafePickleHandler
 
 _APPLIED = False
@@ -57,6 +58,4 @@ def apply_compat() -> None:
     register_handler(['pkl', 'pickle'])(SafePickleHandler)
     if not hasattr(np, 'bool8'):
         np.bool8 = np.bool_
-    from mmhuman_ext.datasets.annotation_errors import install
-    install()
     _APPLIED = True

@@ -160,7 +160,7 @@ def subject_from_config(path: str, name: Optional[str] = None,
     """Build the model of a config file (random weights, eval mode);
     ``views``: images per sample of a multi-view model."""
     from mmhuman_ext.registry import MODELS
-    from mmhuman_ext.utils import register_all_modules
+    from mmhuman_ext.utils.setup_env import register_all_modules
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(path)
     if cfg_options:

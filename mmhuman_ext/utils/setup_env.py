@@ -7,7 +7,9 @@ from mmengine import DefaultScope
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import mmpose's and mmhuman_ext's modules so every name is registered,
-    after installing the changes of :mod:`mmhuman_ext.utils.compat`.
+    after installing the changes of :mod:`mmhuman_ext.utils.compat` and the
+    annotation errors of :mod:`mmhuman_ext.datasets.annotation_errors`
+    (imported here, the one place utils reaches into the packages above).
 
     Args:
         init_default_scope (bool): Also make ``mmhuman_ext`` the default
@@ -23,6 +25,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmhuman_ext.engine  # noqa: F401
     import mmhuman_ext.evaluation  # noqa: F401
     import mmhuman_ext.models  # noqa: F401
+    from mmhuman_ext.datasets.annotation_errors import install
+    install()
 
     if not init_default_scope:
         return

@@ -412,7 +412,7 @@ def main(argv=None):
     args = parse_args(argv)
     _check_files(args)
     from mmhuman_ext.apis import init_pose_model
-    from mmhuman_ext.utils import atomic_write_bytes
+    from mmhuman_ext.utils.atomic_io import atomic_write_bytes
     pose_model = init_pose_model(args.pose_config, args.pose_checkpoint,
                                  args.device)
     lifter = init_pose_model(args.lift_config, args.lift_checkpoint,

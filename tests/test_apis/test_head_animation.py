@@ -11,7 +11,7 @@ from mmhuman_ext.datasets.transforms.reenact_transforms import \
 from mmhuman_ext.registry import MODELS
 
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', 'test_models',
-                            'test_editors'))
+                            'test_editors', 'test_cvthead'))
 from test_cvthead import tiny_cfg  # noqa: E402
 
 

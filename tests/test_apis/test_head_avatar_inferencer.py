@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from mmhuman_ext.apis.inferencers import HeadAvatarInferencer
-from mmhuman_ext.apis.video_io import read_video_frames
+from mmhuman_ext.utils.video import read_video_frames
 
-sys.path.insert(
-    0, osp.join(osp.dirname(__file__), '..', 'test_models', 'test_editors'))
+sys.path.insert(0, osp.join(osp.dirname(__file__), '..', 'test_models',
+                            'test_editors', 'test_cvthead'))
 from test_cvthead import tiny_cfg  # noqa: E402
 
 

@@ -16,8 +16,8 @@ from mmengine.config import Config
 from mmengine.runner import save_checkpoint
 
 from mmhuman_ext.apis.inferencers.base import dataset_meta_of
-from mmhuman_ext.apis.video_io import VideoWriter
 from mmhuman_ext.registry import MODELS
+from mmhuman_ext.utils.video import VideoWriter
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PPT_S = osp.join(ROOT, 'configs/ppt/ppt-s_4xb32-300e_coco-256x192.py')

@@ -1,6 +1,5 @@
-"""Motion-transfer API and tools/misc/motion_transfer.py end to end with a
+"""Motion-transfer API and ``tools/infer.py motion`` end to end with a
 random-weight ORFNT checkpoint on puppet data."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -11,21 +10,12 @@ import torch
 
 from mmhuman_ext.apis.motion_transfer import (MotionTransferer,
                                               driving_iuv_source)
-from mmhuman_ext.apis.video_io import video_info
+from mmhuman_ext.utils.video import video_info
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 # the demo model (last stage: 64 -> 128 with BlenderNet's SR block)
 CONFIG = osp.join(ROOT, 'configs', 'demo',
                   'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py')
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'motion_transfer_tool', osp.join(ROOT, 'tools', 'misc',
-                                         'motion_transfer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -40,15 +30,16 @@ def checkpoint(tmp_path_factory):
     return str(path)
 
 
-def test_tool_writes_frames_video_and_comparison(puppet_small_data,
+def test_tool_writes_frames_video_and_comparison(infer_tool,
+                                                 puppet_small_data,
                                                  checkpoint, tmp_path):
     source = osp.join(puppet_small_data, 'test', 'puppet000', 'frames',
                       '000000.png')
     driving = osp.join(puppet_small_data, 'test', 'puppet001')
     out = tmp_path / 'out'
-    _tool().main([CONFIG, checkpoint, '--source', source, '--driving',
-                  driving, '--out', str(out), '--comparison', '--fps', '10',
-                  '--batch-size', '4'])
+    infer_tool.main(['motion', CONFIG, checkpoint, '--source', source,
+                  '--driving', driving, '--out-dir', str(out), '--comparison',
+                  '--fps', '10', '--batch-size', '4', '--device', 'cpu'])
     frames = sorted(os.listdir(out / 'frames'))
     assert frames == [f'{t:06d}.png' for t in range(6)]
     img = cv2.imread(str(out / 'frames' / '000003.png'))
@@ -61,10 +52,11 @@ def test_tool_writes_frames_video_and_comparison(puppet_small_data,
 
 
 def test_api_matches_model_animate(puppet_small_data, checkpoint):
-    anim = MotionTransferer.from_config(CONFIG, checkpoint, size=64)
+    anim = MotionTransferer.from_config(CONFIG, checkpoint)
+    assert anim.size == anim.model.out_size == 128
     vdir = osp.join(puppet_small_data, 'test', 'puppet001')
     src = cv2.imread(osp.join(vdir, 'frames', '000000.png'))[..., ::-1]
-    from mmhuman_ext.datasets.video_io import read_iuv
+    from mmhuman_ext.datasets.motion_transfer_inputs import read_iuv
     src_iuv = read_iuv(osp.join(vdir, 'iuv', '000000.png'))
     count, iuvs = driving_iuv_source(vdir)
     iuvs = list(iuvs)
@@ -85,18 +77,19 @@ def test_api_matches_model_animate(puppet_small_data, checkpoint):
     assert np.abs(one[0].astype(int) - one[5].astype(int)).mean() > 0
 
 
-def test_clear_errors(puppet_small_data, checkpoint, tmp_path):
-    tool = _tool()
+def test_clear_errors(infer_tool, puppet_small_data, checkpoint, tmp_path):
+    def motion(source, driving):
+        infer_tool.main(['motion', CONFIG, checkpoint, '--source', source,
+                   '--driving', driving, '--device', 'cpu', '--out-dir',
+                   str(tmp_path / 'o')])
+
     frames = osp.join(puppet_small_data, 'test', 'puppet001', 'frames')
     source = osp.join(frames, '000000.png')
     with pytest.raises(ValueError, match='TorchScript DensePose model'):
-        tool.main([CONFIG, checkpoint, '--source', source, '--driving',
-                   frames, '--out', str(tmp_path / 'o')])
+        motion(source, frames)
     lonely = tmp_path / 'lonely.png'
     cv2.imwrite(str(lonely), np.zeros((64, 64, 3), np.uint8))
     with pytest.raises(ValueError, match='no DensePose map for the source'):
-        tool.main([CONFIG, checkpoint, '--source', str(lonely), '--driving',
-                   osp.dirname(frames), '--out', str(tmp_path / 'o')])
+        motion(str(lonely), osp.dirname(frames))
     with pytest.raises(FileNotFoundError, match='source image'):
-        tool.main([CONFIG, checkpoint, '--source', str(tmp_path / 'no.png'),
-                   '--driving', frames, '--out', str(tmp_path / 'o')])
+        motion(str(tmp_path / 'no.png'), frames)

@@ -10,7 +10,7 @@ import torch
 from mmhuman_ext.apis.inferencers import MultiViewPoseInferencer
 from mmhuman_ext.apis.inferencers.multiview_pose_inferencer import \
     load_cameras
-from mmhuman_ext.apis.video_io import VideoWriter, read_video_frames
+from mmhuman_ext.utils.video import VideoWriter, read_video_frames
 from mmhuman_ext.geometry import project_points, stack_cameras
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -19,7 +19,7 @@ def test_edit_config_matches_trained_model_and_paper_defaults():
     assert (ed.num_inference_steps, ed.guidance_scale,
             ed.controlnet_conditioning_scale) == (50, 7.5, 1.0)
     assert ed.extended_attention and ed.share_noise
-    assert tuple(pipe.resolution) == (384, 672) and pipe.clip_len == 16
+    assert tuple(pipe.resolution) == (384, 672) and pipe.chunk_len == 16
     assert edit.test_dataloader.dataset.type == 'VideoEditBenchmarkDataset'
     assert [e['type'] for e in edit.test_evaluator] == [
         'CLIPVideoConsistency', 'FlowWarpingError', 'EditRuntime']

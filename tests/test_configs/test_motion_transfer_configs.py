@@ -55,7 +55,7 @@ def test_real_recipe_numbers():
         assert (g.type, g.lr, g.betas) == ('Adam', 2e-4, (0.5, 0.999))
         assert c.optim_wrapper.discriminator.optimizer.lr == 2e-4
         assert c.model.data_preprocessor.in_size == 128
-        assert c.model.data_preprocessor.out_size == 256
+        assert c.model.blender.upscale == 2
         losses = c.model.loss_cfg
         assert [losses[k].loss_weight for k in ('corr', 'aff', 'tv', 'cons',
                                                  'uv', 'seg', 'per', 'rec')
@@ -71,6 +71,33 @@ def test_end_to_end_256_variant():
     assert c.model.loss_cfg.corr is None and c.model.loss_cfg.aff is None
     assert c.train_cfg.max_iters == 600000
     assert c.get('load_from') is None
+
+
+def _pipelines(cfg):
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        while 'dataset' in dataset:  # wrappers (ConcatDataset, ...)
+            dataset = dataset.dataset
+        yield loader, dataset.pipeline
+
+
+ORFNT_CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'motion_transfer', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'demo', 'orfnt*.py')))
+
+
+@pytest.mark.parametrize('path', ORFNT_CONFIGS, ids=osp.basename)
+def test_output_size_is_written_once(path):
+    """The model derives its output side (input side x BlenderNet's
+    upscale); no config repeats it in the preprocessor, and the frames are
+    loaded at it."""
+    c = Config.fromfile(path)
+    assert 'out_size' not in c.model.data_preprocessor
+    out = c.model.data_preprocessor.in_size * c.model.blender.upscale
+    for loader, pipeline in _pipelines(c):
+        sizes = [tuple(t['size']) for t in pipeline
+                 if t['type'] == 'PairedResize']
+        assert sizes == [(out, out)], (loader, sizes, out)
 
 
 @pytest.mark.parametrize('name,key,value', [

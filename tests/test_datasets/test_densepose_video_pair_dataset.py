@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from mmhuman_ext.datasets import DensePoseVideoPairDataset
-from mmhuman_ext.datasets.video_io import read_iuv
+from mmhuman_ext.datasets.motion_transfer_inputs import read_iuv
 
 PIPELINE = [
     dict(type='LoadFramePair'),
@@ -65,7 +65,7 @@ def test_train_pair_packs_the_contract(puppet_small_data):
 def test_keypoints_scaled_with_frames(puppet_small_data):
     ds = _dataset(puppet_small_data, split='test', mode='reconstruction')
     meta = ds[0]['data_samples'].metainfo
-    from mmhuman_ext.datasets.video_io import read_openpose_json
+    from mmhuman_ext.datasets.motion_transfer_inputs import read_openpose_json
     raw = read_openpose_json(osp.join(
         puppet_small_data, 'test', meta['video_id'], 'kps',
         f'{meta["drv_idx"]:06d}.json'))

@@ -8,11 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
+from mmhuman_ext.datasets.motion_transfer_inputs import (read_iuv,
+                                                         read_openpose_json)
 from mmhuman_ext.datasets.synthetic.puppets import (MARKER_COLOURS,
                                                     OPENPOSE18_NAMES,
                                                     PuppetVideo,
                                                     ensure_puppets)
-from mmhuman_ext.datasets.video_io import read_iuv, read_openpose_json
 
 
 def _video(seed=3, size=128, frames=16):

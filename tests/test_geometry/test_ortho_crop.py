@@ -8,7 +8,7 @@ from mmhuman_ext.geometry.ortho_crop import (crop_to_image,
                                              estimate_crop_tform,
                                              fit_ortho_cam, ortho_project,
                                              project_to_image, warp_crop)
-from mmhuman_ext.models.layers.flame import FLAMELayer
+from mmhuman_ext.models.editors.cvthead.flame import FLAMELayer
 
 
 def _scale_tform():

@@ -133,7 +133,7 @@ def test_main_writes_loadable_files(tmp_path, flame_sized_hierarchy, release):
     cfg.write_text(f"_base_ = ['{base}']\nmodel = dict(generator=dict("
                    f"hierarchy=dict(path='{flame_sized_hierarchy}')))\n")
     conv.main([str(src), str(tmp_path / 'ours.pth'), '--config', str(cfg)])
-    from mmhuman_ext.utils import load_checkpoint_file
+    from mmhuman_ext.utils.checkpoint import load_checkpoint_file
     ours = load_checkpoint_file(str(tmp_path / 'ours.pth'))
     assert {k.split('.')[0] for k in ours['state_dict']} == {
         'generator', 'hair_deformer'}

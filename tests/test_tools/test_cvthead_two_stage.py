@@ -13,7 +13,7 @@ import sys
 import pytest
 import torch
 
-from mmhuman_ext.utils import load_checkpoint_file
+from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 S1 = 'cvthead-tiny_1xb4-20e_synthheads-64x64.py'

@@ -17,7 +17,7 @@ from PIL import Image
 
 from mmhuman_ext.datasets.densepose_charts import (chart_to_box,
                                                    paste_box_iuv)
-from mmhuman_ext.datasets.video_io import read_iuv
+from mmhuman_ext.datasets.motion_transfer_inputs import read_iuv
 
 TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools',
                  'dataset_converters')

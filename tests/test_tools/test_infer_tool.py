@@ -1,5 +1,5 @@
-"""tools/infer.py: the pose (mmpose inferencer) and multi-view commands."""
-import importlib.util
+"""tools/infer.py: the pose (mmpose inferencer), multi-view and motion
+commands (edit: test_infer_edit.py)."""
 import json
 import os
 import os.path as osp
@@ -20,21 +20,13 @@ from test_multiview_pose_inferencer import (
     ring_cameras)
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'infer', osp.join(ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_pose_command_on_a_folder(tmp_path, capsys):
+def test_pose_command_on_a_folder(infer_tool, tmp_path, capsys):
     ckpt = random_checkpoint(PPT_DEMO, str(tmp_path / 'ppt.pth'))
     folder = tmp_path / 'pics'
     folder.mkdir()
     for name in ('a.jpg', 'b.jpg'):
         person_picture(str(folder / name))
-    _tool().main([
+    infer_tool.main([
         'pose',
         str(folder), '--pose2d', PPT_DEMO, '--pose2d-weights', ckpt,
         '--device', 'cpu', '--out-dir',
@@ -47,7 +39,7 @@ def test_pose_command_on_a_folder(tmp_path, capsys):
         assert np.asarray(json.load(f)[0]['keypoints']).shape == (17, 2)
 
 
-def test_multiview_command_on_view_folders(tmp_path, capsys):
+def test_multiview_command_on_view_folders(infer_tool, tmp_path, capsys):
     ckpt = random_checkpoint(TRANSFUSION_DEMO, str(tmp_path / 'tf.pth'))
     views = []
     for v, img in enumerate(pictures()):
@@ -58,7 +50,7 @@ def test_multiview_command_on_view_folders(tmp_path, capsys):
         views.append(str(folder))
     cams = tmp_path / 'cameras.json'
     cams.write_text(json.dumps(ring_cameras()))
-    _tool().main([
+    infer_tool.main([
         'multiview', TRANSFUSION_DEMO, ckpt, *views, '--cameras',
         str(cams), '--device', 'cpu', '--out-dir',
         str(tmp_path / 'out')
@@ -70,39 +62,8 @@ def test_multiview_command_on_view_folders(tmp_path, capsys):
         assert np.asarray(json.load(f)['keypoints_3d']).shape == (17, 3)
 
 
-def test_edit_command_runs_maskint(tmp_path, capsys):
-    """The MaskINT adapter: a random tiny edit pipeline of the demo config
-    (the fixtures of tests/test_tools/test_maskint_edit_tool.py)."""
-    sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models',
-                                'test_editors'))
-    sys.path.insert(0, osp.join(ROOT, 'tests', 'test_tools'))
-    import torch
-    from maskint_tiny import CONFIG, write_clip_tokenizer
-    from mmengine import Config
-    from test_maskint_edit_tool import write_video
-
-    from mmhuman_ext.registry import MODELS
-    torch.manual_seed(1)
-    model = MODELS.build(Config.fromfile(CONFIG).model.interpolator)
-    ckpt = str(tmp_path / 'maskint.pth')
-    torch.save(dict(meta=dict(epoch=1), state_dict=model.state_dict()), ckpt)
-    video = str(tmp_path / 'in.mp4')
-    write_video(video, num_frames=6)
-    tok = write_clip_tokenizer(str(tmp_path / 'tokenizer'))
-    _tool().main([
-        'edit', CONFIG, ckpt, video, '--prompt', 'a wolf', '--device', 'cpu',
-        '--no-gif', '--out-dir',
-        str(tmp_path / 'out'), '--cfg-options',
-        f'model.keyframe_editor.tokenizer.from_pretrained={tok}',
-        'model.keyframe_editor.num_inference_steps=2', 'model.num_steps=2'
-    ])
-    assert 'edit: 6 result(s)' in capsys.readouterr().out
-    assert len(os.listdir(tmp_path / 'out' / 'edited')) == 6
-    assert osp.isfile(tmp_path / 'out' / 'edited.mp4')
-
-
-def test_motion_command_runs_motion_transfer(puppet_small_data, tmp_path,
-                                             capsys):
+def test_motion_command_runs_motion_transfer(infer_tool, puppet_small_data,
+                                             tmp_path, capsys):
     """The motion-transfer adapter on the built-in puppets with a random
     ORFNT of the demo config."""
     import torch
@@ -119,9 +80,9 @@ def test_motion_command_runs_motion_transfer(puppet_small_data, tmp_path,
     source = osp.join(puppet_small_data, 'test', 'puppet000', 'frames',
                       '000000.png')
     driving = osp.join(puppet_small_data, 'test', 'puppet001')
-    _tool().main([
+    infer_tool.main([
         'motion', config, ckpt, '--source', source, '--driving', driving,
-        '--size', '64', '--device', 'cpu', '--out-dir',
+        '--device', 'cpu', '--out-dir',
         str(tmp_path / 'out')
     ])
     assert 'motion: 6 result(s)' in capsys.readouterr().out

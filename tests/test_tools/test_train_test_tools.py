@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from mmhuman_ext.utils import load_checkpoint_file
+from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'tests/data/configs/tiny_topdown_gn.py')

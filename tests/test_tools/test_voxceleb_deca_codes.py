@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 import torch
 
-from mmhuman_ext.models.backbones.deca_encoder import DECAEncoder
+from mmhuman_ext.models.editors.cvthead.deca_encoder import DECAEncoder
 
 _spec = importlib.util.spec_from_file_location(
     'voxceleb_deca_codes', osp.join(osp.dirname(__file__), '..', '..',

@@ -1,4 +1,5 @@
-"""Safe checkpoint loading on torch >= 2.6 and crash-safe writes."""
+"""Safe checkpoint loading on torch >= 2.6 and crash-safe checkpoint
+writes."""
 import os
 import subprocess
 import sys
@@ -11,9 +12,9 @@ from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 
-from mmhuman_ext.utils import (UnsafeCheckpointError, atomic_write_bytes,
-                               load_checkpoint_file)
-from mmhuman_ext.utils.checkpoint import CorruptCheckpointError
+from mmhuman_ext.utils.checkpoint import (CorruptCheckpointError,
+                                          UnsafeCheckpointError,
+                                          load_checkpoint_file)
 
 
 class _ToyModel(BaseModel):
@@ -123,14 +124,6 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     assert os.listdir(tmp_path) == ['epoch_1.pth']
 
 
-def test_atomic_write_gives_the_permissions_of_open(tmp_path):
-    with open(tmp_path / 'plain', 'wb') as f:
-        f.write(b'x')
-    atomic_write_bytes(tmp_path / 'atomic', b'x')
-    assert (tmp_path / 'atomic').stat().st_mode == \
-        (tmp_path / 'plain').stat().st_mode
-
-
 def test_process_killed_while_saving_keeps_previous_checkpoint(tmp_path):
     """A SIGKILL between writing and renaming leaves the old file usable."""
     path = tmp_path / 'latest.pth'
@@ -156,31 +149,3 @@ def test_truncated_checkpoint_names_the_file(tmp_path):
     with pytest.raises(CorruptCheckpointError,
                        match=r'epoch_3\.pth \(300 bytes\).*truncated'):
         load_checkpoint_file(path)
-
-
-def test_failed_write_names_the_path_and_the_reason(tmp_path):
-    (tmp_path / 'a_file').write_text('x')
-    target = tmp_path / 'a_file' / 'metrics.json'
-    with pytest.raises(OSError) as info:
-        atomic_write_bytes(target, b'{}')
-    assert f'cannot write {target}' in str(info.value)
-    assert 'a_file is a file, not a folder' in str(info.value)
-
-
-def test_atomic_write_image_round_trip_and_failed_encode(tmp_path):
-    import cv2
-
-    from mmhuman_ext.utils import atomic_write_image
-    image = np.random.default_rng(0).integers(0, 256, (5, 7, 3), np.uint8)
-    path = tmp_path / 'sub' / 'a.png'
-    atomic_write_image(path, image[..., ::-1])  # a negative-stride view
-    np.testing.assert_array_equal(cv2.imread(str(path)), image[..., ::-1])
-    # a format OpenCV cannot encode: one error naming the file, the old
-    # picture unchanged and no partial file left beside it
-    bad = tmp_path / 'sub' / 'a.notanimage'
-    bad.write_bytes(b'old')
-    with pytest.raises(ValueError, match='a.notanimage'):
-        atomic_write_image(bad, image)
-    assert bad.read_bytes() == b'old'
-    assert sorted(p.name for p in path.parent.iterdir()) == [
-        'a.notanimage', 'a.png']

@@ -32,7 +32,7 @@ import torch
 from mmcv.cnn import fuse_conv_bn
 from mmengine.config import DictAction
 
-from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_text
 from mmhuman_ext.utils.model_analysis import (Subject, count_flops,
                                               make_subject, matmul_gflops,
                                               peak_memory_mib,

@@ -151,7 +151,7 @@ def main(argv=None):
           f'evaluations, {out["time_ratio"]:.2f}x time (median of the '
           'per-round ratios)')
     if args.out:
-        from mmhuman_ext.utils import atomic_write_text
+        from mmhuman_ext.utils.atomic_io import atomic_write_text
         atomic_write_text(args.out, json.dumps(out, indent=1))
 
 

@@ -27,8 +27,9 @@ import torch
 from mmengine.config import Config
 
 from mmhuman_ext.registry import DATASETS, MODELS
-from mmhuman_ext.utils import (atomic_write_image, atomic_write_text,
-                               load_checkpoint_file, register_all_modules)
+from mmhuman_ext.utils import register_all_modules
+from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 
 
 def build_model(cfg, checkpoint=None, seed=0):
@@ -81,7 +82,7 @@ def batch_of(samples):
 def pictures(cfg, trained, untrained, show_dir, num=6):
     from mmhuman_ext.apis.motion_transfer import write_video
     os.makedirs(show_dir, exist_ok=True)
-    size = cfg.model.data_preprocessor.out_size
+    size = trained.out_size
     test = cfg.test_dataloader.dataset
     recon = DATASETS.build(test)
     picks = np.linspace(0, len(recon) - 1, num).round().astype(int)

@@ -31,14 +31,14 @@ from tqdm import tqdm
 
 def list_videos(folder: str) -> Dict[str, str]:
     """``{name without extension: path}`` of the videos in ``folder``."""
-    from mmhuman_ext.datasets.video_io import IMAGE_EXTS, VIDEO_EXTS
+    from mmhuman_ext.utils.video import is_image_file, is_video_file
     if not osp.isdir(folder):
         raise FileNotFoundError(f'{folder} is not a folder of videos')
     out = {}
     for entry in sorted(os.listdir(folder)):
         path = osp.join(folder, entry)
-        stem, ext = osp.splitext(entry)
-        if osp.isdir(path) or ext.lower() in VIDEO_EXTS + IMAGE_EXTS:
+        stem = osp.splitext(entry)[0]
+        if osp.isdir(path) or is_video_file(entry) or is_image_file(entry):
             out[stem if not osp.isdir(path) else entry] = path
     return out
 
@@ -48,10 +48,9 @@ def video_frames(path: str, image_shape=(256, 256),
     """RGB frames of one video; ``image_shape`` ``(H, W)`` is the stored
     frame size (it splits stacked PNGs), and frames wider than ``W`` keep
     their ``column``-th ``W``-wide column, as ``pose-evaluation`` does."""
-    from mmhuman_ext.datasets.video_io import FrameSource
+    from mmhuman_ext.utils.video import FrameSource, is_image_file
     w = image_shape[1]
-    kind = 'stacked' if osp.isfile(path) and path.lower().endswith(
-        ('.png', '.jpg', '.jpeg')) else None
+    kind = 'stacked' if osp.isfile(path) and is_image_file(path) else None
     source = FrameSource(path, kind, frame_width=w if kind else None)
     frames = []
     for frame in source:
@@ -126,7 +125,7 @@ def main(argv=None):
                    default='pose_evaluation')
     p.add_argument('--device', default='cpu')
     a = p.parse_args(argv)
-    from mmhuman_ext.evaluation.metrics.motion_transfer_nets import (
+    from mmhuman_ext.evaluation.functional.motion_transfer_nets import (
         MarkerKeypointDetector, OpenPose18Detector, ReIDResNet50)
     if a.type == 'body_id':
         extractor = ReIDResNet50(

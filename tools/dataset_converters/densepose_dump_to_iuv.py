@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from mmhuman_ext.datasets.densepose_charts import (best_box, paste_box_iuv,
                                                    resize_iuv)
-from mmhuman_ext.utils import atomic_write_bytes
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes
 from mmhuman_ext.utils.safe_pickle import DATA_PICKLE, RestrictedUnpickler
 
 # DensePose result classes a dump may hold (module paths of several
@@ -159,7 +159,7 @@ def save_iuv(path: str, iuv: np.ndarray) -> None:
                             V=iuv[..., 2].astype(np.float32))
         atomic_write_bytes(path, buf.getvalue())
     else:
-        from mmhuman_ext.datasets.video_io import write_iuv_png
+        from mmhuman_ext.datasets.motion_transfer_inputs import write_iuv_png
         write_iuv_png(path, iuv)
 
 

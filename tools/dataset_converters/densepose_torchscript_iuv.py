@@ -31,7 +31,8 @@ import os.path as osp
 from tqdm import tqdm
 
 from mmhuman_ext.datasets.densepose_charts import TorchScriptDensePose
-from mmhuman_ext.datasets.video_io import FrameSource, write_iuv_png
+from mmhuman_ext.datasets.motion_transfer_inputs import write_iuv_png
+from mmhuman_ext.utils.video import FrameSource
 
 
 def main(argv=None):

@@ -41,8 +41,8 @@ from mmengine.utils import ProgressBar
 from mmhuman_ext.datasets.transforms.video_clip_transforms import (
     LoadVideoFrames, ResizeVideo, read_token_codebook)
 from mmhuman_ext.registry import MODELS
-from mmhuman_ext.utils import (atomic_write_bytes, atomic_write_text,
-                               register_all_modules)
+from mmhuman_ext.utils import register_all_modules
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes, atomic_write_text
 
 
 def parse_args(argv=None):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from mmhuman_ext.geometry.ortho_crop import estimate_crop_tform, warp_crop
-from mmhuman_ext.utils.checkpoint import atomic_savez
+from mmhuman_ext.utils.atomic_io import atomic_savez
 from mmhuman_ext.utils.safe_pickle import safe_load_pickle
 
 
@@ -60,7 +60,7 @@ def main(argv=None):
     p.add_argument('--device', default='cpu')
     p.add_argument('--batch-size', type=int, default=64)
     a = p.parse_args(argv)
-    from mmhuman_ext.models.backbones.deca_encoder import DECAEncoder
+    from mmhuman_ext.models.editors.cvthead.deca_encoder import DECAEncoder
     deca = DECAEncoder(ckpt=a.deca).to(a.device)
     out_dir = osp.join(a.data_root, a.out_dir)
     os.makedirs(out_dir, exist_ok=True)

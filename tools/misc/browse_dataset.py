@@ -17,7 +17,8 @@ from mmengine.config import Config, DictAction
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.registry import DATASETS
-from mmhuman_ext.utils import atomic_write_image, register_all_modules
+from mmhuman_ext.utils import register_all_modules
+from mmhuman_ext.utils.atomic_io import atomic_write_image
 
 
 def _to_bgr(inputs) -> np.ndarray:

@@ -21,7 +21,8 @@ from mmengine.runner import load_checkpoint
 from mmhuman_ext.evaluation.metrics.frame_interpolation_metric import \
     keyframe_baselines
 from mmhuman_ext.registry import DATASETS, MODELS
-from mmhuman_ext.utils import atomic_write_image, register_all_modules
+from mmhuman_ext.utils import register_all_modules
+from mmhuman_ext.utils.atomic_io import atomic_write_image
 
 
 def parse_args(argv=None):

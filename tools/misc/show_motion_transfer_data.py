@@ -19,8 +19,10 @@ def draw(video_dir: str, frames, channel_order: str = 'IUV_cv2',
          scale: float = 1.0) -> np.ndarray:
     """The RGB picture of the module docstring for frames ``frames``."""
     from mmhuman_ext.apis.motion_transfer import iuv_visual
-    from mmhuman_ext.datasets.video_io import (FrameSource, find_iuv_file,
-                                               read_iuv, read_mask)
+    from mmhuman_ext.datasets.motion_transfer_inputs import (find_iuv_file,
+                                                             read_iuv,
+                                                             read_mask)
+    from mmhuman_ext.utils.video import FrameSource
     name = osp.basename(osp.normpath(video_dir))
     source = None
     for path in (osp.join(video_dir, 'frames'),
@@ -69,7 +71,7 @@ def main(argv=None):
                    choices=('IUV_cv2', 'IUV_rgb'))
     p.add_argument('--scale', type=float, default=1.0)
     a = p.parse_args(argv)
-    from mmhuman_ext.utils import atomic_write_image
+    from mmhuman_ext.utils.atomic_io import atomic_write_image
     img = draw(a.video_dir, a.frames, a.iuv_channel_order, a.scale)
     atomic_write_image(a.out, img[..., ::-1])
     print(a.out)

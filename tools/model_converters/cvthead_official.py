@@ -60,7 +60,7 @@ from typing import Dict, Optional
 
 import torch
 
-from mmhuman_ext.models.backbones.rome_encoder import rome_to_ours
+from mmhuman_ext.models.editors.cvthead.rome_encoder import rome_to_ours
 
 _LAYER = {'0.norm': 'norm1', '0.fn.to_qkv': 'qkv', '0.fn.to_out.0': 'proj',
           '1.norm': 'norm2', '1.fn.net.0': 'fc1', '1.fn.net.3': 'fc2'}
@@ -172,7 +172,7 @@ def convert(state: Dict[str, torch.Tensor]) -> Dict[str, 'OrderedDict']:
 
 
 def _save(obj, path: str) -> None:
-    from mmhuman_ext.utils.checkpoint import atomic_torch_save
+    from mmhuman_ext.utils.atomic_io import atomic_torch_save
     atomic_torch_save(obj, path)
 
 
@@ -215,7 +215,7 @@ def main(argv=None):
     parser.add_argument('--deca-out', help='DECA E_flame file')
     parser.add_argument('--parsing-out', help='BiSeNet face parser file')
     args = parser.parse_args(argv)
-    from mmhuman_ext.utils import load_checkpoint_file
+    from mmhuman_ext.utils.checkpoint import load_checkpoint_file
     parts = convert(load_checkpoint_file(args.src, map_location='cpu'))
     if args.config:
         check_against_config(parts['model'], args.config)

@@ -427,8 +427,8 @@ def main(argv=None) -> int:
         'tokens reordered COCO -> Human3.6M)')
     args = parser.parse_args(argv)
 
-    from mmhuman_ext.utils import load_checkpoint_file
-    from mmhuman_ext.utils.checkpoint import atomic_torch_save
+    from mmhuman_ext.utils.atomic_io import atomic_torch_save
+    from mmhuman_ext.utils.checkpoint import load_checkpoint_file
     try:
         state, info = convert(
             official_state_dict(load_checkpoint_file(args.src, 'cpu')),

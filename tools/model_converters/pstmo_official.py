@@ -53,7 +53,7 @@ from typing import Dict, Tuple
 
 import torch
 
-from mmhuman_ext.utils.checkpoint import atomic_torch_save
+from mmhuman_ext.utils.atomic_io import atomic_torch_save
 
 Tensors = Dict[str, torch.Tensor]
 

@@ -39,7 +39,7 @@ from typing import Dict
 
 import torch
 
-from mmhuman_ext.utils.checkpoint import atomic_torch_save
+from mmhuman_ext.utils.atomic_io import atomic_torch_save
 
 #: Printed for trained TransFusion models.
 BGR_NOTE = ('the official TransFusion code trained this model on BGR images '

@@ -11,8 +11,8 @@ from typing import List, Optional
 
 import numpy as np
 
-from mmhuman_ext.utils import atomic_write_image, atomic_write_text
-from ..video_io import VideoWriter
+from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.video import VideoWriter
 
 
 def dataset_meta_of(model, checkpoint: Optional[dict], cfg) -> dict:

@@ -42,9 +42,9 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 
 from mmhuman_ext.registry import INFERENCERS
-from mmhuman_ext.utils import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.video import VideoWriter
 from ..head_animation import SWEEPS, HeadAnimator
-from ..video_io import VideoWriter
 from .base import to_jsonable
 
 #: driving codes a controls file may hold, with their per-frame shapes

@@ -29,7 +29,6 @@ one video and one JSON list over the frames.
 """
 import copy
 import json
-import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
@@ -46,11 +45,11 @@ from mmengine.utils import ProgressBar
 from mmhuman_ext.geometry import triangulate_with_confidence
 from mmhuman_ext.geometry.camera import camera_from_toolbox
 from mmhuman_ext.registry import INFERENCERS
+from mmhuman_ext.utils.video import (is_video_file, list_image_files,
+                                     read_video_frames, video_info)
 from ..pose_inference import draw_poses
-from ..video_io import is_video_file, read_video_frames, video_info
 from .base import ResultWriter, dataset_meta_of, to_jsonable
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 _VIEW_META_KEYS = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
                    'dataset_keypoint_weights', 'flip_indices',
                    'skeleton_links')
@@ -90,9 +89,7 @@ def _read_image(path: str) -> np.ndarray:
 
 
 def _image_files(folder: str) -> List[str]:
-    return sorted(
-        osp.join(folder, f) for f in os.listdir(folder)
-        if f.lower().endswith(IMAGE_EXTENSIONS))
+    return [osp.join(folder, f) for f in list_image_files(folder)]
 
 
 def tile_views(pictures: Sequence[np.ndarray]) -> np.ndarray:

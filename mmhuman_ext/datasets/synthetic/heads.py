@@ -162,7 +162,7 @@ def hair_volume(unit: np.ndarray) -> np.ndarray:
 def write_standin_hair_model(out_dir: str, unit: np.ndarray, seed: int = 0,
                              num_coeffs: int = 60) -> Dict[str, str]:
     """Write stand-ins of ROME's linear deformation files (formats of
-    :class:`~mmhuman_ext.models.layers.hair_deformer.LinearHairDeformer`):
+    :class:`~mmhuman_ext.models.editors.cvthead.LinearHairDeformer`):
 
     * ``linear_hair.pth``: a torchvision ResNet-50 state dict with a
       2048 -> 60 ``fc``; random trunk, zero ``fc``, so it predicts
@@ -200,7 +200,8 @@ def make_standin_head_model(out_dir: str, subdivisions: int = 4,
         dict: paths ``flame``, ``landmarks``, ``hierarchy`` and the hair
         model's ``net``, ``mean``, ``basis``.
     """
-    from mmhuman_ext.models.layers.mesh_hierarchy import save_hierarchy_npz
+    from mmhuman_ext.models.editors.cvthead.mesh_hierarchy import \
+        save_hierarchy_npz
     if subdivisions < 2:
         raise ValueError('the hierarchy needs subdivisions >= 2')
     rng = np.random.default_rng([seed, 1])
@@ -341,7 +342,7 @@ def render_head(points: torch.Tensor, verts: torch.Tensor,
         tuple: ``image (size, size, 3)`` uint8 RGB and ``mask (size, size)``
         uint8 in {0, 1}.
     """
-    from mmhuman_ext.models.layers.point_rasterizer import \
+    from mmhuman_ext.models.editors.cvthead.point_rasterizer import \
         PointZBufferRasterizer
     bary = torch.from_numpy(_bary_grid(density))  # (K, 3)
     tri_p, tri_v = points[faces], verts[faces]  # (F, 3, 3)
@@ -393,7 +394,7 @@ def write_synthetic_voxceleb(root: str, model_dir: str,
     """Render the videos into ``root`` (layout in
     :class:`~mmhuman_ext.datasets.VoxCelebReenactDataset`), using the head
     model files in ``model_dir``."""
-    from mmhuman_ext.models.layers.flame import FLAMELayer
+    from mmhuman_ext.models.editors.cvthead.flame import FLAMELayer
     flame = FLAMELayer(osp.join(model_dir, 'generic_model.pkl'),
                        landmark_path=osp.join(model_dir,
                                               'landmark_embedding.npy'))

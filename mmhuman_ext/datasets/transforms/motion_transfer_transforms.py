@@ -19,7 +19,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement
 
 from mmhuman_ext.registry import TRANSFORMS
-from ..video_io import find_iuv_file, read_iuv, read_mask, read_openpose_json
+from ..motion_transfer_inputs import (find_iuv_file, read_iuv, read_mask,
+                                      read_openpose_json)
 
 SIDES = ('source', 'driving')
 

@@ -4,7 +4,6 @@
 for raw videos, ``SampleClipIndices -> LoadTokenClip -> PackMaskINTInputs``
 for the token cache.
 """
-import os
 import os.path as osp
 import zipfile
 import zlib
@@ -16,9 +15,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmhuman_ext.registry import TRANSFORMS
-from mmhuman_ext.utils.video import read_video_frames_at
-
-IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
+from mmhuman_ext.utils.video import list_image_files, read_video_frames_at
 
 
 def _video_name(results: dict) -> str:
@@ -96,8 +93,7 @@ def _read_image(path: str, flag: int) -> np.ndarray:
 def _listing(folder: str, needed: int) -> list:
     if not osp.isdir(folder):
         raise FileNotFoundError(f'frame folder {folder} does not exist')
-    names = sorted(n for n in os.listdir(folder)
-                   if n.lower().endswith(IMAGE_EXTENSIONS))
+    names = list_image_files(folder)
     if len(names) < needed:
         raise ValueError(f'{folder} holds {len(names)} images but the clip '
                          f'needs frame index {needed - 1}')

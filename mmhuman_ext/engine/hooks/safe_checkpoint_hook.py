@@ -28,8 +28,8 @@ from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
 
 from mmhuman_ext.registry import HOOKS
-from mmhuman_ext.utils.checkpoint import (atomic_write_text,
-                                          remove_stale_partial_files)
+from mmhuman_ext.utils.atomic_io import (atomic_write_text,
+                                         remove_stale_partial_files)
 
 
 class CheckpointSaveError(OSError):

@@ -22,9 +22,8 @@ import torch
 from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
+from mmhuman_ext.evaluation.functional.lpips import LPIPSAlex
 from mmhuman_ext.registry import METRICS
-
-from .reenact_metrics import LPIPSAlex
 
 ROWS = ('', 'vq_', 'linear_', 'nearest_')
 PSNR_CAP = 100.

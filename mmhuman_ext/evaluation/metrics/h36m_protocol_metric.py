@@ -16,7 +16,7 @@ from mmengine.logging import MMLogger
 from mmhuman_ext.datasets.h36m_videopose3d import (H36M_ACTIONS,
                                                    h36m_action_category)
 from mmhuman_ext.registry import METRICS
-from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_text
 
 
 def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

@@ -34,9 +34,11 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from torch import Tensor
 
+from mmhuman_ext.evaluation.functional.fid import (InceptionPool3,
+                                                   frechet_distance)
+from mmhuman_ext.evaluation.functional.motion_transfer_nets import \
+    warn_random_weights
 from mmhuman_ext.registry import METRICS, MODELS
-from .motion_transfer_nets import warn_random_weights
-from .reenact_metrics import InceptionPool3, frechet_distance
 
 PRED_KEYS = ('pred_img', 'fake_img', 'fake', 'output')
 MODES = ('pose_evaluation', 'euclidean')

@@ -30,7 +30,7 @@ from mmengine.evaluator import BaseMetric
 
 from mmhuman_ext.geometry import triangulate_with_confidence
 from mmhuman_ext.registry import METRICS
-from mmhuman_ext.utils import atomic_write_text
+from mmhuman_ext.utils.atomic_io import atomic_write_text
 
 
 def _joint_names(dataset_meta: Optional[dict], num: int) -> List[str]:

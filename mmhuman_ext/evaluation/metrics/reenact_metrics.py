@@ -6,7 +6,7 @@ protocols in ``docs/cvthead.md``).
   thresholded at 0.6 over white.
 * :class:`CrossReenactMetric` (no ground truth): FID, CSIM (ArcFace or
   VGGFace2 embeddings) and IQA (HyperIQA).
-* :class:`MotionTransferMetric`: AKD / AED / APD from DECA codes re-estimated
+* :class:`CVTHeadMotionMetric`: AKD / AED / APD from DECA codes re-estimated
   on the output and on the ground truth.
 
 Why not mmagic's: its ``PSNR`` averages per-image PSNRs (the official code:
@@ -20,12 +20,13 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torchvision
 from mmengine.evaluator import BaseMetric
-from torch import Tensor, nn
+from torch import Tensor
 
+from mmhuman_ext.evaluation.functional.fid import (InceptionPool3,
+                                                   frechet_distance)
+from mmhuman_ext.evaluation.functional.lpips import LPIPSAlex
 from mmhuman_ext.registry import METRICS, MODELS
-from mmhuman_ext.utils.pretrained import load_state_dict_file
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -89,38 +90,6 @@ def mask_on_white(img: Tensor, mask: Tensor, thr: float = 0.6) -> Tensor:
     """``img * M + (1 - M)`` with ``M = 1[mask > thr]``; ``img`` in [0, 1]."""
     m = (mask > thr).to(img)
     return img * m + (1 - m)
-
-
-class LPIPSAlex(nn.Module):
-    """LPIPS v0.1 with AlexNet (``lpips`` package; its linear heads ship with
-    the package). The AlexNet backbone loads from ``backbone_ckpt``
-    (torchvision ``alexnet-owt-7be5be79.pth``) or stays random.
-    Inputs in [0, 1], ``(B, 3, H, W)`` -> ``(B,)``."""
-
-    def __init__(self, backbone_ckpt: Optional[str] = None):
-        super().__init__()
-        import lpips
-        self.net = lpips.LPIPS(net='alex', pretrained=True, pnet_rand=True,
-                               verbose=False)
-        if backbone_ckpt is not None:
-            state = load_state_dict_file(
-                backbone_ckpt, 'AlexNet (LPIPS backbone)',
-                'download alexnet-owt-7be5be79.pth from '
-                'https://download.pytorch.org/models/ and set its path')
-            feats = torchvision.models.alexnet(weights=None).features
-            feats.load_state_dict({k[len('features.'):]: v
-                                   for k, v in state.items()
-                                   if k.startswith('features.')})
-            tgt = self.net.net
-            for i, slice_ in enumerate([tgt.slice1, tgt.slice2, tgt.slice3,
-                                        tgt.slice4, tgt.slice5]):
-                for name, _ in slice_.named_children():
-                    slice_._modules[name] = feats[int(name)]
-        self.requires_grad_(False)
-        self.eval()
-
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        return self.net(x, y, normalize=True).flatten(1).mean(1)
 
 
 @METRICS.register_module()
@@ -200,57 +169,6 @@ class SelfReenactMetric(BaseMetric):
         if 'lpips' in col:
             out['LPIPS'] = float(col['lpips'].mean())
         return out
-
-
-def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
-    """Fréchet distance of Gaussians fitted to features ``x (n, D)`` and
-    ``y (n, D)`` (same ``n``): ``|mu_x - mu_y|^2 + tr(C_x) + tr(C_y) -
-    2 tr sqrt(C_x C_y)``.
-
-    With sample covariances ``C = X_c^T X_c / (n - 1)``, ``tr sqrt(C_x C_y)``
-    is the nuclear norm of ``X_c Y_c^T`` divided by ``n - 1`` (same non-zero
-    eigenvalues), an ``n x n`` problem instead of mmagic's ``D x D`` matrix
-    square root (D = 2048), exact and fast for test-set sizes.
-    """
-    if len(x) != len(y):
-        raise ValueError(f'FID needs as many generated ({len(x)}) as real '
-                         f'({len(y)}) features here')
-    m = len(x) - 1
-    xc, yc = x - x.mean(0), y - y.mean(0)
-    cross = np.linalg.svd(xc @ yc.T, compute_uv=False).sum() / m
-    return float(((x.mean(0) - y.mean(0))**2).sum() +
-                 (xc**2).sum() / m + (yc**2).sum() / m - 2 * cross)
-
-
-class InceptionPool3(nn.Module):
-    """torchvision Inception-V3 up to the 2048-d average pool. Inputs in
-    [0, 1], resized to ``size`` (299; smaller only to test quickly) and
-    ImageNet-normalised. ``ckpt``: torchvision
-    ``inception_v3_google-0cc3c7bd.pth``; None keeps random weights."""
-
-    def __init__(self, ckpt: Optional[str] = None, size: int = 299):
-        super().__init__()
-        self.size = size
-        net = torchvision.models.inception_v3(
-            weights=None, aux_logits=False, init_weights=ckpt is None)
-        if ckpt is not None:
-            state = load_state_dict_file(
-                ckpt, 'Inception-V3', 'download '
-                'inception_v3_google-0cc3c7bd.pth from '
-                'https://download.pytorch.org/models/ and set its path')
-            net.load_state_dict({k: v for k, v in state.items()
-                                 if not k.startswith('AuxLogits.')})
-        net.fc = nn.Identity()
-        self.net = net.requires_grad_(False).eval()
-        self.register_buffer('mean', torch.tensor(
-            [0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(
-            [0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = F.interpolate(x, size=(self.size, self.size), mode='bilinear',
-                          align_corners=False)
-        return self.net((x - self.mean) / self.std)
 
 
 @METRICS.register_module()
@@ -347,7 +265,7 @@ class CrossReenactMetric(BaseMetric):
 
 
 @METRICS.register_module()
-class MotionTransferMetric(BaseMetric):
+class CVTHeadMotionMetric(BaseMetric):
     """AKD / AED / APD (extras the thesis does not report): DECA re-estimates
     FLAME codes on the output and on the ground truth, each cropped with the
     driver's crop transform (rescaled to the network resolution):

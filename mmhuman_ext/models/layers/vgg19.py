@@ -35,7 +35,7 @@ def build_vgg19_features(weights_path: Optional[str] = None,
     features = torchvision.models.vgg.make_layers(
         torchvision.models.vgg.cfgs['E'], batch_norm=False)
     if weights_path is not None:
-        from mmhuman_ext.utils import load_checkpoint_file
+        from mmhuman_ext.utils.checkpoint import load_checkpoint_file
         from mmhuman_ext.utils.pretrained import require_pretrained_file
         require_pretrained_file(weights_path, 'VGG-19',
                                 f'torchvision weights ({VGG19_WHERE})')

@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 from mmhuman_ext.engine.hooks import NonFiniteLossHook, SafeCheckpointHook
 from mmhuman_ext.engine.hooks.safe_checkpoint_hook import (
     CheckpointSaveError, NonFiniteTrainingError)
-from mmhuman_ext.utils import load_checkpoint_file
+from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 
 
 class _Toy(BaseModel):

@@ -7,15 +7,14 @@ import torch.nn.functional as F
 from mmengine.structures import BaseDataElement
 from torch import nn
 
+from mmhuman_ext.evaluation.functional.motion_transfer_nets import (
+    MarkerKeypointDetector, OpenPose18Detector, OpenPoseBodyNet, ReIDResNet50,
+    heatmap_peaks)
 from mmhuman_ext.evaluation.metrics import (FrameL1Metric,
                                             KeypointAKDMKRMetric,
-                                            MarkerKeypointDetector,
-                                            OpenPose18Detector,
-                                            OpenPoseBodyNet, PairedFIDMetric,
-                                            ReIDAEDMetric, ReIDResNet50)
+                                            PairedFIDMetric, ReIDAEDMetric)
 from mmhuman_ext.evaluation.metrics.motion_transfer_metrics import (
     embedding_distance, keypoint_errors)
-from mmhuman_ext.evaluation.metrics.motion_transfer_nets import heatmap_peaks
 from mmhuman_ext.registry import MODELS
 
 

@@ -77,8 +77,7 @@ def test_cross_metric_fid_and_csim():
 
 
 def test_frechet_distance_closed_form():
-    from mmhuman_ext.evaluation.metrics.reenact_metrics import \
-        frechet_distance
+    from mmhuman_ext.evaluation.functional.fid import frechet_distance
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 3)) + 1
     cx, cy = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
@@ -105,10 +104,10 @@ def test_own_mask_policy_penalises_empty_prediction():
 def test_motion_metric_zero_for_identical_images(cvthead_small_data):
     import os.path as osp
     from mmhuman_ext.evaluation.metrics.reenact_metrics import \
-        MotionTransferMetric
+        CVTHeadMotionMetric
     flame_dir = osp.join(cvthead_small_data, 'flame')
     torch.manual_seed(0)
-    m = MotionTransferMetric(
+    m = CVTHeadMotionMetric(
         deca=dict(type='DECAEncoder'),
         flame=dict(type='FLAMELayer',
                    model_path=osp.join(flame_dir, 'generic_model.pkl'),

@@ -1,10 +1,10 @@
 """The full MaskINT video editor: structure maps -> joint keyframe editing
 (stage 1) -> VQ tokens -> masked-token interpolation (stage 2) -> frames.
 
-Long videos (thesis Sec. 5.4): keyframes every ``clip_len - 1`` frames plus
-the last frame (60 frames: 0, 15, 30, 45, 59), all edited *jointly* in
+Long videos (thesis Sec. 5.4): keyframes every ``chunk_len - 1`` frames
+plus the last frame (60 frames: 0, 15, 30, 45, 59), all edited *jointly* in
 stage 1; each pair of consecutive keyframes bounds a chunk of at most
-``clip_len`` frames that is interpolated on its own (chunks share their
+``chunk_len`` frames that is interpolated on its own (chunks share their
 boundary keyframes, none depends on another's generated frames), and
 chunks of equal length are decoded as one batch.
 
@@ -24,18 +24,19 @@ from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 from mmhuman_ext.utils.pretrained import require_pretrained_file
 from .codebook import check_codebook_identity, checkpoint_codebook_identity
+from .maskgit import check_num_steps
 
 STAGES = ('structure', 'keyframes', 'tokenize', 'interpolate', 'decode')
 
 
-def keyframe_indices(num_frames: int, clip_len: int = 16) -> List[int]:
-    """0-based keyframes: every ``clip_len - 1`` frames plus the last."""
+def keyframe_indices(num_frames: int, chunk_len: int = 16) -> List[int]:
+    """0-based keyframes: every ``chunk_len - 1`` frames plus the last."""
     if num_frames < 2:
         raise ValueError(f'a video to edit needs at least 2 frames, got '
                          f'{num_frames}')
-    if clip_len < 2:
-        raise ValueError(f'clip_len must be >= 2, got {clip_len}')
-    inds = list(range(0, num_frames - 1, clip_len - 1))
+    if chunk_len < 2:
+        raise ValueError(f'chunk_len must be >= 2, got {chunk_len}')
+    inds = list(range(0, num_frames - 1, chunk_len - 1))
     return inds + [num_frames - 1]
 
 
@@ -59,7 +60,9 @@ class MaskINTEditPipeline(BaseModel):
             (:meth:`load_interpolator`); the edit tool passes it instead.
         keyframe_structure (dict, optional): a different detector for
             stage 1 only (the depth ablation); default: ``structure``.
-        clip_len (int): frames per interpolated chunk (16).
+        chunk_len (int): frames per interpolated chunk, its two keyframes
+            included (16): keyframes are ``chunk_len - 1`` frames apart.
+            (A dataset's ``clip_len`` is the length of the whole clip.)
         resolution (tuple[int, int], optional): ``(H, W)`` the video is
             resized to (384 x 672); None keeps its size.
         num_steps (int, optional): decoding passes K (default: the
@@ -80,7 +83,7 @@ class MaskINTEditPipeline(BaseModel):
                  interpolator: dict,
                  interpolator_checkpoint: Optional[str] = None,
                  keyframe_structure: Optional[dict] = None,
-                 clip_len: int = 16,
+                 chunk_len: int = 16,
                  resolution: Optional[Tuple[int, int]] = (384, 672),
                  num_steps: Optional[int] = None,
                  chunk_batch_size: int = 4,
@@ -103,7 +106,16 @@ class MaskINTEditPipeline(BaseModel):
                 f'the interpolator has {codebook} colour codes but the '
                 f'tokenizer {self.tokenizer.codebook_size}: use the VQ it '
                 'was trained with')
-        self.clip_len = clip_len
+        if num_steps is not None:
+            check_num_steps(num_steps, 'num_steps')
+        keyframe_indices(2, chunk_len)  # refuses chunk_len < 2
+        table = self.interpolator.transformer.temporal_embed
+        if table is not None and chunk_len > table.shape[0]:
+            raise ValueError(
+                f'chunk_len={chunk_len} exceeds the interpolator\'s temporal '
+                f'table ({table.shape[0]} frames, '
+                'interpolator.transformer.max_frames)')
+        self.chunk_len = chunk_len
         self.resolution = tuple(resolution) if resolution else None
         self.num_steps = num_steps
         self.chunk_batch_size = chunk_batch_size
@@ -204,7 +216,7 @@ class MaskINTEditPipeline(BaseModel):
         device = self.device
         timer = _StageTimer(device, progress)
         frames = self.resize_frames(frames.to(device).float())
-        keys = keyframe_indices(frames.shape[0], self.clip_len)
+        keys = keyframe_indices(frames.shape[0], self.chunk_len)
 
         structure = self.detect(self.structure, frames)
         key_structure = structure[keys] if self.keyframe_structure is None \

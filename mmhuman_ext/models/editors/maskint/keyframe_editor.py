@@ -7,7 +7,7 @@ Two things make the keyframes agree with each other (thesis Sec. 5.3.2):
 * all keyframes start from one shared initial latent noise;
 * every self-attention layer of the SD U-Net (``attn1`` in the down, mid
   and up blocks) attends to the keys and values of all keyframes
-  (:class:`~mmhuman_ext.models.layers.ExtendedSelfAttnProcessor`); the
+  (:class:`~mmhuman_ext.models.editors.maskint.ExtendedSelfAttnProcessor`); the
   ControlNet branch and the text cross-attention stay as they are.
 
 The denoising loop is our own (DDIM, classifier-free guidance) rather than
@@ -26,10 +26,9 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from mmhuman_ext.models.layers.extended_attention import \
-    ExtendedSelfAttnProcessor
 from mmhuman_ext.registry import MODELS
 from mmhuman_ext.utils.pretrained import require_pretrained_dir
+from .extended_attention import ExtendedSelfAttnProcessor
 
 #: what belongs in each folder, for the error raised when one is missing
 FOLDER_CONTENTS = dict(

@@ -22,6 +22,15 @@ MASK_SCHEDULES = {
 }
 
 
+def check_num_steps(num_steps, name: str = 'num_steps') -> None:
+    """Refuse a number of decoding passes that is not an integer >= 1
+    (0 would generate nothing; no value stands in for it)."""
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) \
+            or num_steps < 1:
+        raise ValueError(f'{name} (MaskGIT decoding passes) must be an '
+                         f'integer >= 1, got {num_steps!r}')
+
+
 def mask_schedule(name: str) -> Callable[[float], float]:
     """The mask-ratio function ``gamma`` called ``name`` (a key of
     :data:`MASK_SCHEDULES`)."""
@@ -146,8 +155,7 @@ def maskgit_decode(logits_fn: Callable[[Tensor, Tensor], Tensor],
     Returns:
         Tensor: ``(B, L)`` long, no [MASK] left.
     """
-    if num_steps < 1:
-        raise ValueError(f'num_steps must be >= 1, got {num_steps}')
+    check_num_steps(num_steps, 'num_steps')
     if token_choice not in ('sample', 'argmax'):
         raise ValueError(f"token_choice must be 'sample' or 'argmax', got "
                          f'{token_choice!r}')

@@ -29,7 +29,7 @@ from torch import Tensor
 
 from mmhuman_ext.registry import MODELS
 
-from .maskgit import maskgit_decode, sample_training_mask
+from .maskgit import check_num_steps, maskgit_decode, sample_training_mask
 
 GivenFrames = Union[str, int, Sequence[int]]
 
@@ -102,6 +102,7 @@ class MaskINT(BaseModel):
                              mask_schedule='cosine',
                              given_frames='first_last', seed=0)
         self.test_cfg.update(test_cfg or {})
+        check_num_steps(self.test_cfg['num_steps'], 'test_cfg.num_steps')
 
     @property
     def tokenizer(self):
@@ -180,7 +181,7 @@ class MaskINT(BaseModel):
                 keyframes are read.
             structure_tokens (Tensor): ``(B, N, h, w)`` long, every frame.
             given (Tensor): ``(B, N)`` bool, True = keyframe (kept as is).
-            num_steps (int, optional): decoding passes K; defaults to
+            num_steps (int, optional): decoding passes K >= 1; None takes
                 ``test_cfg['num_steps']``.
             generator (torch.Generator, optional): seeds the sampling; the
                 same seed gives the same output.
@@ -193,6 +194,9 @@ class MaskINT(BaseModel):
             raise ValueError(f'given must be (B, N) = {(B, N)}, got '
                              f'{tuple(given.shape)}')
         cfg = self.test_cfg
+        if num_steps is None:
+            num_steps = cfg['num_steps']
+        check_num_steps(num_steps, 'num_steps')
         unknown = (~given.to(color_tokens.device))[:, :, None, None].expand(
             B, N, h, w).reshape(B, -1)
 
@@ -206,7 +210,7 @@ class MaskINT(BaseModel):
             color_tokens.reshape(B, -1),
             unknown,
             self.mask_id,
-            num_steps=num_steps or cfg['num_steps'],
+            num_steps=num_steps,
             choice_temperature=cfg['choice_temperature'],
             sample_temperature=cfg['sample_temperature'],
             schedule=cfg['mask_schedule'],

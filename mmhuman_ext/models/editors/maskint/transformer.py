@@ -15,9 +15,8 @@ from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
 
-from mmhuman_ext.models.layers.video_window_attention import \
-    VideoWindowAttentionLayer
 from mmhuman_ext.registry import MODELS
+from .video_window_attention import VideoWindowAttentionLayer
 
 LAYER_KINDS = ('spatial', 'spatiotemporal')
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmhuman_ext.registry import MODELS
-from mmhuman_ext.utils.checkpoint import atomic_write_bytes
+from mmhuman_ext.utils.atomic_io import atomic_write_bytes
 from mmhuman_ext.utils.pretrained import (require_pretrained_dir,
                                           require_pretrained_file)
 from .codebook import codebook_identity

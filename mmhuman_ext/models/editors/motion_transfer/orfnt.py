@@ -34,9 +34,9 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
-from mmhuman_ext.models.layers.densepose_encoding import encode_iuv_parts
 from mmhuman_ext.registry import MODELS
 from ..state_dict_hooks import unwrapped_child_keys
+from .densepose_encoding import encode_iuv_parts
 
 STAGES = ('geometry', 'warping', 'joint', 'blender_sr', 'e2e')
 # loss groups of each stage
@@ -139,7 +139,9 @@ class ORFNTMotionTransfer(BaseModel):
             (``mmagic.L1Loss``), ``bce`` (masks), ``gan``
             (``mmagic.GANLoss``, LSGAN); a missing or None entry turns the
             term off.
-        data_preprocessor (dict): ``MotionTransferDataPreprocessor``.
+        data_preprocessor (dict): ``MotionTransferDataPreprocessor``; its
+            ``out_size`` is derived here (:attr:`out_size`) and best left
+            out (a value that disagrees is an error).
     """
 
     def __init__(self, motion_net: dict, blender: dict,
@@ -180,6 +182,7 @@ class ORFNTMotionTransfer(BaseModel):
                 f'{texture.out_channels if texture else 0})')
         self.generator = ORFNTGenerator(
             MODELS.build(motion_net), MODELS.build(blender), warp, texture)
+        self._set_output_size()
         self.discriminator = (MODELS.build(discriminator)
                               if discriminator else None)
         loss_cfg = dict(loss_cfg or {})
@@ -198,6 +201,27 @@ class ORFNTMotionTransfer(BaseModel):
         self._check_stage()
         self.set_train_stage(train_stage)
         self._register_state_dict_hook(unwrapped_child_keys)
+
+    @property
+    def out_size(self) -> int:
+        """Output side: network input side x BlenderNet's upscale (the
+        size of the predicted frames and of their ground truth)."""
+        return (self.data_preprocessor.in_size *
+                self.generator.blender.upscale)
+
+    def _set_output_size(self):
+        """Give the data preprocessor the output size (it resizes the
+        ground truth to it); a configured value must agree."""
+        pre, size = self.data_preprocessor, self.out_size
+        if pre.out_size is not None and pre.out_size != size:
+            raise ValueError(
+                f'model.data_preprocessor.out_size={pre.out_size} disagrees '
+                f'with the output size {size} = '
+                f'model.data_preprocessor.in_size ({pre.in_size}) x '
+                f'model.blender.upscale '
+                f'({self.generator.blender.upscale}); leave out_size out: '
+                'the model derives it')
+        pre.out_size = size
 
     # ---------------------------------------------------------- stages
     def _check_stage(self):
@@ -291,6 +315,12 @@ class ORFNTMotionTransfer(BaseModel):
         translated DensePose: part id, U, V of the most likely part) when the
         texture branch runs, and the input sample's metainfo."""
         size = out['image'].shape[-1]
+        gt = inputs.get('drv_img_out')
+        if gt is not None and gt.shape[-1] != size:
+            raise ValueError(
+                f'the ground truth inputs["drv_img_out"] is {gt.shape[-1]} '
+                f'px but the model output is {size} px; the data '
+                'preprocessor resizes it to model.out_size')
         cpu = (lambda x: x.detach().cpu())
         src = F.interpolate(inputs['src_img'], size=(size, size),
                             mode='bilinear', align_corners=False)
@@ -306,10 +336,7 @@ class ORFNTMotionTransfer(BaseModel):
             res.pred_mask = out['mask'][i].detach().cpu()
             res.src_img = cpu(src[i])
             if 'drv_img_out' in inputs:
-                gt = inputs['drv_img_out']
-                if gt.shape[-1] != size:
-                    gt = inputs['drv_img']
-                res.gt_img = cpu(gt[i])
+                res.gt_img = cpu(inputs['drv_img_out'][i])
             if 'texture' in out:
                 res.pred_iuv = self.translated_iuv(out['texture'])[i].cpu()
             results.append(res)
@@ -356,7 +383,7 @@ class ORFNTMotionTransfer(BaseModel):
         (raw IUV: part id 0..24, U, V in [0, 1]) given ``source_iuv``.
 
         Returns ``fake (B, 3, S, S)`` in [-1, 1] and ``mask (B, 1, S, S)``
-        (``S`` = output size, 256). ``source_mask`` is accepted for API
+        (``S`` = :attr:`out_size`). ``source_mask`` is accepted for API
         symmetry; the model does not use it (masks only supervise
         training). ``source_cache`` from :meth:`encode_source` skips the
         source encoders (a batch of driving frames may share one source:
