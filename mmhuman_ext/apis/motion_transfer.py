@@ -27,7 +27,8 @@ from mmhuman_ext.datasets.motion_transfer_inputs import (find_iuv_file,
                                                          list_iuv_files,
                                                          read_iuv)
 from mmhuman_ext.utils.video import (IMAGE_EXTENSIONS, FrameSource,
-                                     VideoWriter, is_image_file)
+                                     VideoWriter, is_image_file,
+                                     read_image_file)
 
 
 def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
@@ -239,11 +240,8 @@ def motion_transfer_video(transferer: MotionTransferer, source: str,
     if densepose_model:
         from mmhuman_ext.datasets.densepose_charts import TorchScriptDensePose
         densepose = TorchScriptDensePose(densepose_model, transferer.device)
-    src_bgr = cv2.imread(source, cv2.IMREAD_COLOR)
-    if src_bgr is None:
-        raise ValueError(f'{source}: cannot decode the source image; '
-                         f'expected an image file {IMAGE_EXTS}')
-    src_rgb = cv2.cvtColor(src_bgr, cv2.COLOR_BGR2RGB)
+    src_rgb = cv2.cvtColor(read_image_file(source, what='source'),
+                           cv2.COLOR_BGR2RGB)
     src_iuv = source_iuv_for(source, source_iuv, channel_order, densepose)
     if src_iuv.shape[:2] != src_rgb.shape[:2]:
         raise ValueError(f'the source IUV map is {src_iuv.shape[1]}x'

@@ -21,7 +21,8 @@
 :func:`~mmhuman_ext.utils.register_all_modules` also wraps mmpose's
 ``BaseCocoStyleDataset`` parsing
 (:mod:`mmhuman_ext.datasets.annotation_errors`) so that a bad annotation
-names the file and the entry.
+names the file and the entry; for mmpose's own dataset classes it adds
+context to their errors and logs doubtful input, never a new failure.
 """
 import numpy as np
 from mmengine.fileio import register_handler

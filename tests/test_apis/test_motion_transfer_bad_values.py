@@ -19,6 +19,7 @@ from mmhuman_ext.registry import DATASETS
 
 class _Echo(torch.nn.Module):
     """Stands in for ORFNT: returns the source image."""
+    out_size = 16
 
     def animate(self, src, src_iuv, drv):
         return dict(fake=src, mask=src[:, :1])
@@ -46,7 +47,7 @@ def test_read_iuv_refuses_nan(tmp_path, field):
 
 
 def test_api_refuses_non_finite_source_and_driving():
-    transferer = MotionTransferer(_Echo(), size=16)
+    transferer = MotionTransferer(_Echo())
     rgb = np.full((16, 16, 3), 100, np.float32)
     out = list(transferer.animate(rgb, _iuv(), [_iuv(), _iuv()]))
     assert len(out) == 2 and out[0]['frame'].max() > 0
@@ -64,7 +65,7 @@ def test_text_file_named_png_as_source_is_named(tmp_path):
     source = tmp_path / 'me.png'
     source.write_text('not a picture')
     with pytest.raises(ValueError, match='me.png: cannot decode the source'):
-        motion_transfer_video(MotionTransferer(_Echo(), size=16),
+        motion_transfer_video(MotionTransferer(_Echo()),
                               str(source), str(tmp_path), str(tmp_path / 'o'),
                               progress=False)
 
