@@ -57,7 +57,7 @@ def save_random_checkpoint(cfg, path: str, module: str = '') -> str:
     a sub-module to save instead (``'interpolator'`` for a MaskINT edit
     config, whose checkpoint is the stage-2 model)."""
     from mmhuman_ext.registry import MODELS
-    from mmhuman_ext.utils.checkpoint import atomic_torch_save
+    from mmhuman_ext.utils.atomic_io import atomic_torch_save
     model = MODELS.build(cfg.model)
     if module:
         model = getattr(model, module)
