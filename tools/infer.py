@@ -399,6 +399,7 @@ def run_edit(args):
                                                 check_edit_args,
                                                 open_edit_input,
                                                 prepare_out_dir)
+    from mmhuman_ext.utils.run import CheckpointMismatchError
     names = {
         k: '--' + k.replace('_', '-')
         for k in EDIT_KNOBS + ('start', 'interval', 'max_frames', 'fps')
@@ -417,6 +418,8 @@ def run_edit(args):
             random_interpolator=args.random_interpolator, half=args.half,
             cpu_offload=args.cpu_offload, names=names,
             allow_partial=args.partial_load, **knobs)
+    except CheckpointMismatchError:
+        raise  # main() says that nothing was written
     except (ValueError, OSError) as exc:
         sys.exit(f'edit: {exc}')
     result = editor.edit_video(
