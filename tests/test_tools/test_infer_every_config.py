@@ -116,13 +116,24 @@ def _head(cfg, config, ckpt, examples, out, ppt_weights):
 
 
 def _edit(cfg, config, ckpt, examples, out, ppt_weights):
-    tokenizer = osp.join(examples, 'clip_tokenizer')
+    options = ['model.num_steps=2']
+    if cfg.model.tokenizer.type == 'PatchVQTokenizer':
+        # the demo's fitted codebook, here random codes of its size
+        codebook = osp.join(osp.dirname(out), 'patchvq.npz')
+        size = cfg.model.interpolator.transformer.codebook_size
+        rng = np.random.default_rng(0)
+        np.savez(codebook, codebook=rng.uniform(
+            -1, 1, (size, 3, 8, 8)).astype(np.float32))
+        options.append(f'model.tokenizer.codebook={codebook}')
+    if cfg.model.keyframe_editor.type == 'JointKeyframeEditor':
+        tokenizer = osp.join(examples, 'clip_tokenizer')
+        options += [
+            f'model.keyframe_editor.tokenizer.from_pretrained={tokenizer}',
+            'model.keyframe_editor.num_inference_steps=2'
+        ]
     return ['edit', config, ckpt, osp.join(examples, 'video.mp4'),
             '--prompt', 'a red figure', '--max-frames', '4', '--no-gif',
-            '--cfg-options',
-            f'model.keyframe_editor.tokenizer.from_pretrained={tokenizer}',
-            'model.keyframe_editor.num_inference_steps=2',
-            'model.num_steps=2'], 4
+            '--cfg-options', *options], 4
 
 
 def _motion(cfg, config, ckpt, examples, out, ppt_weights):
