@@ -36,6 +36,10 @@ NOT_RUNNABLE = {
     'needs the pretrained folders it names (checkpoints/stable-diffusion-'
     'v1-5, sd-controlnet-hed, ControlNetHED.pth, kandinsky-2-2-decoder/'
     'movq, clip-vit-large-patch14), which cannot be had offline',
+    'configs/maskint/maskint-edit-hed_random-fullwidth-384x672.py':
+    'cost figures only: every network of the edit at its real width with '
+    'random weights (about 15 GB and tens of CPU-minutes for one edit); '
+    'tests/test_tools/test_maskint_edit_cost.py covers it',
 }
 # configs the mode refuses with a clear reason: (error, message pattern)
 REFUSED = {
