@@ -39,7 +39,8 @@ NOT_RUNNABLE = {
     'configs/maskint/maskint-edit-hed_random-fullwidth-384x672.py':
     'cost figures only: every network of the edit at its real width with '
     'random weights (about 15 GB and tens of CPU-minutes for one edit); '
-    'tests/test_tools/test_maskint_edit_cost.py covers it',
+    'tools/analysis/maskint_edit_cost.py counts its FLOPs on the meta '
+    'device',
 }
 # configs the mode refuses with a clear reason: (error, message pattern)
 REFUSED = {
