@@ -15,8 +15,8 @@
 # stage's last checkpoint from work_dirs/<config name>/):
 #   orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128.py
 #   orfnt-tiny-s2-warping_1xb4-1200i_puppets-64to128.py
-#   orfnt-tiny-s3-joint_1xb4-600i_puppets-64to128.py
-#   orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py
+#   orfnt-tiny-s3-joint_1xb4-1500i_puppets-64to128.py
+#   orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128.py
 _base_ = ['../motion_transfer/orfnt-s1-geometry_1xb8-100ki_ted-128to256.py']
 
 import os  # noqa: E402

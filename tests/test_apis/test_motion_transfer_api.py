@@ -15,7 +15,7 @@ from mmhuman_ext.utils.video import video_info
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 # the demo model (last stage: 64 -> 128 with BlenderNet's SR block)
 CONFIG = osp.join(ROOT, 'configs', 'demo',
-                  'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py')
+                  'orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128.py')
 
 
 @pytest.fixture(scope='module')

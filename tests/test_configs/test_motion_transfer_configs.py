@@ -17,8 +17,8 @@ REAL = [
 DEMO = [
     'orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128',
     'orfnt-tiny-s2-warping_1xb4-1200i_puppets-64to128',
-    'orfnt-tiny-s3-joint_1xb4-600i_puppets-64to128',
-    'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128',
+    'orfnt-tiny-s3-joint_1xb4-1500i_puppets-64to128',
+    'orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128',
 ]
 STAGES = ['geometry', 'warping', 'joint', 'blender_sr']
 

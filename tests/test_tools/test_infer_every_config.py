@@ -219,7 +219,7 @@ DEMO_PER_MODE = dict(
     multiview='configs/demo/transfusion-tiny_1xb8-40e_synthmv-128x128.py',
     head='configs/demo/cvthead-tiny_1xb4-20e_synthheads-64x64.py',
     edit='configs/demo/maskint-edit-tiny_random-64x96.py',
-    motion='configs/demo/orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-'
+    motion='configs/demo/orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-'
     '64to128.py')
 
 

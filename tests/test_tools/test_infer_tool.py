@@ -72,7 +72,7 @@ def test_motion_command_runs_motion_transfer(infer_tool, puppet_small_data,
     from mmhuman_ext.registry import MODELS
     config = osp.join(
         ROOT, 'configs', 'demo',
-        'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py')
+        'orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128.py')
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(config).model)
     ckpt = str(tmp_path / 'orfnt.pth')

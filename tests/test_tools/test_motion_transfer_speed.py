@@ -13,7 +13,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
 import motion_transfer_speed  # noqa: E402
 
 TINY = osp.join(ROOT, 'configs', 'demo',
-                'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py')
+                'orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128.py')
 TINY_RUN = ['--config', TINY, '--size', '64', '--rounds', '2', '--warmup',
             '0']
 

@@ -16,8 +16,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = [
     'orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128',
     'orfnt-tiny-s2-warping_1xb4-1200i_puppets-64to128',
-    'orfnt-tiny-s3-joint_1xb4-600i_puppets-64to128',
-    'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128',
+    'orfnt-tiny-s3-joint_1xb4-1500i_puppets-64to128',
+    'orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128',
 ]
 
 
@@ -75,7 +75,7 @@ def test_two_processes_train_every_stage(tmp_path):
             frozen = {
                 'orfnt-tiny-s2-warping_1xb4-1200i_puppets-64to128':
                 'generator.texture_branch.seg_head.weight',
-                'orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128':
+                'orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128':
                 'generator.motion_net.flow_heads.0.weight',
             }.get(name)
             if frozen is not None:

@@ -60,7 +60,7 @@ METHODS = dict(
               'model.data_preprocessor.structure_detector': None}),
     orfnt=('configs/motion_transfer/'
            'orfnt-s4-blender-sr_1xb8-200ki_ted-128to256.py', 1,
-           'configs/demo/orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-'
+           'configs/demo/orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-'
            '64to128.py', {'model.vgg': None}),
 )
 

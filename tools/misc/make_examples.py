@@ -22,7 +22,7 @@ DEMO_CONFIGS = {
     'configs/demo/transfusion-tiny_1xb8-40e_synthmv-128x128.py': '',
     'configs/demo/cvthead-tiny-s2_1xb4-2e_synthheads-64x64.py': '',
     'configs/demo/maskint-edit-tiny_random-64x96.py': 'interpolator',
-    'configs/demo/orfnt-tiny-s4-blender-sr_1xb4-300i_puppets-64to128.py': '',
+    'configs/demo/orfnt-tiny-s4-blender-sr_1xb4-600i_puppets-64to128.py': '',
 }
 
 

@@ -4,11 +4,11 @@
 _base_ = ['./orfnt-tiny-s1-geometry_1xb4-300i_puppets-64to128.py']
 
 model = dict(train_stage='blender_sr')
-# the paper's learning rate once the branches are joined (the stage-1/2
-# demo rate, 5e-4, made the flows diverge here)
-optim_wrapper = dict(generator=dict(optimizer=dict(lr=2e-4)))
-max_iters = 300
+# only BlenderNet trains here: the stage-3 BlenderNet rate (5e-4); the new
+# SR block changes what the image head sees
+optim_wrapper = dict(generator=dict(optimizer=dict(lr=5e-4)))
+max_iters = 600
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))
-load_from = ('work_dirs/orfnt-tiny-s3-joint_1xb4-600i_puppets-64to128/'
-             'iter_600.pth')
+load_from = ('work_dirs/orfnt-tiny-s3-joint_1xb4-1500i_puppets-64to128/'
+             'iter_1500.pth')
