@@ -118,3 +118,26 @@ def test_branch_ablations():
                 ).model.use_warp_branch is False
     assert len(glob.glob(osp.join(ROOT, 'configs/motion_transfer/*.py'))) \
         == 9
+
+
+def test_demo_joint_stage_gives_blender_its_own_rate():
+    """The stage-3 demo optimizer: BlenderNet at 5e-4, the other generator
+    networks at 2e-4 (a misspelt ``custom_keys`` key would give every
+    parameter 2e-4 without an error)."""
+    from mmengine.optim import build_optim_wrapper
+
+    from mmhuman_ext.registry import MODELS
+    from mmhuman_ext.utils import register_all_modules
+    register_all_modules()
+    cfg = _cfg('demo', DEMO[2])
+    model = MODELS.build(cfg.model)
+    wrappers = build_optim_wrapper(model, cfg.optim_wrapper)
+    names = {id(p): n for n, p in model.generator.named_parameters()}
+    rates = {}
+    for group in wrappers['generator'].optimizer.param_groups:
+        for p in group['params']:
+            network = names[id(p)].split('.')[0]
+            rates.setdefault(network, set()).add(group['lr'])
+    assert rates.pop('blender') == {5e-4}
+    assert set(rates) >= {'motion_net', 'warp_generator', 'texture_branch'}
+    assert all(r == {2e-4} for r in rates.values())
