@@ -46,6 +46,7 @@ from torch import Tensor
 
 from mmhuman_ext.geometry.ortho_crop import project_to_image
 from mmhuman_ext.registry import MODELS
+from ..gan_step import update_discriminator
 from ..state_dict_hooks import unwrapped_child_keys
 
 CODE_KEYS = ('shape', 'exp', 'pose', 'cam', 'tform')
@@ -305,13 +306,9 @@ class CVTHead(BaseModel):
         loss, log_vars = self.parse_losses(losses)
         g_optim.update_params(loss)
         if self.discriminator is not None and self.loss_gan is not None:
-            d_optim = optim_wrapper['discriminator']
-            with d_optim.optim_context(self.discriminator):
-                d_losses = self.discriminator_losses(inputs, out['rgb'])
-            d_loss, d_log = self.parse_losses(d_losses)
-            d_optim.update_params(d_loss)
-            d_log['loss_d'] = d_log.pop('loss')
-            log_vars.update(d_log)
+            log_vars.update(update_discriminator(
+                self, optim_wrapper,
+                lambda: self.discriminator_losses(inputs, out['rgb'])))
         return log_vars
 
     # ---------------------------------------------------- benchmark inputs

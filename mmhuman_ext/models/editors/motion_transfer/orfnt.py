@@ -36,6 +36,7 @@ from torch import Tensor, nn
 
 from mmhuman_ext.models.layers.flow_warp import warp_by_flow
 from mmhuman_ext.registry import MODELS
+from ..gan_step import update_discriminator
 from ..state_dict_hooks import unwrapped_child_keys
 from .densepose_encoding import encode_iuv_parts
 
@@ -541,14 +542,10 @@ class ORFNTMotionTransfer(BaseModel):
             out = self.run_generator(inputs)
         log_vars = {}
         if self.gan_active:
-            d_optim = optim_wrapper['discriminator']
             real = self._target(inputs, out['image'].shape[-1], 'drv_img')
-            with d_optim.optim_context(self.discriminator):
-                d_losses = self.discriminator_losses(real, out['image'])
-            d_loss, d_log = self.parse_losses(d_losses)
-            d_optim.update_params(d_loss)
-            d_log['loss_d'] = d_log.pop('loss')
-            log_vars.update(d_log)
+            log_vars.update(update_discriminator(
+                self, optim_wrapper,
+                lambda: self.discriminator_losses(real, out['image'])))
         with g_optim.optim_context(self.generator):
             losses = self.generator_losses(inputs, out)
         if not losses:

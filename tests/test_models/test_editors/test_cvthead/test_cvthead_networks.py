@@ -1,4 +1,5 @@
-"""CVTHead networks at their exact size (spec §2.12) and their shapes."""
+"""CVTHead networks at their exact size (the official parameter counts,
+docs/cvthead.md) and their shapes."""
 import math
 
 import numpy as np
@@ -8,6 +9,17 @@ import torch
 from mmhuman_ext.registry import MODELS
 
 
+def full_generator_cfg(hierarchy_path):
+    """The CVTHead generator at its real size on a mesh hierarchy file."""
+    return dict(
+        type='CVTHeadGenerator',
+        hierarchy=dict(type='MeshHierarchy', path=hierarchy_path),
+        encoder=dict(type='ROMEBottleneckEncoder'),
+        vertex_transformer=dict(type='VertexFeatureTransformer'),
+        upsampler=dict(type='SpiralMeshUpsampler'),
+        rasterizer=dict(type='PointZBufferRasterizer', image_size=256),
+        renderer=dict(type='PointRenderUNet'))
+
 
 def _count(m):
     return sum(p.numel() for p in m.parameters() if p.requires_grad)
@@ -15,15 +27,7 @@ def _count(m):
 
 @pytest.fixture(scope='module')
 def generator(flame_sized_hierarchy):
-    cfg = dict(
-        type='CVTHeadGenerator',
-        hierarchy=dict(type='MeshHierarchy', path=flame_sized_hierarchy),
-        encoder=dict(type='ROMEBottleneckEncoder'),
-        vertex_transformer=dict(type='VertexFeatureTransformer'),
-        upsampler=dict(type='SpiralMeshUpsampler'),
-        rasterizer=dict(type='PointZBufferRasterizer', image_size=256),
-        renderer=dict(type='PointRenderUNet'))
-    return MODELS.build(cfg)
+    return MODELS.build(full_generator_cfg(flame_sized_hierarchy))
 
 
 def test_generator_parameter_counts(generator):
@@ -136,14 +140,7 @@ def test_full_model_trainable_count_with_hair_deformation(
              kintree_table=np.array([[-1, 0, 1, 1, 1], [0, 1, 2, 3, 4]]))
     model = MODELS.build(dict(
         type='CVTHead',
-        generator=dict(
-            type='CVTHeadGenerator',
-            hierarchy=dict(type='MeshHierarchy', path=flame_sized_hierarchy),
-            encoder=dict(type='ROMEBottleneckEncoder'),
-            vertex_transformer=dict(type='VertexFeatureTransformer'),
-            upsampler=dict(type='SpiralMeshUpsampler'),
-            rasterizer=dict(type='PointZBufferRasterizer', image_size=256),
-            renderer=dict(type='PointRenderUNet')),
+        generator=full_generator_cfg(flame_sized_hierarchy),
         discriminator=dict(type='FeaturePatchDiscriminator'),
         flame=dict(type='FLAMELayer', model_path=str(flame)),
         hair_deformer=dict(type='LinearHairDeformer', num_vertices=n),
