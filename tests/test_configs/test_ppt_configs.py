@@ -17,7 +17,7 @@ def _cfg(name):
     return Config.fromfile(osp.join(ROOT, 'configs', 'ppt', name + '.py'))
 
 
-# trainable parameters of the official model classes (spec B2.8); the
+# trainable parameters of the official model classes (docs/ppt.md); the
 # frozen 16x16x192 sine table (49,152 values) is a buffer, not counted
 @pytest.mark.parametrize('name,params', [
     ('ppt-s_4xb32-300e_coco-256x192', 6_620_736),
@@ -137,9 +137,10 @@ def test_usable_from_an_mmpose_scope():
 
 def test_macs_match_the_official_model():
     """MACs of one 256x192 image, attention products included (math SDPA
-    kernel, so FlopCounterMode sees them): spec B2.9 measured 2.726 G for
-    TokenPose-S and 2.186 G for PPT-S (r = 0.7) on the official classes; ours
-    adds only the keypoint rows of the attention in the 3 pruning layers."""
+    kernel, so FlopCounterMode sees them): the official classes give
+    2.726 G for TokenPose-S and 2.186 G for PPT-S (r = 0.7; docs/ppt.md);
+    ours adds only the keypoint rows of the attention in the 3 pruning
+    layers."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
     model = MODELS.build(_cfg('ppt-s_4xb32-300e_coco-256x192').model).eval()

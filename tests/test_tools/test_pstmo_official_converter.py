@@ -98,7 +98,7 @@ def official_stage2(n, tem, strides):
     return OrderedDict(('module.' + k, v) for k, v in sd.items())
 
 
-# ---- reference forward on the official tensors (paper / spec §2) ----
+# ---- reference forward on the official tensors (the paper's equations) ----
 def ln(x, sd, p):
     mean, std = x.mean(-1, keepdim=True), x.std(-1, keepdim=True)
     return sd[p + '.a_2'] * (x - mean) / (std + 1e-6) + sd[p + '.b_2']

@@ -3,7 +3,7 @@
 P-STMO (Shan et al., ECCV 2022) lifts a window of N 2D poses to the 3D pose
 of its centre frame. mmpose has no backbone with this structure (its TCN and
 MotionBERT backbones differ), so it is written here from the paper and the
-spec (``specs/pstmo.md`` §2). Parameter names are stable: the converter
+official code (``docs/pstmo.md``). Parameter names are stable: the converter
 ``tools/model_converters/pstmo_official.py`` maps the official checkpoints
 onto them.
 

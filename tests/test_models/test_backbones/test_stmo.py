@@ -12,7 +12,7 @@ SMALL = dict(embed_dims=32, sem_hidden_dims=64, ffn_dims=64, num_heads=4)
 
 
 def thop_style_count(module: nn.Module) -> int:
-    """The paper's counting rule (spec §9.1): thop counts the parameters of
+    """The paper's counting rule (docs/pstmo.md): thop counts the parameters of
     the executed Linear / Conv / BatchNorm leaves only (no position tables,
     custom LayerNorms, tokens or unused modules)."""
     kinds = (nn.Linear, nn.Conv1d, nn.BatchNorm1d)

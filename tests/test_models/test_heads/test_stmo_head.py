@@ -87,7 +87,7 @@ def test_predict_unflips_averages_zeroes_root_and_adds_target_root():
 
 
 def test_flip_tta_of_a_flip_equivariant_model_equals_plain_output():
-    """Spec §9.6: for an exactly flip-equivariant map, TTA changes nothing."""
+    """For an exactly flip-equivariant map, flip TTA changes nothing."""
     x = torch.randn(4, 17, 3)
     mirror = unflip_poses(x, FLIP)
 
