@@ -385,26 +385,21 @@ def _device(args) -> str:
     return args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
 
 
-#: edit knobs of the API (apis.video_editing.KNOBS) -> their flags
-EDIT_KNOBS = ('ddim_steps', 'guidance_scale', 'negative_prompt',
-              'controlnet_scale', 'keyframe_stride', 'decode_steps', 'seed')
-
-
 def run_edit(args):
     """MaskINT through :class:`~mmhuman_ext.apis.video_editing.VideoEditor`:
     every argument, the input, the output folder, the weights and the
     checkpoint are checked before a network is built; progress bars with
     ETA for the structure maps, the DDIM steps and the decoding passes."""
-    from mmhuman_ext.apis.video_editing import (VideoEditor,
+    from mmhuman_ext.apis.video_editing import (KNOBS, VideoEditor,
                                                 check_edit_args,
                                                 open_edit_input,
                                                 prepare_out_dir)
     from mmhuman_ext.utils.run import CheckpointMismatchError
-    names = {
-        k: '--' + k.replace('_', '-')
-        for k in EDIT_KNOBS + ('start', 'interval', 'max_frames', 'fps')
-    }
-    knobs = {k: getattr(args, k) for k in EDIT_KNOBS}
+    # every API knob is a flag of the same name
+    names = {k: '--' + k.replace('_', '-') for k in (*KNOBS, 'max_frames')}
+    # the knobs that set a pipeline field (the others read the input)
+    knobs = {k: getattr(args, k) for k, (field, _, _) in KNOBS.items()
+             if field is not None}
     checkpoint = None if args.checkpoint == 'none' else args.checkpoint
     device = _device(args)
     try:

@@ -41,7 +41,6 @@ INFER_MODES = dict(
     ORFNTMotionTransfer='motion')
 VERSION = 'v1'  # bump when the examples change
 HEAD_SOURCE = 'id10001#synth00#000000#000006'
-HEAD_DRIVING = 'id10001#synth01#000000#000006'
 
 
 def inference_mode(cfg) -> Optional[str]:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmhuman_ext.utils.atomic_io import atomic_write_bytes, atomic_write_image
+from mmhuman_ext.utils.atomic_io import atomic_write_image
 from mmhuman_ext.utils.video import (FrameSource, VideoWriter, is_video_file,
                                      video_info)
 

@@ -251,7 +251,7 @@ def image_file_problem(path: str) -> Optional[str]:
             f'with {head[:8]!r}): {path}')
 
 
-def check_image_files(data_list, where: str, dataset=None) -> None:
+def check_image_files(data_list, where: str, dataset) -> None:
     """Raise :class:`AnnotationError` (a warning for mmpose's dataset
     classes, see :func:`report`) when an image of ``data_list`` is empty or
     not an image by its header. ``img_path`` may be a list (video frames)."""
@@ -261,11 +261,9 @@ def check_image_files(data_list, where: str, dataset=None) -> None:
         paths.update([value] if isinstance(value, str) else value or [])
     bad = [p for p in map(image_file_problem, sorted(paths)) if p]
     if bad:
-        message = (f'{where}: {len(bad)} image file(s) cannot be decoded, '
-                   f'e.g. {bad[:3]}; re-copy or re-extract them')
-        if dataset is None:
-            raise AnnotationError(message)
-        report(dataset, 'image files', message)
+        report(dataset, 'image files',
+               f'{where}: {len(bad)} image file(s) cannot be decoded, '
+               f'e.g. {bad[:3]}; re-copy or re-extract them')
 
 
 def _load_data_list(original):

@@ -246,7 +246,7 @@ class MultiViewBaseDataset(BaseDataset):
                     sample_key='_'.join(str(k) for k in key),
                     **self.sample_ids(first)))
         check_image_files([v for s in data_list for v in s['views']],
-                          self.ann_file)
+                          self.ann_file, self)
         return data_list
 
 

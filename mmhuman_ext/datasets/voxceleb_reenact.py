@@ -154,8 +154,8 @@ class VoxCelebReenactDataset(BaseDataset):
                                     f'{fid:05d}.png')
                     if not osp.isfile(path):
                         bad.append(f'{path} (missing)')
-                    elif image_file_problem(path):
-                        bad.append(image_file_problem(path))
+                    elif problem := image_file_problem(path):
+                        bad.append(problem)
         if bad:
             raise FileNotFoundError(
                 f'{self.ann_file} lists {len(bad)} frame/mask files that '

@@ -36,6 +36,9 @@ import os.path as osp
 
 import numpy as np
 
+from mmhuman_ext.evaluation.metrics.motion_transfer_branch_metric import \
+    mask_iou
+
 CENTROID_AXIS = dict(yaw=0, jaw=1)  # x for yaw, y for jaw
 
 
@@ -71,11 +74,6 @@ def _centroid(mask: np.ndarray) -> np.ndarray:
     if not len(xs):
         return np.array([np.nan, np.nan])
     return np.array([xs.mean(), ys.mean()])
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = (a | b).sum()
-    return float((a & b).sum() / union) if union else 1.
 
 
 def surface_motion(rasterizer, points, first) -> np.ndarray:
@@ -115,9 +113,10 @@ def control_scores(masks, silhouettes, axis: int) -> dict:
     corr = float(np.corrcoef(move_mask, move_mesh)[0, 1]) if \
         move_mask.std() > 0 and move_mesh.std() > 0 else None
     return dict(
-        iou=float(np.mean([_iou(m, s) for m, s in zip(masks, silhouettes)])),
+        iou=float(
+            np.mean([mask_iou(m, s) for m, s in zip(masks, silhouettes)])),
         iou_first_mask_held=float(
-            np.mean([_iou(masks[0], s) for s in silhouettes])),
+            np.mean([mask_iou(masks[0], s) for s in silhouettes])),
         centroid_corr=corr,
         centroid_error_px=float(np.abs(move_mask - move_mesh).mean()),
         mesh_centroid_range_px=float(np.ptp(move_mesh)))

@@ -51,6 +51,7 @@ from torch import nn
 
 from mmhuman_ext.utils.atomic_io import atomic_write_text
 from mmhuman_ext.utils.model_analysis import (Subject, count_flops,
+                                              count_parameters,
                                               time_alternating)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -297,7 +298,7 @@ def main(argv=None):
             official_subject(kind, builders[kind](root), args.size))
     for s in subjects:
         s.model.to(device)
-    params = [sum(p.numel() for p in s.model.parameters()) for s in subjects]
+    params = [count_parameters(s.model)['params'] for s in subjects]
     with torch.inference_mode():
         flops = [count_flops(s, 1) for s in subjects]
     print(f'device {device}, {torch.get_num_threads()} threads, batch 1, '

@@ -250,7 +250,8 @@ class MaskINTEditPipeline(BaseModel):
         """What an edit of ``num_frames`` frames of ``height x width`` does
         (at exactly ``resolution`` if ``fixed_size``):
         ``keyframes``, ``chunks``, stage-1 ``groups`` (see
-        :func:`keyframe_groups`), the ``working`` and ``padded`` sizes,
+        :func:`keyframe_groups`), per group the ``batches`` of chunks it
+        lets decode, the ``working`` and ``padded`` sizes,
         and the progress totals ``keyframe_steps`` (denoising steps) and
         ``transformer_passes``."""
         keys = keyframe_indices(num_frames, self.chunk_len)
@@ -258,12 +259,14 @@ class MaskINTEditPipeline(BaseModel):
         groups = keyframe_groups(keys, self.keyframe_batch_size)
         work = working_size(height, width, self.resolution, not fixed_size)
         steps = self.num_steps or self.interpolator.test_cfg['num_steps']
-        calls = sum(1 for batches in self._chunk_batches(chunks, groups)
-                    for batch in batches if batch[0][1] - batch[0][0] > 1)
+        batches = self._chunk_batches(chunks, groups)
+        calls = sum(1 for group in batches for batch in group
+                    if batch[0][1] - batch[0][0] > 1)
         return dict(
             keyframes=keys,
             chunks=chunks,
             groups=groups,
+            batches=batches,
             working=work,
             padded=padded_size(*work, self.size_multiple),
             keyframe_steps=len(groups) *
@@ -381,7 +384,7 @@ class MaskINTEditPipeline(BaseModel):
         """
         plan = self.plan(num_frames, *size, fixed_size)
         keys, groups = plan['keyframes'], plan['groups']
-        batches = self._chunk_batches(plan['chunks'], groups)
+        batches = plan['batches']
         (h, w) = plan['working']
         out_size = (h, w) if fixed_size else tuple(size)
         timer = _StageTimer(self.device)
@@ -494,12 +497,13 @@ class MaskINTEditPipeline(BaseModel):
                 emit(a, b, tokens)
 
         group_of = {k: g for g, (new, _) in enumerate(groups) for k in new}
-        pending: List[Tuple[int, Tensor]] = []
+        pending: List[tuple] = []  # (index, source frame as given)
 
         def flush() -> None:
             idx = [i for i, _ in pending]
-            batch = torch.stack([x for _, x in pending])
             with timer('structure'):
+                batch = torch.stack(
+                    [self.prepare_frame(x, plan) for _, x in pending])
                 maps = self.detect(self.structure, batch)
                 is_key = [i in group_of for i in idx]
                 if self.keyframe_structure is not None and any(is_key):
@@ -526,8 +530,7 @@ class MaskINTEditPipeline(BaseModel):
             if count > num_frames:
                 raise ValueError(f'the frame stream holds more than '
                                  f'num_frames={num_frames} frames')
-            with timer('structure'):
-                pending.append((count - 1, self.prepare_frame(frame, plan)))
+            pending.append((count - 1, frame))
             if len(pending) == self.detector_batch_size or \
                     (count - 1) in group_of:
                 flush()

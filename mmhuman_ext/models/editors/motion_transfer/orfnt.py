@@ -322,11 +322,11 @@ class ORFNTMotionTransfer(BaseModel):
         ``gt_img`` / ``src_img`` in [-1, 1], ``pred_mask (1, S, S)``,
         ``pred_iuv`` (the translated DensePose: part id, U, V of the most
         likely part) when the texture branch runs, and the input sample's
-        metainfo. The branches
-        at the input size ``s``, for evaluating them apart: ``pred_flow (2,
-        s, s)`` (MotionNet's finest flow, normalised units), ``warp_img (3,
-        s, s)`` (the source warped by it), ``warp_mask`` (the 2D branch's
-        mask), ``tex_img`` / ``tex_mask`` (the texture branch's render)."""
+        metainfo. The branches at the input size ``s``, for evaluating them
+        apart: ``pred_flow (2, s, s)`` (MotionNet's finest flow, normalised
+        units), ``warp_img (3, s, s)`` (the source warped by it),
+        ``warp_mask`` (the 2D branch's mask), ``tex_img`` / ``tex_mask``
+        (the texture branch's render)."""
         image, mask = out['image'], out['mask']
         if 'drv_img_out' in inputs and not self.use_sr:
             # joint stage: trained (and predicted) at the input size, then
