@@ -23,7 +23,6 @@ random-weight timing without the licensed FLAME files.
 """
 import argparse
 import json
-import os.path as osp
 import statistics
 import tempfile
 from typing import Dict, List
@@ -36,13 +35,14 @@ from mmhuman_ext.utils.model_analysis import (StageTimer, Subject,
                                               subject_from_config,
                                               time_alternating)
 
-# CVTHead options for the stand-in head files of make_standin_head_model
+# CVTHead options -> the stand-in head file (key of the paths that
+# make_standin_head_model returns) they take
 STANDIN_HEAD_FILES = {
-    'model.flame.model_path': 'generic_model.pkl',
-    'model.generator.hierarchy.path': 'hierarchy.npz',
-    'model.hair_deformer.net_ckpt': 'linear_hair.pth',
-    'model.hair_deformer.mean_path': 'mean_deform.pt',
-    'model.hair_deformer.basis_path': 'u_full.pt',
+    'model.flame.model_path': 'flame',
+    'model.generator.hierarchy.path': 'hierarchy',
+    'model.hair_deformer.net_ckpt': 'net',
+    'model.hair_deformer.mean_path': 'mean',
+    'model.hair_deformer.basis_path': 'basis',
 }
 CVTHEAD_STANDIN_OPTIONS = {
     'model.generator.encoder.init_ckpt': None,
@@ -87,9 +87,9 @@ def standin_head_options(head_dir: str) -> dict:
     """Write the stand-in head files into ``head_dir``; the CVTHead config
     options that use them."""
     from mmhuman_ext.datasets.synthetic.heads import make_standin_head_model
-    make_standin_head_model(head_dir)
+    paths = make_standin_head_model(head_dir)
     return dict(CVTHEAD_STANDIN_OPTIONS, **{
-        key: osp.join(head_dir, name)
+        key: paths[name]
         for key, name in STANDIN_HEAD_FILES.items()
     })
 
