@@ -18,7 +18,7 @@ import os
 import os.path as osp
 import re
 import tempfile
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -131,24 +131,6 @@ def open_edit_input(path: str, start: int = 0, interval: int = 1,
         fps = video_info(path)['fps']
     return dict(source=source, indices=indices, size=first.shape[:2],
                 fps=fps, audio_start=start / fps if fps else 0.)
-
-
-def iter_source_frames(source, indices: Sequence[int]) -> Iterator[
-        np.ndarray]:
-    """RGB uint8 ``(H, W, 3)`` frames at increasing ``indices``, one at a
-    time (a video is decoded once, up to the last index)."""
-    if source.kind != 'video':
-        for i in indices:
-            yield source.read([i])[0]
-        return
-    wanted = iter(indices)
-    target = next(wanted, None)
-    for i, frame in enumerate(source):
-        if i == target:
-            yield frame
-            target = next(wanted, None)
-            if target is None:
-                return
 
 
 def prepare_out_dir(out_dir: str, name: str = EDIT_NAME) -> None:
@@ -468,7 +450,7 @@ class VideoEditor:
         bars = _Progress(progress)
         try:
             stats = self.pipeline.edit_stream(
-                iter_source_frames(video['source'], video['indices']),
+                video['source'].iter_at(video['indices']),
                 len(video['indices']), video['size'], writer, prompt=prompt,
                 prompt_embeds=prompt_embeds, progress=bars)
         except BaseException:

@@ -4,7 +4,7 @@ writes videos (PyAV / FFmpeg) and lists which files are videos or frames.
 * :data:`VIDEO_EXTENSIONS` and :data:`IMAGE_EXTENSIONS` are the file types
   every reader accepts (:func:`is_video_file`, :func:`is_image_file`).
 * :func:`read_video_frames`, :func:`read_video_frames_at`,
-  :func:`video_info` and :func:`count_video_frames` decode a video file.
+  :func:`iter_video_frames_at`, :func:`video_info` and :func:`count_video_frames` decode a video file.
 * :class:`VideoWriter` encodes frames into a temporary file next to the
   target and renames it on :meth:`~VideoWriter.close`, so a run killed
   while writing never leaves a half-written video under the final name.
@@ -22,7 +22,7 @@ import os
 import os.path as osp
 import tempfile
 from fractions import Fraction
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -112,26 +112,34 @@ def read_video_frames(path: str,
             yield frame.to_ndarray(format=fmt)
 
 
+def iter_video_frames_at(path: str, indices: Sequence[int],
+                         channel_order: str = 'rgb'
+                         ) -> Iterator[Tuple[int, np.ndarray]]:
+    """``(index, (H, W, 3) uint8 frame)`` for the distinct ``indices`` in
+    increasing order, decoding the file once up to the largest and
+    converting only those frames."""
+    fmt = _pixel_format(channel_order)
+    wanted = sorted({int(i) for i in indices})
+    if not wanted:
+        return
+    pos = decoded = 0
+    with open_video(path) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            decoded = index + 1
+            if index == wanted[pos]:
+                yield index, frame.to_ndarray(format=fmt)
+                pos += 1
+                if pos == len(wanted):
+                    return
+    raise IndexError(f'{path}: frame(s) {wanted[pos:]} requested, the video '
+                     f'decodes to {decoded} frames')
+
+
 def read_video_frames_at(path: str, indices: Sequence[int],
                          channel_order: str = 'rgb') -> List[np.ndarray]:
     """The ``(H, W, 3)`` uint8 frames at ``indices`` (0-based, any order,
     repeats allowed), decoding the file once up to the largest index."""
-    fmt = _pixel_format(channel_order)
-    wanted = {int(i) for i in indices}
-    found: Dict[int, np.ndarray] = {}
-    decoded = 0
-    if wanted:
-        with open_video(path) as container:
-            for index, frame in enumerate(container.decode(video=0)):
-                decoded = index + 1
-                if index in wanted:
-                    found[index] = frame.to_ndarray(format=fmt)
-                    if len(found) == len(wanted):
-                        break
-    missing = sorted(wanted - set(found))
-    if missing:
-        raise IndexError(f'{path}: frame(s) {missing} requested, the video '
-                         f'decodes to {decoded} frames')
+    found = dict(iter_video_frames_at(path, indices, channel_order))
     return [found[int(i)] for i in indices]
 
 
@@ -362,6 +370,16 @@ class FrameSource:
             yield from self.read(range(len(self)))
             return
         yield from read_video_frames(self.path, channel_order='rgb')
+
+    def iter_at(self, indices: Sequence[int]) -> Iterator[np.ndarray]:
+        """RGB uint8 frames ``(H, W, 3)`` at increasing ``indices``, one at
+        a time (a video file is decoded once, up to the last index)."""
+        if self.kind != 'video':
+            for i in indices:
+                yield self.read([i])[0]
+            return
+        for _, frame in iter_video_frames_at(self.path, indices):
+            yield frame
 
     def _stacked_shape(self):
         img = read_image_file(self.path, cv2.IMREAD_UNCHANGED,

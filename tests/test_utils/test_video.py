@@ -138,3 +138,42 @@ def test_an_m4v_file_is_a_video_for_frame_source_and_infer_edit(tmp_path):
     # driving video through FrameSource too)
     clip = open_edit_input(path, start=1, interval=2)
     assert list(clip['indices']) == [1, 3] and clip['size'] == (48, 64)
+
+
+def test_frame_source_iter_at_converts_only_the_wanted_frames(
+        tmp_path, monkeypatch):
+    """``FrameSource.iter_at`` on a video: the frames at the indices, in
+    order, and only those frames are converted to arrays."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from mmhuman_ext.utils import video as video_module
+    path = str(tmp_path / 'clip.mp4')
+    with VideoWriter(path, fps=10) as w:
+        for f in _frames(8):
+            w.write(f)
+    every = list(read_video_frames(path, channel_order='rgb'))
+    converted = []
+    real_open = video_module.open_video
+
+    class CountingFrame:
+
+        def __init__(self, frame):
+            self.frame = frame
+
+        def to_ndarray(self, **kwargs):
+            converted.append(1)
+            return self.frame.to_ndarray(**kwargs)
+
+    @contextlib.contextmanager
+    def counting_open(name):
+        with real_open(name) as container:
+            yield SimpleNamespace(decode=lambda **kw: (
+                CountingFrame(f) for f in container.decode(**kw)))
+
+    monkeypatch.setattr(video_module, 'open_video', counting_open)
+    source = video_module.FrameSource(path)
+    picked = list(source.iter_at([2, 5, 6]))
+    assert len(converted) == 3
+    for frame, i in zip(picked, [2, 5, 6]):
+        np.testing.assert_array_equal(frame, every[i])
