@@ -25,10 +25,11 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 from mmengine.config import Config
-from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner import Runner
 
 from mmhuman_ext.registry import DATASETS
 from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+from mmhuman_ext.utils.checkpoint import load_checkpoint_file
 from mmhuman_ext.utils.setup_env import register_all_modules
 
 
@@ -89,10 +90,12 @@ def held_out_images(cfg: Config, num: int, bbox_thr: float):
 def draw_predictions(cfg: Config, checkpoint: str, images, cols: int = 4,
                      scale: float = 2.0) -> np.ndarray:
     """Tile the images with the predicted skeletons: BGR uint8."""
-    from mmpose.apis import inference_topdown, init_model
+    from mmpose.apis import inference_topdown
     from mmpose.structures import merge_data_samples
     from mmpose.visualization import PoseLocalVisualizer
-    model = init_model(cfg, checkpoint, device='cpu')
+
+    from mmhuman_ext.apis.pose_inference import init_pose_model
+    model = init_pose_model(cfg, checkpoint, device='cpu')
     visualizer = PoseLocalVisualizer(
         name='pose_demo', radius=2, line_width=1)
     visualizer.set_dataset_meta(model.dataset_meta)
@@ -122,7 +125,7 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     checkpoint = last_checkpoint(args.work_dir)
-    epoch = CheckpointLoader.load_checkpoint(
+    epoch = load_checkpoint_file(
         checkpoint, map_location='cpu').get('meta', {}).get('epoch')
     eval_dir = osp.join(args.work_dir, 'demo_eval')
     trained = test_metrics(cfg, checkpoint, eval_dir, 'demo_trained')
