@@ -4,7 +4,8 @@ writes videos (PyAV / FFmpeg) and lists which files are videos or frames.
 * :data:`VIDEO_EXTENSIONS` and :data:`IMAGE_EXTENSIONS` are the file types
   every reader accepts (:func:`is_video_file`, :func:`is_image_file`).
 * :func:`read_video_frames`, :func:`read_video_frames_at`,
-  :func:`iter_video_frames_at`, :func:`video_info` and :func:`count_video_frames` decode a video file.
+  :func:`iter_video_frames_at`, :func:`video_info` and
+  :func:`count_video_frames` decode a video file.
 * :class:`VideoWriter` encodes frames into a temporary file next to the
   target and renames it on :meth:`~VideoWriter.close`, so a run killed
   while writing never leaves a half-written video under the final name.
