@@ -181,7 +181,8 @@ def main(argv=None):
     from mmhuman_ext.apis.inferencers import HeadAvatarInferencer
     from mmhuman_ext.apis.inferencers.head_avatar_inferencer import _to_uint8
     from mmhuman_ext.datasets.layout import generate_builtin_data
-    from mmhuman_ext.utils.atomic_io import atomic_write_image, atomic_write_text
+    from mmhuman_ext.utils.atomic_io import (atomic_write_image,
+                                             atomic_write_text)
     from mmhuman_ext.utils.setup_env import register_all_modules
     args = parse_args(argv)
     register_all_modules()
